@@ -1,0 +1,53 @@
+# uns-meta: every target installs what it needs first (idempotent), so `make test` and `make demo`
+# work on a fresh Debian 12 machine. See README.md.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Project-local Node 24 (installed by scripts/setup.sh when the machine's Node is older than 22) comes first.
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
+# Connection defaults for every tool (psql, sqitch, pg_prove, the TypeScript processes).
+# Passwords live in the git-ignored .tools/pgpass written by setup; nothing prints them.
+export PGHOST ?= 127.0.0.1
+export PGPORT ?= 5432
+export PGPASSFILE ?= $(CURDIR)/.tools/pgpass
+export UNS_META_DB ?= uns_meta
+# The processes (ingest, worker, demo) connect as the least-privileged service role.
+export DATABASE_URL ?= postgres://uns_meta_app@$(PGHOST):$(PGPORT)/$(UNS_META_DB)
+export SQITCH_FULLNAME ?= uns-meta setup
+export SQITCH_EMAIL ?= uns-meta@localhost
+
+.PHONY: help setup db test test-sql test-ts lint typecheck demo clean-test-dbs
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+setup: ## install packages and Node 24 when missing, npm ci, start PostgreSQL, create roles and the database
+	@scripts/setup.sh
+
+db: setup ## install the graphile-worker schema and `sqitch deploy --verify` into $(UNS_META_DB)
+	@scripts/deploy-db.sh "$(UNS_META_DB)"
+
+lint: setup ## typescript-eslint over src/, test/, bench/
+	@eslint .
+
+typecheck: setup ## tsc --noEmit (strict)
+	@tsc --noEmit -p tsconfig.json
+
+test-sql: setup ## Sqitch round trip (deploy, pg_prove, revert, redeploy, verify, check) on a scratch database
+	@scripts/test-sql.sh
+
+test-ts: setup ## vitest; every test file gets its own database cloned from the template test-sql leaves
+	@vitest run
+
+test: setup ## everything CI runs: typecheck, lint, the SQL round trip with pgTAP, vitest
+	@tsc --noEmit -p tsconfig.json
+	@eslint .
+	@scripts/test-sql.sh
+	@vitest run
+
+demo: db ## run the pipeline on the embedded default
+	@node src/cli.ts demo
+
+clean-test-dbs: setup ## drop databases left behind by interrupted test runs
+	@scripts/clean-test-dbs.sh

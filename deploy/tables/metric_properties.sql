@@ -1,0 +1,77 @@
+-- Deploy uns_meta:tables/metric_properties to pg
+-- requires: tables/metrics types/spb_property_type functions/property_key
+begin;
+
+create table uns_meta.metric_properties (
+  metric_id      bigint not null references uns_meta.metrics (metric_id) on delete cascade,
+  key            text not null,
+  key_path       text[],
+  type           uns_meta.spb_property_type not null,
+  spb_type       bigint not null,
+  is_null        boolean not null default false,
+  value_int      integer,
+  value_long     bigint,
+  value_uint64   numeric(20, 0),
+  value_float    real,
+  value_double   double precision,
+  value_string   text,
+  value_bool     boolean,
+  value_datetime timestamptz,
+  created_at     timestamptz not null default now(),
+  updated_at     timestamptz not null default now(),
+  constraint metric_properties_pkey primary key (metric_id, key),
+  constraint chk_metric_properties_key check (key <> ''),
+  constraint chk_metric_properties_key_path check (
+    key_path is null or (cardinality(key_path) >= 2 and key = uns_meta.property_key(key_path))),
+  constraint chk_metric_properties_spb_type check (spb_type between 0 and 4294967295),
+  constraint chk_metric_properties_uint64 check (value_uint64 between 0 and 18446744073709551615),
+  -- Exactly the one typed column that `type` names holds the value; explicit nulls (is_null) and the
+  -- markers of nested sets hold none.
+  constraint chk_metric_properties_type_value check (
+    case
+      when is_null or type in ('propertyset', 'propertysetlist') then
+        num_nonnulls(value_int, value_long, value_uint64, value_float, value_double, value_string, value_bool,
+                     value_datetime) = 0
+      else
+        num_nonnulls(value_int, value_long, value_uint64, value_float, value_double, value_string, value_bool,
+                     value_datetime) = 1
+        and case type
+              when 'int' then value_int is not null
+              when 'long' then value_long is not null
+              when 'uint64' then value_uint64 is not null
+              when 'float' then value_float is not null
+              when 'double' then value_double is not null
+              when 'string' then value_string is not null
+              when 'boolean' then value_bool is not null
+              when 'datetime' then value_datetime is not null
+            end
+    end)
+);
+comment on table uns_meta.metric_properties is
+  'Typed properties of each metric, one row per key, stored losslessly: the typed value_* column named by `type` holds the value, spb_type keeps the Sparkplug type code. Nested PropertySet / PropertySetList values are flattened to key paths.';
+comment on column uns_meta.metric_properties.metric_id is 'The metric the property belongs to.';
+comment on column uns_meta.metric_properties.key is
+  'Property key. Top-level keys exactly as received; nested members as <key>/<member>, list items as <key>/<index>, nested segments escaped as JSON Pointer (~0 for ~, ~1 for /).';
+comment on column uns_meta.metric_properties.key_path is
+  'NULL for a top-level property; for a nested one the unescaped path {top key, member or index, ...} (key = uns_meta.property_key(key_path)).';
+comment on column uns_meta.metric_properties.type is 'Storage class: which value_* column holds the value (propertyset / propertysetlist rows are markers with no value).';
+comment on column uns_meta.metric_properties.spb_type is 'Sparkplug PropertyValue type code as received (e.g. 3 Int32, 8 UInt64, 14 Text); uns_meta.spb_datatype_name() names it.';
+comment on column uns_meta.metric_properties.is_null is 'True when the birth sent an explicit null (PropertyValue.is_null); then no value_* column is set.';
+comment on column uns_meta.metric_properties.value_int is 'Int8, Int16, Int32 (sign-extended from their width), UInt8, UInt16.';
+comment on column uns_meta.metric_properties.value_long is 'Int64 and UInt32.';
+comment on column uns_meta.metric_properties.value_uint64 is 'UInt64, exact, 0 .. 18446744073709551615.';
+comment on column uns_meta.metric_properties.value_float is 'Float (IEEE 754 single precision, exact).';
+comment on column uns_meta.metric_properties.value_double is 'Double.';
+comment on column uns_meta.metric_properties.value_string is 'String, Text and UUID.';
+comment on column uns_meta.metric_properties.value_bool is 'Boolean.';
+comment on column uns_meta.metric_properties.value_datetime is 'DateTime (Sparkplug: milliseconds since the Unix epoch, UTC).';
+comment on column uns_meta.metric_properties.created_at is 'When the property was first written for this metric (immutable).';
+comment on column uns_meta.metric_properties.updated_at is 'When its value or type last changed (not touched by identical re-births).';
+
+create trigger _100_timestamps before update on uns_meta.metric_properties
+  for each row execute function uns_meta.tg__timestamps();
+
+grant select, insert, update, delete on uns_meta.metric_properties to uns_meta_app;
+grant select on uns_meta.metric_properties to uns_meta_ro, uns_meta_cdc;
+
+commit;

@@ -1,0 +1,4 @@
+-- Revert uns_meta:functions/tg__timestamps from pg
+begin;
+drop function uns_meta.tg__timestamps();
+commit;

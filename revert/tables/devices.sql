@@ -1,0 +1,4 @@
+-- Revert uns_meta:tables/devices from pg
+begin;
+drop table uns_meta.devices;
+commit;

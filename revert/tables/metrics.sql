@@ -1,0 +1,4 @@
+-- Revert uns_meta:tables/metrics from pg
+begin;
+drop table uns_meta.metrics;
+commit;

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Idempotent set-up of a development / CI machine (Debian 12, run as root):
+#   1. Debian packages (PostgreSQL 15, pgTAP, pg_prove, Sqitch, Mosquitto) when missing;
+#   2. Node 24 from the npm registry into .tools/ when the machine's Node is older than 22;
+#   3. npm ci when node_modules does not match package-lock.json;
+#   4. PostgreSQL 15/main running with wal_level=logical (the publication is for logical replication);
+#   5. the cluster roles and the database (scripts/bootstrap.sql), passwords in .tools/pgpass.
+# Every step checks before it acts, so running it twice is harmless and fast.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+log() { printf 'setup: %s\n' "$*"; }
+
+# --- 1. Debian packages ------------------------------------------------------------------------
+packages=(postgresql postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl sqitch mosquitto mosquitto-clients)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  [ "$(id -u)" = 0 ] || { echo "setup: missing Debian packages (${missing[*]}); run as root or install them" >&2; exit 1; }
+  log "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# --- 2. Node 24 --------------------------------------------------------------------------------
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ ! -x .tools/node_modules/.bin/node ] && [ "$(node_major "$(command -v node || echo node)")" -lt 22 ]; then
+  log "machine Node is older than 22: installing node@24 from the npm registry into .tools/"
+  mkdir -p .tools
+  npm install --silent --no-save --no-fund --no-audit --prefix .tools node@24 >/dev/null 2>&1
+fi
+[ -x .tools/node_modules/.bin/node ] && export PATH="$root/.tools/node_modules/.bin:$PATH"
+[ "$(node_major node)" -ge 22 ] || { echo "setup: Node >= 22 is required, found $(node --version)" >&2; exit 1; }
+
+# --- 3. npm dependencies -----------------------------------------------------------------------
+# The stamp is the lock file that the last successful `npm ci` installed.
+if ! cmp -s package-lock.json node_modules/.uns-meta-installed-lock 2>/dev/null; then
+  log "npm ci"
+  npm ci --silent --no-fund --no-audit >/dev/null 2>&1 || npm ci --no-fund --no-audit
+  cp package-lock.json node_modules/.uns-meta-installed-lock
+fi
+
+# --- 4. PostgreSQL -----------------------------------------------------------------------------
+# The superuser's peer-authenticated socket connection: the PG* variables aimed at TCP do not apply to it.
+as_postgres() { runuser -u postgres -- env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE -u PGPASSFILE "$@"; }
+cluster_status() { pg_lsclusters -h | awk '$1=="15" && $2=="main" {print $4}'; }
+if [ -z "$(cluster_status)" ]; then
+  log "creating cluster 15/main"
+  pg_createcluster 15 main >/dev/null
+fi
+if [ "$(cluster_status)" != online ]; then
+  log "starting PostgreSQL 15/main"
+  pg_ctlcluster 15 main start
+fi
+if [ "$(as_postgres psql -qAtX -c 'show wal_level')" != logical ]; then
+  log "setting wal_level=logical (needed by the uns_meta_pub publication) and restarting PostgreSQL"
+  as_postgres psql -qX -c 'alter system set wal_level = logical' >/dev/null
+  pg_ctlcluster 15 main restart
+fi
+for _ in $(seq 1 30); do as_postgres pg_isready -q && break; sleep 1; done
+
+# --- 5. roles, passwords and the database ------------------------------------------------------
+# One password per login role, generated once, kept in .tools/pgpass (mode 600) which libpq, node-postgres,
+# sqitch and pg_prove all read through PGPASSFILE. They are never printed.
+pgpass="${PGPASSFILE:-$root/.tools/pgpass}"
+mkdir -p "$(dirname "$pgpass")"
+touch "$pgpass" && chmod 600 "$pgpass"
+roles=(uns_meta_admin uns_meta_app uns_meta_ro uns_meta_cdc)
+{
+  for r in "${roles[@]}"; do
+    pw=$(awk -F: -v r="$r" '$4==r {print $5; exit}' "$pgpass")
+    if [ -z "$pw" ]; then
+      pw=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+      for h in 127.0.0.1 localhost; do printf '%s:*:*:%s:%s\n' "$h" "$r" "$pw" >>"$pgpass"; done
+    fi
+    printf '\\set pw_%s %s\n' "$r" "$pw"
+  done
+  printf '\\set db %s\n' "${UNS_META_DB:-uns_meta}"
+  cat scripts/bootstrap.sql
+} | as_postgres env PGOPTIONS="-c client_min_messages=warning" psql -qX -v ON_ERROR_STOP=1 >/dev/null
+log "PostgreSQL ready; roles ${roles[*]} and database ${UNS_META_DB:-uns_meta} exist"

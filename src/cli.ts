@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// The `uns-meta` command: one entry point, one module per subcommand (src/commands/<name>.ts).
+// Each subcommand module exports `run(args: string[]): Promise<number>` and a one-line `summary`.
+
+interface Command {
+  summary: string;
+  run(args: string[]): Promise<number>;
+}
+
+const commands: Record<string, () => Promise<Command>> = {
+  demo: () => import('./commands/demo.ts'),
+  decode: () => import('./commands/decode.ts'),
+  'canary-sim': () => import('./commands/canary-sim.ts'),
+};
+
+async function usage(): Promise<string> {
+  const lines = ['Usage: uns-meta <command> [options]', '', 'Commands:'];
+  for (const [name, load] of Object.entries(commands)) {
+    const { summary } = await load();
+    lines.push(`  ${name.padEnd(14)}${summary}`);
+  }
+  lines.push('', 'Run `uns-meta <command> --help` for the options of one command.');
+  lines.push('Database: DATABASE_URL, or the standard PG* variables (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSFILE).');
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(await usage());
+    return 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    console.error(`uns-meta: unknown command "${name}"\n\n${await usage()}`);
+    return 64;
+  }
+  return (await load()).run(args);
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,63 @@
+// Database connection settings shared by every process: DATABASE_URL, else the standard PG* variables
+// (node-postgres reads PGHOST, PGPORT, PGUSER, PGDATABASE and PGPASSWORD itself). A password missing from
+// both is looked up in the libpq password file (PGPASSFILE, default ~/.pgpass), as psql and sqitch do.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export function connectionConfig(env: NodeJS.ProcessEnv = process.env): pg.PoolConfig {
+  const url = env.DATABASE_URL;
+  const base: pg.PoolConfig = url ? { connectionString: url } : {};
+  if (env.PGPASSWORD || (url && new URL(url).password)) return base;
+  const params = url ? new URL(url) : undefined;
+  const host = params?.hostname || env.PGHOST || 'localhost';
+  const port = params?.port || env.PGPORT || '5432';
+  const user = decodeURIComponent(params?.username ?? '') || env.PGUSER || process.env.USER || '';
+  const database = decodeURIComponent(params?.pathname.slice(1) ?? '') || env.PGDATABASE || user;
+  const password = passwordFromFile(env.PGPASSFILE ?? join(homedir(), '.pgpass'), host, port, database, user);
+  if (password === undefined) return base;
+  // node-postgres lets a connection string's (empty) password override a `password` field: put it in the URL.
+  if (params) {
+    params.password = encodeURIComponent(password);
+    return { connectionString: params.toString() };
+  }
+  return { password };
+}
+
+/** The first matching `host:port:database:user:password` line of a libpq password file. */
+export function passwordFromFile(file: string, host: string, port: string, database: string, user: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const want = [host, port, database, user];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const fields = line.split(/(?<!\\):/).map((f) => f.replace(/\\([:\\])/g, '$1'));
+    if (fields.length < 5) continue;
+    if (want.every((w, i) => fields[i] === '*' || fields[i] === w)) return fields.slice(4).join(':');
+  }
+  return undefined;
+}
+
+/** A pool for the given settings; `application_name` shows the process in pg_stat_activity. */
+export function createPool(applicationName: string, extra: pg.PoolConfig = {}): pg.Pool {
+  return new pg.Pool({ ...connectionConfig(), application_name: applicationName, ...extra });
+}
+
+/** A connection description safe for logs and errors: never the password. */
+export function describeConnection(env: NodeJS.ProcessEnv = process.env): string {
+  const url = env.DATABASE_URL;
+  if (url) {
+    try {
+      const u = new URL(url);
+      return `${u.username || '(default user)'}@${u.hostname}:${u.port || '5432'}${u.pathname}`;
+    } catch {
+      return '(unparseable DATABASE_URL)';
+    }
+  }
+  return `${env.PGUSER ?? '(default user)'}@${env.PGHOST ?? 'localhost'}:${env.PGPORT ?? '5432'}/${env.PGDATABASE ?? '(default database)'}`;
+}

@@ -1,0 +1,62 @@
+// Every test file works in its own database, cloned from the template that `scripts/test-sql.sh` deploys
+// (Sqitch deploy + graphile-worker schema), and dropped afterwards. Clones are cheap (file copy), so tests
+// start clean, fast, and can run in parallel without touching the developer's database.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { connectionConfig } from '../../src/db.ts';
+
+export const templateDatabase = process.env.UNS_META_TEST_TEMPLATE ?? 'uns_meta_test_template';
+const host = process.env.PGHOST ?? '127.0.0.1';
+const port = process.env.PGPORT ?? '5432';
+
+export type Role = 'uns_meta_admin' | 'uns_meta_app' | 'uns_meta_ro' | 'uns_meta_cdc';
+
+export interface TestDatabase {
+  name: string;
+  /** Connection URL for a role (password from PGPASSFILE, never in the URL). */
+  url(role?: Role): string;
+  /** A pool connected as the role; closed by drop(). */
+  pool(role?: Role): pg.Pool;
+  drop(): Promise<void>;
+}
+
+/** Connection settings for a URL, with the password from PGPASSFILE as every process of ours reads it. */
+export function configFor(url: string): pg.PoolConfig {
+  return connectionConfig({ ...process.env, DATABASE_URL: url });
+}
+
+function adminClient(database = 'postgres'): pg.Client {
+  return new pg.Client(configFor(`postgres://uns_meta_admin@${host}:${port}/${database}`));
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `uns_meta_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = adminClient();
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name} template ${templateDatabase} owner uns_meta_admin`);
+  } finally {
+    await admin.end();
+  }
+  const pools: pg.Pool[] = [];
+  const url = (role: Role = 'uns_meta_app') => `postgres://${role}@${host}:${port}/${name}`;
+  return {
+    name,
+    url,
+    pool(role: Role = 'uns_meta_app') {
+      const p = new pg.Pool({ ...configFor(url(role)), max: 4 });
+      pools.push(p);
+      return p;
+    },
+    async drop() {
+      await Promise.all(pools.map((p) => p.end()));
+      const c = adminClient();
+      await c.connect();
+      try {
+        await c.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}

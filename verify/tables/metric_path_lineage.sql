@@ -1,0 +1,6 @@
+-- Verify uns_meta:tables/metric_path_lineage on pg
+begin;
+select lineage_id, metric_id, old_uns_path, new_uns_path, changed_at, changed_by, reason
+  from uns_meta.metric_path_lineage where false;
+select 1 / count(*) from pg_constraint where conrelid = 'uns_meta.metric_path_lineage'::regclass and conname = 'uq_lineage';
+rollback;
