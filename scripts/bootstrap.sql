@@ -27,7 +27,8 @@ alter role uns_meta_cdc with login nosuperuser nocreatedb nocreaterole replicati
 -- the replication attribute, which is not inheritable.
 grant uns_meta_app, uns_meta_ro, uns_meta_cdc to uns_meta_admin;
 
-select format('create database %I owner uns_meta_admin', :'db')
+-- UTF-8 whatever the cluster's default: names carry accents (Outão, SERVIÇO) and the normaliser needs Unicode.
+select format('create database %I owner uns_meta_admin encoding ''UTF8'' lc_collate ''C.UTF-8'' lc_ctype ''C.UTF-8'' template template0', :'db')
  where not exists (select 1 from pg_database where datname = :'db')
 \gexec
 select format('revoke all on database %I from public', :'db') \gexec

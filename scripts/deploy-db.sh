@@ -7,7 +7,7 @@ db=${1:?usage: deploy-db.sh <database>}
 admin_url="postgres://uns_meta_admin@${PGHOST:-127.0.0.1}:${PGPORT:-5432}/$db"
 
 if ! psql -qAtX -U uns_meta_admin -d postgres -c "select 1 from pg_database where datname = '$db'" | grep -q 1; then
-  createdb -U uns_meta_admin "$db"
+  createdb -U uns_meta_admin --encoding=UTF8 --locale=C.UTF-8 --template=template0 "$db"
 fi
 NODE_OPTIONS=--no-deprecation graphile-worker --schema-only -c "$admin_url" >/dev/null
 sqitch --quiet deploy --verify "db:pg://uns_meta_admin@${PGHOST:-127.0.0.1}:${PGPORT:-5432}/$db"

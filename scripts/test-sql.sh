@@ -13,7 +13,7 @@ admin_psql() { PGOPTIONS='-c client_min_messages=warning' psql -qAtX -v ON_ERROR
 as_postgres() { runuser -u postgres -- env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE -u PGPASSFILE "$@"; }
 
 step "fresh scratch database $scratch"
-admin_psql -c "drop database if exists $scratch with (force)" -c "create database $scratch"
+admin_psql -c "drop database if exists $scratch with (force)" -c "create database $scratch encoding 'UTF8' locale 'C.UTF-8' template template0"
 
 step "deploy --verify on the empty database"
 scripts/deploy-db.sh "$scratch"

@@ -11,7 +11,8 @@ return coalesce(
          'String', 'DateTime', 'Text', 'UUID', 'DataSet', 'Bytes', 'File', 'Template', 'PropertySet',
          'PropertySetList', 'Int8Array', 'Int16Array', 'Int32Array', 'Int64Array', 'UInt8Array', 'UInt16Array',
          'UInt32Array', 'UInt64Array', 'FloatArray', 'DoubleArray', 'BooleanArray', 'StringArray',
-         'DateTimeArray'])[code],
+         'DateTimeArray'])[case when code between 1 and 34 then code end],  -- an array subscript is an integer:
+                                                                            -- codes beyond int4 must not reach it
   case when code = 0 then 'Unknown' else 'Unknown(' || code || ')' end);
 comment on function uns_meta.spb_datatype_name(bigint) is
   'Name of a Sparkplug B DataType code (1 Int8 … 34 DateTimeArray); 0 is Unknown; other codes Unknown(<code>).';

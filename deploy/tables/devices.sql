@@ -14,7 +14,7 @@ create table uns_meta.devices (
   created_at    timestamptz not null default now(),
   updated_at    timestamptz not null default now(),
   constraint uq_devices_spb_identity unique (group_id, edge, device),
-  constraint uq_devices_uns_path unique (uns_path),
+  constraint uq_devices_uns_path unique (uns_path) deferrable initially immediate,
   constraint chk_devices_spb_ids check (
     group_id ~ '^[^+/#]+$' and edge ~ '^[^+/#]+$' and device ~ '^[^+/#]+$'),
   constraint chk_devices_uns_path check (uns_path ~ '^[^/]+(/[^/]+)*$')

@@ -21,8 +21,15 @@ create table uns_meta.metric_properties (
   updated_at     timestamptz not null default now(),
   constraint metric_properties_pkey primary key (metric_id, key),
   constraint chk_metric_properties_key check (key <> ''),
+  -- A nested key path is a one-dimensional, 1-based array of at least two non-NULL segments whose flat key is
+  -- `key`. CASE fixes the evaluation order (array_position rejects multidimensional arrays) and turns the NULL
+  -- that property_key() or the comparison would yield into a violation instead of a silent pass.
   constraint chk_metric_properties_key_path check (
-    key_path is null or (cardinality(key_path) >= 2 and key = uns_meta.property_key(key_path))),
+    key_path is null or case
+      when array_ndims(key_path) <> 1 or array_lower(key_path, 1) <> 1 or cardinality(key_path) < 2 then false
+      when array_position(key_path, null) is not null then false
+      else coalesce(key = uns_meta.property_key(key_path), false)
+    end),
   constraint chk_metric_properties_spb_type check (spb_type between 0 and 4294967295),
   constraint chk_metric_properties_uint64 check (value_uint64 between 0 and 18446744073709551615),
   -- Exactly the one typed column that `type` names holds the value; explicit nulls (is_null) and the

@@ -13,15 +13,20 @@ create table uns_meta.metrics (
   is_historical boolean not null default false,
   is_transient  boolean not null default false,
   retired_at    timestamptz,
+  version       integer not null default 1,
+  properties_hash bytea,
   created_at    timestamptz not null default now(),
   updated_at    timestamptz not null default now(),
   constraint uq_metric_spb_identity unique (device_id, name),
-  constraint uq_metrics_uns_path unique (uns_path),
-  constraint uq_metrics_canary_id unique (canary_id),
+  -- Deferrable (checked at the end of each statement) so one UPDATE may swap or chain paths when a DBA
+  -- changes the path rules; still immediate for every statement.
+  constraint uq_metrics_uns_path unique (uns_path) deferrable initially immediate,
+  constraint uq_metrics_canary_id unique (canary_id) deferrable initially immediate,
   constraint chk_metrics_name check (name <> ''),
   constraint chk_metrics_uns_path check (uns_path ~ '^[^/]+(/[^/]+)*$'),
   constraint chk_metrics_datatype check (datatype between 0 and 4294967295),
-  constraint chk_metrics_alias check (alias between 0 and 18446744073709551615)
+  constraint chk_metrics_alias check (alias between 0 and 18446744073709551615),
+  constraint chk_metrics_version check (version >= 1)
 );
 comment on table uns_meta.metrics is
   'One row per metric (tag) named in a device''s DBIRTH. Identity is (device, Sparkplug name); the UNS path may change (see metric_path_lineage). Retired metrics are kept.';
@@ -35,11 +40,14 @@ comment on column uns_meta.metrics.alias is 'Sparkplug alias (uint64) from the b
 comment on column uns_meta.metrics.is_historical is 'Sparkplug is_historical flag of the birth metric.';
 comment on column uns_meta.metrics.is_transient is 'Sparkplug is_transient flag: such metrics should not be historised.';
 comment on column uns_meta.metrics.retired_at is 'Set when a later DBIRTH of the device no longer names the metric; NULL while it is live.';
+comment on column uns_meta.metrics.version is 'Current version number: equals the version_no of the metric''s latest metric_versions row.';
+comment on column uns_meta.metrics.properties_hash is
+  'MD5 of the canonical JSON of the properties in the last birth that changed them: lets an identical re-birth skip the property diff. Not metadata; changing it alone does not move updated_at.';
 comment on column uns_meta.metrics.created_at is 'When the metric was first seen (immutable).';
 comment on column uns_meta.metrics.updated_at is 'When a column of this row last changed (not touched by identical re-births).';
 
 create trigger _100_timestamps before update on uns_meta.metrics
-  for each row execute function uns_meta.tg__timestamps('canary_id');
+  for each row execute function uns_meta.tg__timestamps('canary_id', 'properties_hash');
 
 grant select, insert, update on uns_meta.metrics to uns_meta_app;
 grant select on uns_meta.metrics to uns_meta_ro, uns_meta_cdc;

@@ -1,0 +1,226 @@
+// The lossless rules of the canonical JSON and the decoder's strictness, on hand-built wire bytes.
+import protobuf from 'protobufjs';
+import { describe, expect, it } from 'vitest';
+import { DecodeError, decodePayload } from '../../src/sparkplug/decode.ts';
+import { encodeMetric, encodePayload } from '../../src/sparkplug/encode.ts';
+import type { MetricJson, PayloadJson } from '../../src/sparkplug/json-types.ts';
+import { readFixtures } from './support.ts';
+
+const fixture = (name: string) => readFixtures().find((f) => f.name === name)!;
+const metricNamed = (payload: PayloadJson, name: string) => payload.metrics!.find((m) => m.name === name)!;
+
+/** A payload whose metrics are the given raw Metric encodings. */
+function payloadOfMetricBytes(...metrics: Uint8Array[]): Buffer {
+  const w = protobuf.Writer.create();
+  for (const m of metrics) w.uint32((2 << 3) | 2).bytes(m);
+  return Buffer.from(w.finish());
+}
+
+function decodeError(bytes: Uint8Array): DecodeError {
+  try {
+    decodePayload(bytes);
+  } catch (err) {
+    expect(err).toBeInstanceOf(DecodeError);
+    return err as DecodeError;
+  }
+  throw new Error('expected a DecodeError');
+}
+
+describe('canonical JSON', () => {
+  const fields = decodePayload(fixture('metric-fields').bin);
+
+  it('keeps alias 0 and leaves an absent alias out', () => {
+    expect(metricNamed(fields, 'alias 0 (legal, present)').alias).toBe('0');
+    expect(Object.hasOwn(metricNamed(fields, 'alias absent'), 'alias')).toBe(false);
+  });
+
+  it('keeps present-but-default values: false, 0, empty string', () => {
+    expect(metricNamed(fields, 'isNull false, value 0')).toMatchObject({ isNull: false, intValue: 0 });
+    expect(metricNamed(fields, 'historical and transient false')).toMatchObject({ isHistorical: false, isTransient: false });
+    const text = decodePayload(fixture('datatypes-text-bytes').bin);
+    expect(metricNamed(text, 'String/empty').stringValue).toBe('');
+    expect(metricNamed(text, 'Bytes/empty').bytesValue).toBe('');
+    expect(metricNamed(text, 'Boolean/false').booleanValue).toBe(false);
+  });
+
+  it('omits fields absent on the wire, including the value of a metric without one', () => {
+    expect(metricNamed(fields, 'no timestamp, no value')).toStrictEqual({
+      name: 'no timestamp, no value',
+      timestamp: '1756392554816',
+      datatype: 3,
+    });
+    expect(metricNamed(fields, 'datatype absent')).toStrictEqual({ name: 'datatype absent' });
+  });
+
+  it('keeps 64-bit integers exact as decimal strings, beyond 2^53', () => {
+    const ints = decodePayload(fixture('datatypes-integers').bin);
+    expect(metricNamed(ints, 'UInt64/max').longValue).toBe('18446744073709551615');
+    expect(metricNamed(ints, 'UInt64/2^53+1').longValue).toBe('9007199254740993');
+    expect(metricNamed(ints, 'Int64/min').longValue).toBe('9223372036854775808');
+    expect(decodePayload(fixture('payload-header').bin).timestamp).toBe('18446744073709551615');
+    expect(metricNamed(fields, 'alias max').alias).toBe('18446744073709551615');
+  });
+
+  it('keeps intValue as the raw uint32: no sign extension in canonical JSON', () => {
+    const ints = decodePayload(fixture('datatypes-integers').bin);
+    expect(metricNamed(ints, 'Int8/min sign-extended (Tahu, Java)').intValue).toBe(4294967168);
+    expect(metricNamed(ints, 'Int32/plant Quality 2147484164').intValue).toBe(2147484164);
+    expect(metricNamed(ints, 'Int32/-1').intValue).toBe(4294967295);
+  });
+
+  it('keeps unknown datatype and property type codes as numbers', () => {
+    expect(metricNamed(fields, 'datatype 99 (future)')).toMatchObject({ datatype: 99, intValue: 7 });
+    expect(metricNamed(fields, 'datatype 4294967295')).toMatchObject({ datatype: 4294967295, stringValue: 'future' });
+    expect(metricNamed(fields, 'extension value')).toMatchObject({ datatype: 99, extensionValue: {} });
+    const props = decodePayload(fixture('property-values').bin).metrics![0]!.properties!;
+    expect(props.values![props.keys!.indexOf('type 99')]).toStrictEqual({ type: 99, intValue: 5 });
+  });
+
+  it('writes non-finite floats and -0 as strings, bytes as base64', () => {
+    const floats = decodePayload(fixture('datatypes-floats').bin);
+    expect(metricNamed(floats, 'Float/NaN').floatValue).toBe('NaN');
+    expect(metricNamed(floats, 'Double/-Infinity').doubleValue).toBe('-Infinity');
+    expect(metricNamed(floats, 'Float/-0').floatValue).toBe('-0');
+    expect(metricNamed(floats, 'Float/0').floatValue).toBe(0);
+    expect(metricNamed(floats, 'Float/0.1f').floatValue).toBe(Math.fround(0.1));
+    expect(metricNamed(floats, 'Double/min subnormal').doubleValue).toBe(5e-324);
+    const bytes = metricNamed(decodePayload(fixture('datatypes-text-bytes').bin), 'Bytes/all byte edges');
+    expect(Buffer.from(bytes.bytesValue!, 'base64')).toStrictEqual(Buffer.from([0, 1, 127, 128, 254, 255]));
+  });
+
+  it('round-trips through the encoder unchanged', () => {
+    for (const f of readFixtures().filter((x) => !x.name.startsWith('compressed-'))) {
+      expect(decodePayload(encodePayload(f.json)), f.name).toStrictEqual(f.json);
+    }
+  });
+
+  it('accepts a Uint8Array that is a view into a larger buffer', () => {
+    const bin = fixture('plant-dbirth-portugal-cement').bin;
+    const larger = new Uint8Array(bin.length + 20);
+    larger.set(bin, 10);
+    expect(decodePayload(larger.subarray(10, 10 + bin.length))).toStrictEqual(fixture('plant-dbirth-portugal-cement').json);
+  });
+});
+
+describe('protobuf semantics', () => {
+  it('keeps only the last member of a oneof', () => {
+    const w = protobuf.Writer.create();
+    w.uint32((1 << 3) | 2).string('m');
+    w.uint32((15 << 3) | 2).string('first'); // stringValue
+    w.uint32((10 << 3) | 0).uint32(7); // then intValue
+    expect(decodePayload(payloadOfMetricBytes(w.finish())).metrics).toStrictEqual([{ name: 'm', intValue: 7 }]);
+  });
+
+  it('merges a singular message field that occurs twice and appends repeated fields', () => {
+    const first = encodeMetric({ name: 'm', properties: { keys: ['a'], values: [{ type: 3, intValue: 1 }] } });
+    const second = encodeMetric({ properties: { keys: ['b'], values: [{ type: 3, intValue: 2 }] }, metadata: { md5: 'x' } });
+    const merged = decodePayload(payloadOfMetricBytes(Buffer.concat([first, second]))).metrics![0];
+    expect(merged).toStrictEqual({
+      name: 'm',
+      properties: { keys: ['a', 'b'], values: [{ type: 3, intValue: 1 }, { type: 3, intValue: 2 }] },
+      metadata: { md5: 'x' },
+    });
+  });
+
+  it('skips unknown fields of every wire type, at the top and inside messages', () => {
+    const unknown = protobuf.Writer.create();
+    unknown.uint32((50 << 3) | 0).uint64('18446744073709551615');
+    unknown.uint32((51 << 3) | 1).fixed64(1);
+    unknown.uint32((52 << 3) | 2).bytes(Buffer.from('ignored'));
+    unknown.uint32((53 << 3) | 5).fixed32(1);
+    unknown.uint32((54 << 3) | 3).uint32((1 << 3) | 0).uint32(5).uint32((54 << 3) | 4); // a group
+    const extra = unknown.finish();
+    const metric = Buffer.concat([encodeMetric({ name: 'm', datatype: 3, intValue: 1 }), extra]);
+    const bytes = Buffer.concat([payloadOfMetricBytes(metric), extra, encodePayload({ seq: '3' })]);
+    expect(decodePayload(bytes)).toStrictEqual({ metrics: [{ name: 'm', datatype: 3, intValue: 1 }], seq: '3' });
+  });
+
+  it('reads DataSet types packed and unpacked', () => {
+    const unpacked = encodeMetric({ datasetValue: { types: [3, 12] } });
+    const packed = protobuf.Writer.create();
+    packed.uint32((17 << 3) | 2).fork().uint32((3 << 3) | 2).fork().uint32(3).uint32(12).ldelim().ldelim();
+    for (const m of [unpacked, packed.finish()]) {
+      expect(decodePayload(payloadOfMetricBytes(m)).metrics).toStrictEqual([{ datasetValue: { types: [3, 12] } }]);
+    }
+  });
+
+  it('truncates an over-wide uint32 varint to its low 32 bits, as protobuf does', () => {
+    const w = protobuf.Writer.create();
+    w.uint32((4 << 3) | 0).uint64('4294967299'); // 2^32 + 3 as a datatype
+    expect(decodePayload(payloadOfMetricBytes(w.finish())).metrics).toStrictEqual([{ datatype: 3 }]);
+  });
+});
+
+describe('DecodeError', () => {
+  const plant = fixture('plant-dbirth-portugal-cement').bin;
+
+  it('says when the bytes are not a protobuf at all', () => {
+    const err = decodeError(Buffer.from([0x0f, 0x01]));
+    expect(err.message).toBe('payload is not a Sparkplug B protobuf: invalid wire type 7 at offset 0');
+    expect(err.offset).toBe(0);
+  });
+
+  it('names the metric, and the field, of a truncated payload', () => {
+    expect(decodeError(plant.subarray(0, 300)).message).toMatch(/^metric #0: length \d+ runs past the end of its message/);
+    expect(decodeError(Buffer.from([0x08, 0x80])).message).toBe('payload is not a Sparkplug B protobuf: timestamp: truncated varint at offset 1');
+  });
+
+  it('names metric index, name and alias, the property key and the field', () => {
+    const good = encodeMetric({ name: 'a', alias: '1', datatype: 11, booleanValue: true });
+    const badProperty = Buffer.concat([
+      encodeMetric({ name: 'Pump/Speed', alias: '12', properties: { keys: ['engUnit', 'Quality'], values: [{ type: 12, stringValue: 'rpm' }] } }),
+      // the second property value: type 3 with a varint cut short
+      Buffer.from([(9 << 3) | 2, 5, (2 << 3) | 2, 3, (1 << 3) | 0, 3, (3 << 3) | 0]),
+    ]);
+    expect(decodeError(payloadOfMetricBytes(good, badProperty)).message).toMatch(
+      /^metric #1 "Pump\/Speed" \(alias 12\): properties: values\[1\] "Quality": (intValue: truncated varint|length \d+ runs past)/,
+    );
+  });
+
+  it('rejects a known field with the wrong wire type', () => {
+    const w = protobuf.Writer.create();
+    w.uint32((4 << 3) | 2).string('Int32'); // datatype must be a varint
+    expect(decodeError(payloadOfMetricBytes(w.finish())).message).toMatch(
+      /^metric #0: datatype: field 4 has the wrong wire type 2 \(length-delimited\) at offset \d+$/,
+    );
+  });
+
+  it('rejects invalid UTF-8 but accepts a genuine U+FFFD', () => {
+    const w = protobuf.Writer.create();
+    w.uint32((1 << 3) | 2).bytes(Buffer.from([0x4f, 0x75, 0x74, 0xe3, 0x6f])); // "Outão" in Latin-1
+    expect(decodeError(payloadOfMetricBytes(w.finish())).message).toMatch(/^metric #0: name: string is not valid UTF-8/);
+    expect(decodePayload(encodePayload({ uuid: 'a\uFFFDb' })).uuid).toBe('a\uFFFDb');
+  });
+
+  it('rejects varints longer than 10 bytes', () => {
+    const bytes = Buffer.from([0x08, ...new Array<number>(10).fill(0xff), 0x01]);
+    expect(decodeError(bytes).message).toBe('payload is not a Sparkplug B protobuf: timestamp: varint longer than 10 bytes at offset 1');
+  });
+
+  it('rejects property sets nested deeper than 64 levels instead of overflowing the stack', () => {
+    let set: Uint8Array = new Uint8Array(0);
+    for (let i = 0; i < 200; i++) {
+      const value = protobuf.Writer.create().uint32((9 << 3) | 2).bytes(set).finish(); // PropertyValue.propertyset_value
+      set = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(value).finish(); // PropertySet.values
+    }
+    const metric = protobuf.Writer.create().uint32((9 << 3) | 2).bytes(set).finish();
+    expect(decodeError(payloadOfMetricBytes(metric)).message).toMatch(/messages nested deeper than 64 levels/);
+  });
+
+  it('is the only thing thrown for bad input; a non-byte input is a programming error', () => {
+    expect(() => decodePayload('not bytes' as unknown as Uint8Array)).toThrow(TypeError);
+  });
+
+  it('leaves what the decoder accepted alone: an empty payload is valid', () => {
+    expect(decodePayload(Buffer.alloc(0))).toStrictEqual({});
+  });
+});
+
+describe('metric order and content of a real birth', () => {
+  it('decodes the plant birth metric by metric as the fixture says', () => {
+    const { json, bin } = fixture('plant-dbirth-portugal-cement');
+    const metrics: MetricJson[] = decodePayload(bin).metrics!;
+    expect(metrics.map((m) => m.name)).toStrictEqual(json.metrics!.map((m) => m.name));
+    expect(metrics[0]!.properties!.values![3]).toStrictEqual({ type: 3, intValue: 2147484164 });
+  });
+});
