@@ -22,6 +22,26 @@ as $$
 $$;
 comment on function uns_meta.jsonb_array_or_empty(jsonb) is 'j when it is a JSON array, otherwise an empty array.';
 
+-- True for the PropertyValues that make up nearly every real birth, in their canonical encoding:
+-- Int32 in intValue (a uint32 JSON number), Float, Double, Boolean, String, Text; not null.
+-- decode_property_value takes a short path for these (a few casts) and the general path for the rest.
+create function uns_meta.property_value_is_common(pv jsonb) returns boolean
+  language sql immutable parallel safe
+as $$
+  select pv ->> 'isNull' is distinct from 'true' and coalesce(case pv ->> 'type'
+    when '3' then jsonb_typeof(pv -> 'intValue') = 'number'
+                  and (pv -> 'intValue')::numeric between 0 and 4294967295
+                  and (pv -> 'intValue')::numeric = trunc((pv -> 'intValue')::numeric)
+    when '9' then jsonb_typeof(pv -> 'floatValue') = 'number' and abs((pv -> 'floatValue')::numeric) <= 3.4028235e38
+    when '10' then jsonb_typeof(pv -> 'doubleValue') = 'number' and abs((pv -> 'doubleValue')::numeric) <= 1.7976931348623157e308
+    when '11' then jsonb_typeof(pv -> 'booleanValue') = 'boolean'
+    when '12' then jsonb_typeof(pv -> 'stringValue') = 'string'
+    when '14' then jsonb_typeof(pv -> 'stringValue') = 'string'
+  end, false)
+$$;
+comment on function uns_meta.property_value_is_common(jsonb) is
+  'True for a non-null Int32 (intValue), Float, Double, Boolean, String or Text PropertyValue in canonical encoding: decode_property_value''s short path.';
+
 -- One Sparkplug PropertyValue (canonical protobuf JSON, e.g. {"type": 3, "intValue": 2147484164}) decoded
 -- into the typed storage of uns_meta.metric_properties, losslessly:
 --   Int8/16/32: the uint32 int_value is truncated to the width, then sign-extended (2147484164 typed Int32
@@ -45,6 +65,19 @@ returns table (spb_type bigint, is_null boolean, type uns_meta.spb_property_type
   -- expressions into every reference above (which would evaluate the type CASE dozens of times per value).
   language sql stable parallel safe
 as $$
+select (pv ->> 'type')::bigint, false,
+       (case pv ->> 'type' when '3' then 'int' when '9' then 'float' when '10' then 'double' when '11' then 'boolean'
+                           else 'string' end)::uns_meta.spb_property_type,
+       case when pv ->> 'type' = '3'
+            then ((((pv ->> 'intValue')::bigint & 4294967295) # 2147483648) - 2147483648)::integer end,
+       null::bigint, null::numeric,
+       case when pv ->> 'type' = '9' then (pv ->> 'floatValue')::real end,
+       case when pv ->> 'type' = '10' then (pv ->> 'doubleValue')::double precision end,
+       case when pv ->> 'type' in ('12', '14') then pv ->> 'stringValue' end,
+       case when pv ->> 'type' = '11' then (pv -> 'booleanValue')::boolean end,
+       null::timestamptz, null::text
+ where uns_meta.property_value_is_common(pv)
+union all
 select c.spb_type, c.is_null, c.type,
        case when c.ok and c.type = 'int' then
          case c.spb_type
@@ -155,6 +188,7 @@ select c.spb_type, c.is_null, c.type,
              offset 0) as a
          offset 0) as b
      offset 0) as c
+ where not uns_meta.property_value_is_common(pv)
 $$;
 comment on function uns_meta.decode_property_value(jsonb) is
   'Decodes one Sparkplug PropertyValue (canonical protobuf JSON) into the typed columns of metric_properties, losslessly; `problem` names what is malformed.';
@@ -186,7 +220,7 @@ $$;
 comment on function uns_meta.property_json(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz) is
   'A stored property''s type and typed value as JSON, as metric_versions.diff records them.';
 
-grant execute on function uns_meta.jsonb_is_integer(jsonb, numeric, numeric), uns_meta.jsonb_array_or_empty(jsonb), uns_meta.decode_property_value(jsonb),
+grant execute on function uns_meta.jsonb_is_integer(jsonb, numeric, numeric), uns_meta.property_value_is_common(jsonb), uns_meta.jsonb_array_or_empty(jsonb), uns_meta.decode_property_value(jsonb),
   uns_meta.property_json(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz)
   to uns_meta_app, uns_meta_ro;
 
