@@ -20,7 +20,7 @@ begin
     next_chunk integer not null,
     changed    boolean not null
   ) on commit delete rows;
-  -- Every metric name of the birth so far: the retirement step keeps exactly these.
+  -- Every metric name of a chunked birth so far: the retirement step keeps exactly these.
   create temp table uns_meta_birth_names (
     device_id bigint not null,
     name      text not null,
@@ -324,9 +324,11 @@ begin
    where s.reject_reason is null and s.uns_path is distinct from s.old_uns_path
      and m.canary_id = s.canary_id and m.metric_id is distinct from s.metric_id;
 
-  insert into uns_meta_birth_names (device_id, name)
-  select distinct v_device_id, name from uns_meta_stage_metrics
-  on conflict do nothing;
+  if v_chunk_index is not null then
+    insert into uns_meta_birth_names (device_id, name)
+    select distinct v_device_id, name from uns_meta_stage_metrics
+    on conflict do nothing;
+  end if;
 
   select count(*), coalesce(jsonb_agg(jsonb_build_object('metric', name, 'reason', reject_reason) order by ord), '[]')
     into c_rejected, v_rejections
@@ -550,10 +552,15 @@ begin
   -- 11. Last (or only) chunk: retire what the birth no longer names, enqueue one debounced Canary sync ------
   update uns_meta_birth_state set changed = changed or v_changed where device_id = v_device_id;
   if v_last then
-    with retired as (
+    -- The names of this birth: this call's metrics, or every chunk's for a chunked birth.
+    with birth_names as (
+      select name from uns_meta_stage_metrics where v_chunk_index is null
+      union all
+      select name from uns_meta_birth_names where v_chunk_index is not null and device_id = v_device_id
+    ), retired as (
       update uns_meta.metrics as m set retired_at = v_received_at, version = m.version + 1
        where m.device_id = v_device_id and m.retired_at is null
-         and not exists (select from uns_meta_birth_names as n where n.device_id = v_device_id and n.name = m.name)
+         and not exists (select from birth_names as n where n.name = m.name)
       returning m.metric_id, m.version
     )
     insert into uns_meta.metric_versions (metric_id, version_no, change_kind, source, diff)
