@@ -14,6 +14,8 @@ as_postgres() { runuser -u postgres -- env -u PGHOST -u PGPORT -u PGUSER -u PGDA
 
 step "fresh scratch database $scratch"
 admin_psql -c "drop database if exists $scratch with (force)" -c "create database $scratch encoding 'UTF8' locale 'C.UTF-8' template template0"
+# Error messages in English whatever the server locale: the pgTAP tests compare them.
+as_postgres psql -qX -d postgres -c "alter database $scratch set lc_messages = 'C'"
 
 step "deploy --verify on the empty database"
 scripts/deploy-db.sh "$scratch"

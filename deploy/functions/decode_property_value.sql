@@ -220,6 +220,8 @@ $$;
 comment on function uns_meta.property_json(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz) is
   'A stored property''s type and typed value as JSON, as metric_versions.diff records them.';
 
+revoke all on function uns_meta.jsonb_is_integer(jsonb, numeric, numeric), uns_meta.property_value_is_common(jsonb), uns_meta.jsonb_array_or_empty(jsonb), uns_meta.decode_property_value(jsonb),
+  uns_meta.property_json(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz) from public;
 grant execute on function uns_meta.jsonb_is_integer(jsonb, numeric, numeric), uns_meta.property_value_is_common(jsonb), uns_meta.jsonb_array_or_empty(jsonb), uns_meta.decode_property_value(jsonb),
   uns_meta.property_json(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz)
   to uns_meta_app, uns_meta_ro;

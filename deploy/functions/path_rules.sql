@@ -54,6 +54,7 @@ comment on function uns_meta.normalise_segment(text) is
   'One UNS path segment from a Sparkplug id or metric-name segment, by the enabled segment_normalisation_rules (generated; do not edit).';
 comment on function uns_meta.rewrite_path(text) is
   'A UNS path after the enabled path_rewrite_rules (generated; do not edit).';
+revoke all on function uns_meta.normalise_segment(text), uns_meta.rewrite_path(text) from public;
 grant execute on function uns_meta.normalise_segment(text), uns_meta.rewrite_path(text) to uns_meta_app, uns_meta_ro;
 
 create function uns_meta.tg__compile_path_rules() returns trigger
@@ -97,6 +98,7 @@ return (select uns_meta.rewrite_path(device_base_path || '/' || string_agg(n, '/
 comment on function uns_meta.metric_uns_path(text, text) is
   'UNS path of a metric from its device''s base path (uns_meta.device_base_path) and its Sparkplug name; NULL when the name normalises to nothing.';
 
+revoke all on function uns_meta.device_base_path(text, text, text), uns_meta.metric_uns_path(text, text) from public;
 grant execute on function uns_meta.device_base_path(text, text, text), uns_meta.metric_uns_path(text, text)
   to uns_meta_app, uns_meta_ro;
 

@@ -19,6 +19,7 @@ return key_path[1] || coalesce(
   '');
 comment on function uns_meta.property_key(text[]) is
   'Flat metric_properties.key for a key path: the top-level key as received, then "/"-separated nested segments escaped as JSON Pointer (~0, ~1).';
+revoke all on function uns_meta.property_key(text[]) from public;
 grant execute on function uns_meta.property_key(text[]) to uns_meta_app, uns_meta_ro;
 
 commit;

@@ -24,6 +24,9 @@ begin
   -- Births wait while paths move (they would otherwise compute paths from the rules being applied twice).
   lock table uns_meta.devices, uns_meta.metrics in share row exclusive mode;
 
+  if to_regclass('pg_temp.reapply_devices') is not null then  -- an earlier call in this transaction
+    drop table pg_temp.reapply_devices, pg_temp.reapply_metrics;
+  end if;
   create temp table reapply_devices on commit drop as
   select d.device_id, d.group_id, d.edge, d.device, d.uns_path as old_path,
          uns_meta.device_base_path(d.group_id, d.edge, d.device) as base_path,

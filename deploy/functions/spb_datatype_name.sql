@@ -16,6 +16,7 @@ return coalesce(
   case when code = 0 then 'Unknown' else 'Unknown(' || code || ')' end);
 comment on function uns_meta.spb_datatype_name(bigint) is
   'Name of a Sparkplug B DataType code (1 Int8 … 34 DateTimeArray); 0 is Unknown; other codes Unknown(<code>).';
+revoke all on function uns_meta.spb_datatype_name(bigint) from public;
 grant execute on function uns_meta.spb_datatype_name(bigint) to uns_meta_app, uns_meta_ro;
 
 commit;

@@ -75,6 +75,7 @@ return (select (value #>> '{}')::interval from uns_meta.settings where key = set
 comment on function uns_meta.setting_interval(text) is 'The value of an interval-typed setting, or NULL when the key is absent.';
 
 grant select on uns_meta.settings to uns_meta_app, uns_meta_ro;
+revoke all on function uns_meta.setting_interval(text) from public;
 grant execute on function uns_meta.setting_interval(text) to uns_meta_app, uns_meta_ro;
 
 commit;

@@ -35,6 +35,15 @@ comment on column uns_meta.metric_hierarchy.depth is 'Number of levels.';
 comment on column uns_meta.metric_hierarchy.levels is 'All levels as an array.';
 comment on column uns_meta.metric_hierarchy.datatype_name is 'Sparkplug DataType name of the metric.';
 comment on column uns_meta.metric_hierarchy.retired is 'True when the device''s latest DBIRTH no longer names the metric.';
+comment on column uns_meta.metric_hierarchy.metric_id is 'The metric (uns_meta.metrics.metric_id).';
+comment on column uns_meta.metric_hierarchy.device_id is 'Its device (uns_meta.devices.device_id).';
+comment on column uns_meta.metric_hierarchy.name is 'Sparkplug metric name as received.';
+comment on column uns_meta.metric_hierarchy.uns_path is 'Normalised UNS path.';
+comment on column uns_meta.metric_hierarchy.canary_id is 'Canary tag path without the dataset.';
+comment on column uns_meta.metric_hierarchy.datatype is 'Sparkplug DataType code.';
+comment on column uns_meta.metric_hierarchy.version is 'Current version number of the metric.';
+comment on column uns_meta.metric_hierarchy.created_at is 'When the metric was first seen.';
+comment on column uns_meta.metric_hierarchy.updated_at is 'When the metric row last changed.';
 grant select on uns_meta.metric_hierarchy to uns_meta_app, uns_meta_ro;
 
 commit;
