@@ -28,12 +28,13 @@ comment on function uns_meta.jsonb_array_or_empty(jsonb) is 'j when it is a JSON
 create function uns_meta.property_value_is_common(pv jsonb) returns boolean
   language sql immutable parallel safe
 as $$
-  select pv ->> 'isNull' is distinct from 'true' and coalesce(case pv ->> 'type'
-    when '3' then jsonb_typeof(pv -> 'intValue') = 'number'
-                  and (pv -> 'intValue')::numeric between 0 and 4294967295
-                  and (pv -> 'intValue')::numeric = trunc((pv -> 'intValue')::numeric)
-    when '9' then jsonb_typeof(pv -> 'floatValue') = 'number' and abs((pv -> 'floatValue')::numeric) <= 3.4028235e38
-    when '10' then jsonb_typeof(pv -> 'doubleValue') = 'number' and abs((pv -> 'doubleValue')::numeric) <= 1.7976931348623157e308
+  select coalesce(pv -> 'isNull' = 'false'::jsonb, not (pv ? 'isNull')) and coalesce(case pv ->> 'type'
+    when '3' then jsonb_typeof(pv -> 'intValue') = 'number' and (pv ->> 'intValue') ~ '^[0-9]{1,10}$'
+                  and (pv ->> 'intValue')::bigint <= 4294967295
+    when '9' then jsonb_typeof(pv -> 'floatValue') = 'number'
+                  and ((pv -> 'floatValue')::numeric = 0 or abs((pv -> 'floatValue')::numeric) between 1.2e-38 and 3.4028235e38)
+    when '10' then jsonb_typeof(pv -> 'doubleValue') = 'number'
+                   and ((pv -> 'doubleValue')::numeric = 0 or abs((pv -> 'doubleValue')::numeric) between 2.3e-308 and 1.7976931348623157e308)
     when '11' then jsonb_typeof(pv -> 'booleanValue') = 'boolean'
     when '12' then jsonb_typeof(pv -> 'stringValue') = 'string'
     when '14' then jsonb_typeof(pv -> 'stringValue') = 'string'
@@ -65,16 +66,18 @@ returns table (spb_type bigint, is_null boolean, type uns_meta.spb_property_type
   -- expressions into every reference above (which would evaluate the type CASE dozens of times per value).
   language sql stable parallel safe
 as $$
+-- Short path. Each cast has a cheap guard of its own as well as the WHERE: called with a constant argument,
+-- the planner folds the casts before it looks at the WHERE, and a malformed value must still give `problem`.
 select (pv ->> 'type')::bigint, false,
        (case pv ->> 'type' when '3' then 'int' when '9' then 'float' when '10' then 'double' when '11' then 'boolean'
                            else 'string' end)::uns_meta.spb_property_type,
-       case when pv ->> 'type' = '3'
+       case when pv ->> 'type' = '3' and (pv ->> 'intValue') ~ '^[0-9]{1,10}$'
             then ((((pv ->> 'intValue')::bigint & 4294967295) # 2147483648) - 2147483648)::integer end,
        null::bigint, null::numeric,
-       case when pv ->> 'type' = '9' then (pv ->> 'floatValue')::real end,
-       case when pv ->> 'type' = '10' then (pv ->> 'doubleValue')::double precision end,
+       case when pv ->> 'type' = '9' and uns_meta.property_value_is_common(pv) then (pv ->> 'floatValue')::real end,
+       case when pv ->> 'type' = '10' and uns_meta.property_value_is_common(pv) then (pv ->> 'doubleValue')::double precision end,
        case when pv ->> 'type' in ('12', '14') then pv ->> 'stringValue' end,
-       case when pv ->> 'type' = '11' then (pv -> 'booleanValue')::boolean end,
+       case when pv ->> 'type' = '11' and jsonb_typeof(pv -> 'booleanValue') = 'boolean' then (pv -> 'booleanValue')::boolean end,
        null::timestamptz, null::text
  where uns_meta.property_value_is_common(pv)
 union all
@@ -128,7 +131,9 @@ select c.spb_type, c.is_null, c.type,
                         jsonb_typeof(pv -> a.field) in ('number', 'string')
                         and ((pv ->> a.field) in ('NaN', 'Infinity', '-Infinity')
                              or ((pv ->> a.field) ~ '^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]{1,3})?$'
-                                 and abs((pv ->> a.field)::numeric) <= case a.type when 'float' then 3.4028235e38 else 1.7976931348623157e308 end))) then
+                                 and abs((pv ->> a.field)::numeric) <= case a.type when 'float' then 3.4028235e38 else 1.7976931348623157e308 end
+                                 and ((pv ->> a.field)::numeric = 0
+                                      or abs((pv ->> a.field)::numeric) >= case a.type when 'float' then 7.1e-46 else 2.5e-324 end)))) then
                    format('"%s" must be a %s number', a.field, case a.type when 'float' then 'single-precision' else 'double-precision' end)
                  when a.type = 'boolean' and jsonb_typeof(pv -> a.field) <> 'boolean' then format('"%s" must be a boolean', a.field)
                  when a.type = 'string' and jsonb_typeof(pv -> a.field) <> 'string' then format('"%s" must be a string', a.field)

@@ -13,7 +13,7 @@ begin;
 -- time, so no object of ours depends on graphile-worker's types.
 create function uns_meta.enqueue_canary_sync(device_ids bigint[]) returns void
   language plpgsql volatile security definer
-  set search_path = pg_catalog
+  set search_path = pg_catalog, pg_temp
 as $$
 declare
   debounce interval := coalesce(uns_meta.setting_interval('debounce_interval'), interval '3 minutes');

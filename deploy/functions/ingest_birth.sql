@@ -93,6 +93,7 @@ create function uns_meta.ingest_birth(birth jsonb) returns jsonb
   set search_path = pg_catalog, pg_temp
   set work_mem = '256MB'
   set jit = off
+  set timezone = 'UTC'
 as $fn$
 declare
   v_topic         text;
@@ -194,15 +195,15 @@ begin
        when jsonb_typeof(coalesce(e.m -> 'properties' -> 'values', '[]')) <> 'array' then '"properties.values" must be an array'
        when jsonb_array_length(coalesce(e.m -> 'properties' -> 'keys', '[]'))
             <> jsonb_array_length(coalesce(e.m -> 'properties' -> 'values', '[]')) then
-         format('"properties" has %s keys but %s values', jsonb_array_length(e.m -> 'properties' -> 'keys'),
-                jsonb_array_length(e.m -> 'properties' -> 'values'))
+         format('"properties" has %s keys but %s values', jsonb_array_length(coalesce(e.m -> 'properties' -> 'keys', '[]')),
+                jsonb_array_length(coalesce(e.m -> 'properties' -> 'values', '[]')))
      end as problem) as p
    where p.problem is not null
    order by e.ord
    limit 1;
   if found then
     raise exception using errcode = 'U0001',
-      message = format('ingest_birth: payload.metrics[%s]%s %s', v_bad.i, coalesce(format(' (%s)', v_bad.name), ''), v_bad.problem);
+      message = format('ingest_birth: payload.metrics[%s]%s %s', v_bad.i, coalesce(' (' || v_bad.name || ')', ''), v_bad.problem);
   end if;
 
   -- 3. The device: serialise births of one device, upsert it, follow its path ---------------------------
@@ -217,12 +218,12 @@ begin
     from uns_meta.devices as d
    where d.group_id = v_parts[2] and d.edge = v_parts[4] and d.device = v_parts[5];
   if v_old_path is distinct from v_device_path then
-    select format('device %s (%s/%s/%s)', d.device_id, d.group_id, d.edge, d.device) into v_bad
+    select format('device %s (%s/%s/%s)', d.device_id, d.group_id, d.edge, d.device) as owner into v_bad
       from uns_meta.devices as d where d.uns_path = v_device_path;
     if found then
       raise exception using errcode = 'U0004',
         message = format('ingest_birth: the UNS path %s of topic %s is already the path of %s; change the path rules or the device id',
-                         v_device_path, v_topic, v_bad);
+                         v_device_path, v_topic, v_bad.owner);
     end if;
     if v_device_id is null then
       insert into uns_meta.devices (group_id, edge, device, country, business_unit, uns_path)
@@ -387,12 +388,9 @@ begin
     raise exception using errcode = 'U0001',
       message = format('ingest_birth: payload.metrics[%s] (%s): property %s: %s', v_bad.ord, v_bad.name, v_bad.key, v_bad.problem);
   end if;
-  select s.ord, s.name, p.key into v_bad
-    from uns_meta_stage_props as p join uns_meta_stage_metrics as s using (ord)
-   group by s.ord, s.name, p.key
-  having count(*) > 1
-   order by s.ord
-   limit 1;
+  select d.ord, s.name, d.key into v_bad
+    from (select ord, key from uns_meta_stage_props group by ord, key having count(*) > 1 order by ord limit 1) as d
+    join uns_meta_stage_metrics as s using (ord);
   if found then
     raise exception using errcode = 'U0001',
       message = format('ingest_birth: payload.metrics[%s] (%s): property key %s appears more than once', v_bad.ord, v_bad.name, v_bad.key);
@@ -411,6 +409,9 @@ begin
     from ins
    where s.name = ins.name and s.reject_reason is null;
   get diagnostics c_inserted = row_count;
+  if c_inserted > 1000 then
+    analyze uns_meta_stage_metrics;  -- is_new and metric_id changed for many rows: let the planner know
+  end if;
 
   if c_inserted > 0 then
     insert into uns_meta.metric_properties (metric_id, key, key_path, type, spb_type, is_null, value_int, value_long,
