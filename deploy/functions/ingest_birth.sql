@@ -23,8 +23,7 @@ begin
   -- Every metric name of a chunked birth so far: the retirement step keeps exactly these.
   create temp table uns_meta_birth_names (
     device_id bigint not null,
-    name      text not null,
-    primary key (device_id, name)
+    name      text not null
   ) on commit delete rows;
   -- The metrics of this call, with what the catalog holds for them (old_*) and the verdict.
   create temp table uns_meta_stage_metrics (
@@ -58,6 +57,7 @@ begin
   -- Decoded properties of the metrics whose property JSON differs from the last applied one.
   create temp table uns_meta_stage_props (
     ord            integer not null,
+    idx            integer,                -- 0-based position in properties.values (top-level rows)
     key            text not null,
     key_path       text[],
     spb_type       bigint,
@@ -76,6 +76,7 @@ begin
   -- Property changes of existing metrics: added / changed / removed, with old and new typed JSON.
   create temp table uns_meta_stage_prop_changes (
     metric_id bigint not null,
+    ord       integer,
     key       text not null,
     change    text not null,
     old_json  jsonb,
@@ -93,6 +94,7 @@ create function uns_meta.ingest_birth(birth jsonb) returns jsonb
   set search_path = pg_catalog, pg_temp
   set work_mem = '256MB'
   set jit = off
+  set enable_memoize = off  -- a Memoize over decode_property_value(pv) hashes 826,880 distinct jsonb values
   set timezone = 'UTC'
 as $fn$
 declare
@@ -327,8 +329,7 @@ begin
 
   if v_chunk_index is not null then
     insert into uns_meta_birth_names (device_id, name)
-    select distinct v_device_id, name from uns_meta_stage_metrics
-    on conflict do nothing;
+    select v_device_id, name from uns_meta_stage_metrics;
   end if;
 
   select count(*), coalesce(jsonb_agg(jsonb_build_object('metric', name, 'reason', reject_reason) order by ord), '[]')
@@ -341,40 +342,53 @@ begin
   end if;
 
   -- 7. Decode the properties of metrics whose property JSON changed (all of them on a first birth) ---------
-  insert into uns_meta_stage_props (ord, key, key_path, spb_type, is_null, type, value_int, value_long, value_uint64,
+  insert into uns_meta_stage_props (ord, idx, key, key_path, spb_type, is_null, type, value_int, value_long, value_uint64,
                                     value_float, value_double, value_string, value_bool, value_datetime, problem)
-  with recursive node (ord, key_path, pv, key_ok) as (
-    select s.ord, array[k.key #>> '{}'], k.pv, jsonb_typeof(k.key) = 'string'
-      from uns_meta_stage_metrics as s
-     cross join lateral rows from (jsonb_array_elements(v_metrics -> s.ord -> 'properties' -> 'keys'),
-                                   jsonb_array_elements(v_metrics -> s.ord -> 'properties' -> 'values')) as k(key, pv)
-     where s.reject_reason is null and (s.metric_id is null or s.props_hash is distinct from s.old_props_hash)
-    union all
-    select n.ord, n.key_path || c.key, c.pv, c.key_ok
-      from node as n
-     cross join lateral (
-       select k.key #>> '{}', k.pv, jsonb_typeof(k.key) = 'string'
-         from rows from (jsonb_array_elements(uns_meta.jsonb_array_or_empty(n.pv -> 'propertysetValue' -> 'keys')),
-                         jsonb_array_elements(uns_meta.jsonb_array_or_empty(n.pv -> 'propertysetValue' -> 'values'))) as k(key, pv)
-        where n.pv ->> 'type' = '20'
-       union all
-       select (l.i - 1)::text, jsonb_build_object('type', 20, 'propertysetValue', l.ps), true
-         from jsonb_array_elements(uns_meta.jsonb_array_or_empty(n.pv -> 'propertysetsValue' -> 'propertyset')) with ordinality as l(ps, i)
-        where n.pv ->> 'type' = '21'
-     ) as c(key, pv, key_ok)
-     where n.pv ->> 'type' in ('20', '21') and n.pv ->> 'isNull' is distinct from 'true'
-  )
-  select n.ord,
-         case when cardinality(n.key_path) = 1 then n.key_path[1] else uns_meta.property_key(n.key_path) end,
-         case when cardinality(n.key_path) > 1 then n.key_path end,
+  select s.ord, k.i - 1, k.key #>> '{}', null,
          d.spb_type, d.is_null, d.type, d.value_int, d.value_long, d.value_uint64, d.value_float, d.value_double,
          d.value_string, d.value_bool, d.value_datetime,
-         case when not n.key_ok then 'the key is not a string'
-              when n.key_path[cardinality(n.key_path)] = '' then 'the key is empty'
+         case when jsonb_typeof(k.key) <> 'string' then 'the key is not a string'
+              when k.key #>> '{}' = '' then 'the key is empty'
               else d.problem end
-    from node as n
-   cross join lateral uns_meta.decode_property_value(n.pv) as d;
+    from uns_meta_stage_metrics as s
+   cross join lateral rows from (jsonb_array_elements(v_metrics -> s.ord -> 'properties' -> 'keys'),
+                                 jsonb_array_elements(v_metrics -> s.ord -> 'properties' -> 'values')) with ordinality as k(key, pv, i)
+   cross join lateral uns_meta.decode_property_value(k.pv) as d
+   where s.reject_reason is null and (s.metric_id is null or s.props_hash is distinct from s.old_props_hash);
   get diagnostics v_n = row_count;
+  -- Members of nested PropertySet / PropertySetList values (rare): walked from their top-level rows.
+  if exists (select from uns_meta_stage_props where spb_type in (20, 21) and is_null is not true) then
+    insert into uns_meta_stage_props (ord, key, key_path, spb_type, is_null, type, value_int, value_long, value_uint64,
+                                      value_float, value_double, value_string, value_bool, value_datetime, problem)
+    with recursive node (ord, key_path, pv, key_ok) as (
+      select p.ord, array[p.key], v_metrics -> p.ord -> 'properties' -> 'values' -> p.idx, true
+        from uns_meta_stage_props as p
+       where p.spb_type in (20, 21) and p.is_null is not true
+      union all
+      select n.ord, n.key_path || c.key, c.pv, c.key_ok
+        from node as n
+       cross join lateral (
+         select k.key #>> '{}', k.pv, jsonb_typeof(k.key) = 'string'
+           from rows from (jsonb_array_elements(uns_meta.jsonb_array_or_empty(n.pv -> 'propertysetValue' -> 'keys')),
+                           jsonb_array_elements(uns_meta.jsonb_array_or_empty(n.pv -> 'propertysetValue' -> 'values'))) as k(key, pv)
+          where n.pv ->> 'type' = '20'
+         union all
+         select (l.i - 1)::text, jsonb_build_object('type', 20, 'propertysetValue', l.ps), true
+           from jsonb_array_elements(uns_meta.jsonb_array_or_empty(n.pv -> 'propertysetsValue' -> 'propertyset')) with ordinality as l(ps, i)
+          where n.pv ->> 'type' = '21'
+       ) as c(key, pv, key_ok)
+       where n.pv ->> 'type' in ('20', '21') and n.pv ->> 'isNull' is distinct from 'true'
+    )
+    select n.ord, uns_meta.property_key(n.key_path), n.key_path,
+           d.spb_type, d.is_null, d.type, d.value_int, d.value_long, d.value_uint64, d.value_float, d.value_double,
+           d.value_string, d.value_bool, d.value_datetime,
+           case when not n.key_ok then 'the key is not a string'
+                when n.key_path[cardinality(n.key_path)] = '' then 'the key is empty'
+                else d.problem end
+      from node as n
+     cross join lateral uns_meta.decode_property_value(n.pv) as d
+     where cardinality(n.key_path) > 1;
+  end if;
   if v_n > 1000 then
     analyze uns_meta_stage_props;
   end if;
@@ -443,8 +457,8 @@ begin
   end if;
 
   -- 9. Existing metrics: diff their properties where the property JSON changed ---------------------------
-  insert into uns_meta_stage_prop_changes (metric_id, key, change, old_json, new_json)
-  select coalesce(n.metric_id, o.metric_id), coalesce(n.key, o.key),
+  insert into uns_meta_stage_prop_changes (metric_id, ord, key, change, old_json, new_json)
+  select coalesce(n.metric_id, o.metric_id), n.ord, coalesce(n.key, o.key),
          case when o.key is null then 'added' when n.key is null then 'removed' else 'changed' end,
          case when o.key is not null then uns_meta.property_json(o.spb_type, o.is_null, o.type, o.value_int, o.value_long,
                 o.value_uint64, o.value_float, o.value_double, o.value_string, o.value_bool, o.value_datetime) end,
@@ -477,8 +491,7 @@ begin
          value_double = p.value_double, value_string = p.value_string, value_bool = p.value_bool,
          value_datetime = p.value_datetime
     from uns_meta_stage_prop_changes as c
-    join uns_meta_stage_metrics as s on s.metric_id = c.metric_id
-    join uns_meta_stage_props as p on p.ord = s.ord and p.key = c.key
+    join uns_meta_stage_props as p on p.ord = c.ord and p.key = c.key
    where c.change = 'changed' and o.metric_id = c.metric_id and o.key = c.key;
   get diagnostics v_n = row_count;
   c_props := c_props + v_n;
@@ -487,8 +500,7 @@ begin
   select c.metric_id, p.key, p.key_path, p.type, p.spb_type, p.is_null, p.value_int, p.value_long, p.value_uint64,
          p.value_float, p.value_double, p.value_string, p.value_bool, p.value_datetime
     from uns_meta_stage_prop_changes as c
-    join uns_meta_stage_metrics as s on s.metric_id = c.metric_id
-    join uns_meta_stage_props as p on p.ord = s.ord and p.key = c.key
+    join uns_meta_stage_props as p on p.ord = c.ord and p.key = c.key
    where c.change = 'added';
   get diagnostics v_n = row_count;
   c_props := c_props + v_n;
@@ -561,7 +573,7 @@ begin
     ), retired as (
       update uns_meta.metrics as m set retired_at = v_received_at, version = m.version + 1
        where m.device_id = v_device_id and m.retired_at is null
-         and not exists (select from birth_names as n where n.name = m.name)
+         and m.name not in (select n.name from birth_names as n)  -- a hashed subplan, whatever the estimates
       returning m.metric_id, m.version
     )
     insert into uns_meta.metric_versions (metric_id, version_no, change_kind, source, diff)
