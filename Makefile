@@ -7,10 +7,11 @@ SHELL := /bin/bash
 # Project-local Node 24 (installed by scripts/setup.sh when the machine's Node is older than 22) comes first.
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(CURDIR)/node_modules/.bin:$(PATH)
 # Connection defaults for every tool (psql, sqitch, pg_prove, the TypeScript processes).
-# Passwords live in the git-ignored .tools/pgpass written by setup; nothing prints them.
+# Passwords live in a libpq password file written by setup, one per machine like the roles it holds
+# (two checkouts share it); nothing prints them.
 export PGHOST ?= 127.0.0.1
 export PGPORT ?= 5432
-export PGPASSFILE ?= $(CURDIR)/.tools/pgpass
+export PGPASSFILE ?= $(HOME)/.config/uns-meta/pgpass
 export UNS_META_DB ?= uns_meta
 # The processes (ingest, worker, demo) connect as the least-privileged service role.
 export DATABASE_URL ?= postgres://uns_meta_app@$(PGHOST):$(PGPORT)/$(UNS_META_DB)

@@ -4,7 +4,7 @@
 #   2. Node 24 from the npm registry into .tools/ when the machine's Node is older than 22;
 #   3. npm ci when node_modules does not match package-lock.json;
 #   4. PostgreSQL 15/main running with wal_level=logical (the publication is for logical replication);
-#   5. the cluster roles and the database (scripts/bootstrap.sql), passwords in .tools/pgpass.
+#   5. the cluster roles and the database (scripts/bootstrap.sql), passwords in $PGPASSFILE.
 # Every step checks before it acts, so running it twice is harmless and fast.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,9 +62,10 @@ fi
 for _ in $(seq 1 30); do as_postgres pg_isready -q && break; sleep 1; done
 
 # --- 5. roles, passwords and the database ------------------------------------------------------
-# One password per login role, generated once, kept in .tools/pgpass (mode 600) which libpq, node-postgres,
+# One password per login role, generated once, kept in $PGPASSFILE (mode 600; the Makefile's default is
+# ~/.config/uns-meta/pgpass: roles are per machine, so is their password file) which libpq, node-postgres,
 # sqitch and pg_prove all read through PGPASSFILE. They are never printed.
-pgpass="${PGPASSFILE:-$root/.tools/pgpass}"
+pgpass="${PGPASSFILE:-$HOME/.config/uns-meta/pgpass}"
 mkdir -p "$(dirname "$pgpass")"
 touch "$pgpass" && chmod 600 "$pgpass"
 roles=(uns_meta_admin uns_meta_app uns_meta_ro uns_meta_cdc)
