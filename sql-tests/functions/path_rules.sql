@@ -4,21 +4,10 @@
 -- Path composition: uns_meta.device_base_path(group, edge, device) and uns_meta.metric_uns_path(base, name).
 -- Their use by ingest_birth: sql-tests/functions/ingest_birth/path_rules.sql.
 begin;
-set local timezone = 'UTC';
-set local datestyle = 'ISO, YMD';
+\ir ../_session.psql
 set local statement_timeout = '30s';
 set local lock_timeout = '10s';
 select plan(98);
-
-create function pg_temp.error_of(stmt text) returns text language plpgsql as $$
-declare s text; c text; m text;
-begin
-  execute stmt;
-  return 'no error';
-exception when others then
-  get stacked diagnostics s = returned_sqlstate, c = constraint_name, m = message_text;
-  return s || ' ' || coalesce(nullif(c, ''), '-') || ': ' || m;
-end $$;
 
 -- 1. Structure ----------------------------------------------------------------------------------------------------
 select has_function('uns_meta', f, args, format('function uns_meta.%s exists', f))

@@ -3,6 +3,7 @@
 -- so that the trigger, not the grants, is what stops them; the per-table files check the real tables, where
 -- the grants already stop uns_meta_app and uns_meta_ro first (42501) and the trigger is the second line.
 begin;
+\ir ../_session.psql
 select plan(27);
 
 select has_function('uns_meta', 'tg__append_only', array[]::name[], 'function uns_meta.tg__append_only() exists');
@@ -17,16 +18,6 @@ select function_owner_is('uns_meta', 'tg__append_only', array[]::name[], 'uns_me
 select function_privs_are('uns_meta', 'tg__append_only', array[]::name[], 'public', array[]::text[],
                           'PUBLIC cannot execute tg__append_only()');
 select isnt(obj_description('uns_meta.tg__append_only()'::regprocedure, 'pg_proc'), null, 'tg__append_only() has a comment');
-
-create function pg_temp.error_of(stmt text) returns text language plpgsql as $$
-declare s text; c text; m text;
-begin
-  execute stmt;
-  return 'no error';
-exception when others then
-  get stacked diagnostics s = returned_sqlstate, c = constraint_name, m = message_text;
-  return s || ' ' || coalesce(nullif(c, ''), '-') || ': ' || m;
-end $$;
 
 create temp table hist (id int primary key, note text);
 create trigger _100_append_only before update or delete on hist for each row execute function uns_meta.tg__append_only();

@@ -7,10 +7,7 @@
 -- it to now(), which differs from it. The value before each step is kept in a temp table and compared.
 -- The trigger is exercised on a private temp table here; the per-table files check the real tables.
 begin;
--- Output that messages and text comparisons depend on, whatever the server's defaults.
-set local timezone = 'UTC';
-set local datestyle = 'ISO, YMD';
-set local extra_float_digits = 1;
+\ir ../_session.psql
 select plan(25);
 
 select has_function('uns_meta', 'tg__timestamps', array[]::name[], 'function uns_meta.tg__timestamps() exists');
@@ -24,18 +21,6 @@ select function_owner_is('uns_meta', 'tg__timestamps', array[]::name[], 'uns_met
 select function_privs_are('uns_meta', 'tg__timestamps', array[]::name[], 'public', array[]::text[],
                           'PUBLIC cannot execute tg__timestamps()');
 select isnt(obj_description('uns_meta.tg__timestamps()'::regprocedure, 'pg_proc'), null, 'tg__timestamps() has a comment');
-
--- '<SQLSTATE> <CONSTRAINT>: <message>' of the error a statement raises, or 'no error'. pgTAP's throws_* see
--- only the code and the message; our own errors also carry the constraint name.
-create function pg_temp.error_of(stmt text) returns text language plpgsql as $$
-declare s text; c text; m text;
-begin
-  execute stmt;
-  return 'no error';
-exception when others then
-  get stacked diagnostics s = returned_sqlstate, c = constraint_name, m = message_text;
-  return s || ' ' || coalesce(nullif(c, ''), '-') || ': ' || m;
-end $$;
 
 create temp table tt (
   id         int primary key,

@@ -3,21 +3,9 @@
 -- caller after its failed transaction). Append-only has two layers: the grants (uns_meta_app may only SELECT and
 -- INSERT, uns_meta_ro only SELECT) and the trigger (U0102 for any role but uns_meta_admin).
 begin;
-set local timezone = 'UTC';
-set local datestyle = 'ISO, YMD';
-set local extra_float_digits = 1;
+\ir ../_session.psql
 set local statement_timeout = '30s';
 select plan(55);
-
-create function pg_temp.error_of(stmt text) returns text language plpgsql as $$
-declare s text; c text; m text;
-begin
-  execute stmt;
-  return 'no error';
-exception when others then
-  get stacked diagnostics s = returned_sqlstate, c = constraint_name, m = message_text;
-  return s || ' ' || coalesce(nullif(c, ''), '-') || ': ' || m;
-end $$;
 
 -- Structure.
 select has_table('uns_meta', 'ingest_rejections', 'table uns_meta.ingest_rejections exists');

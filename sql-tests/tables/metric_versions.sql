@@ -3,21 +3,8 @@
 -- uns_meta_ro only SELECT: anything else is 42501 before any trigger runs) and the trigger (U0102 for any
 -- role but uns_meta_admin, shown here by granting the missing privileges inside this rolled-back test).
 begin;
--- Output that messages and text comparisons depend on, whatever the server's defaults.
-set local timezone = 'UTC';
-set local datestyle = 'ISO, YMD';
-set local extra_float_digits = 1;
+\ir ../_session.psql
 select plan(90);
-
-create function pg_temp.error_of(stmt text) returns text language plpgsql as $$
-declare s text; c text; m text;
-begin
-  execute stmt;
-  return 'no error';
-exception when others then
-  get stacked diagnostics s = returned_sqlstate, c = constraint_name, m = message_text;
-  return s || ' ' || coalesce(nullif(c, ''), '-') || ': ' || m;
-end $$;
 
 -- Structure.
 select has_table('uns_meta', 'metric_versions', 'table uns_meta.metric_versions exists');

@@ -1,21 +1,8 @@
 -- pgTAP: uns_meta.metrics, including the generated canary_id.
 -- Timestamps: see sql-tests/functions/tg__timestamps.sql for why rows get explicit past timestamps.
 begin;
--- Output that messages and text comparisons depend on, whatever the server's defaults.
-set local timezone = 'UTC';
-set local datestyle = 'ISO, YMD';
-set local extra_float_digits = 1;
+\ir ../_session.psql
 select plan(124);
-
-create function pg_temp.error_of(stmt text) returns text language plpgsql as $$
-declare s text; c text; m text;
-begin
-  execute stmt;
-  return 'no error';
-exception when others then
-  get stacked diagnostics s = returned_sqlstate, c = constraint_name, m = message_text;
-  return s || ' ' || coalesce(nullif(c, ''), '-') || ': ' || m;
-end $$;
 
 -- Structure.
 select has_table('uns_meta', 'metrics', 'table uns_meta.metrics exists');
