@@ -47,6 +47,7 @@ begin
     old_props_hash    bytea,
     old_version       integer,
     props_changed     boolean not null default false,
+    changed           boolean not null default false,  -- an existing metric that gets a new version
     reject_reason     text
   ) on commit delete rows;
   -- Distinct name segments and their normal form (names share most folders).
@@ -505,8 +506,13 @@ begin
   get diagnostics v_n = row_count;
   c_props := c_props + v_n;
 
-  update uns_meta_stage_metrics as s set props_changed = true
+  update uns_meta_stage_metrics as s set props_changed = true, changed = true
    where exists (select from uns_meta_stage_prop_changes as c where c.metric_id = s.metric_id);
+  update uns_meta_stage_metrics as s set changed = true
+   where not s.changed and not s.is_new and s.reject_reason is null and s.metric_id is not null
+     and (s.datatype <> s.old_datatype or s.uns_path <> s.old_uns_path or s.alias is distinct from s.old_alias
+          or s.is_historical <> s.old_is_historical or s.is_transient <> s.old_is_transient
+          or s.old_retired_at is not null);
 
   -- 10. Existing metrics: one version per changed metric, then the row itself, then lineage --------------
   insert into uns_meta.metric_versions (metric_id, version_no, change_kind, source, diff)
@@ -526,10 +532,7 @@ begin
          || case when s.is_transient <> s.old_is_transient then jsonb_build_object('is_transient', jsonb_build_object('old', s.old_is_transient, 'new', s.is_transient)) else '{}' end
          || case when s.old_retired_at is not null then jsonb_build_object('retired_at', jsonb_build_object('old', s.old_retired_at, 'new', null)) else '{}' end
     from uns_meta_stage_metrics as s
-   where not s.is_new and s.reject_reason is null and s.metric_id is not null
-     and (s.props_changed or s.datatype <> s.old_datatype or s.uns_path <> s.old_uns_path
-          or s.alias is distinct from s.old_alias or s.is_historical <> s.old_is_historical
-          or s.is_transient <> s.old_is_transient or s.old_retired_at is not null)
+   where s.changed
    order by s.ord;
   get diagnostics c_updated = row_count;
   c_versions := c_versions + c_updated;
@@ -537,16 +540,10 @@ begin
   update uns_meta.metrics as m
      set uns_path = s.uns_path, datatype = s.datatype, alias = s.alias, is_historical = s.is_historical,
          is_transient = s.is_transient, retired_at = null, properties_hash = s.props_hash,
-         version = case when s.props_changed or s.datatype <> s.old_datatype or s.uns_path <> s.old_uns_path
-                             or s.alias is distinct from s.old_alias or s.is_historical <> s.old_is_historical
-                             or s.is_transient <> s.old_is_transient or s.old_retired_at is not null
-                        then m.version + 1 else m.version end
+         version = case when s.changed then m.version + 1 else m.version end
     from uns_meta_stage_metrics as s
    where m.metric_id = s.metric_id and not s.is_new and s.reject_reason is null
-     and (s.props_changed or s.datatype <> s.old_datatype or s.uns_path <> s.old_uns_path
-          or s.alias is distinct from s.old_alias or s.is_historical <> s.old_is_historical
-          or s.is_transient <> s.old_is_transient or s.old_retired_at is not null
-          or s.props_hash is distinct from s.old_props_hash);
+     and (s.changed or s.props_hash is distinct from s.old_props_hash);
 
   select count(*) filter (where old_retired_at is not null) into c_revived
     from uns_meta_stage_metrics where not is_new and reject_reason is null and metric_id is not null;
