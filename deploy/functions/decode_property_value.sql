@@ -200,35 +200,51 @@ comment on function uns_meta.decode_property_value(jsonb) is
 
 -- The typed value of a stored property as JSON, for version diffs: {"type": "Int32", "value": -2147483132},
 -- {"type": "String", "is_null": true}, or {"type": "PropertySet"} for a nested-set marker.
+-- Rendered as `json` text (property_json_text), which a first birth aggregates with json_object_agg and parses once
+-- per metric -- half the cost of jsonb_object_agg over jsonb values; property_json is the same value as jsonb.
+create function uns_meta.property_json_text(spb_type bigint, is_null boolean, type uns_meta.spb_property_type,
+                                            value_int integer, value_long bigint, value_uint64 numeric,
+                                            value_float real, value_double double precision, value_string text,
+                                            value_bool boolean, value_datetime timestamptz) returns json
+  language sql stable parallel safe
+as $$
+  select case
+    when is_null then json_build_object('type', uns_meta.spb_datatype_name(spb_type), 'is_null', true)
+    when type in ('propertyset', 'propertysetlist') then json_build_object('type', uns_meta.spb_datatype_name(spb_type))
+    else json_build_object('type', uns_meta.spb_datatype_name(spb_type), 'value',
+      case type
+        when 'int' then to_json(value_int)
+        when 'long' then to_json(value_long)
+        when 'uint64' then to_json(value_uint64)
+        when 'float' then to_json(value_float)
+        when 'double' then to_json(value_double)
+        when 'string' then to_json(value_string)
+        when 'boolean' then to_json(value_bool)
+        when 'datetime' then to_json(value_datetime)
+      end)
+  end
+$$;
+comment on function uns_meta.property_json_text(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz) is
+  'property_json as json text (for aggregating many at once).';
+
 create function uns_meta.property_json(spb_type bigint, is_null boolean, type uns_meta.spb_property_type,
                                        value_int integer, value_long bigint, value_uint64 numeric,
                                        value_float real, value_double double precision, value_string text,
                                        value_bool boolean, value_datetime timestamptz) returns jsonb
   language sql stable parallel safe
 as $$
-  select case
-    when is_null then jsonb_build_object('type', uns_meta.spb_datatype_name(spb_type), 'is_null', true)
-    when type in ('propertyset', 'propertysetlist') then jsonb_build_object('type', uns_meta.spb_datatype_name(spb_type))
-    else jsonb_build_object('type', uns_meta.spb_datatype_name(spb_type), 'value',
-      case type
-        when 'int' then to_jsonb(value_int)
-        when 'long' then to_jsonb(value_long)
-        when 'uint64' then to_jsonb(value_uint64)
-        when 'float' then to_jsonb(value_float)
-        when 'double' then to_jsonb(value_double)
-        when 'string' then to_jsonb(value_string)
-        when 'boolean' then to_jsonb(value_bool)
-        when 'datetime' then to_jsonb(value_datetime)
-      end)
-  end
+  select uns_meta.property_json_text(spb_type, is_null, type, value_int, value_long, value_uint64, value_float, value_double,
+                                     value_string, value_bool, value_datetime)::jsonb
 $$;
 comment on function uns_meta.property_json(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz) is
   'A stored property''s type and typed value as JSON, as metric_versions.diff records them.';
 
 revoke all on function uns_meta.jsonb_is_integer(jsonb, numeric, numeric), uns_meta.property_value_is_common(jsonb), uns_meta.jsonb_array_or_empty(jsonb), uns_meta.decode_property_value(jsonb),
-  uns_meta.property_json(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz) from public;
+  uns_meta.property_json(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz),
+  uns_meta.property_json_text(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz) from public;
 grant execute on function uns_meta.jsonb_is_integer(jsonb, numeric, numeric), uns_meta.property_value_is_common(jsonb), uns_meta.jsonb_array_or_empty(jsonb), uns_meta.decode_property_value(jsonb),
-  uns_meta.property_json(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz)
+  uns_meta.property_json(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz),
+  uns_meta.property_json_text(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz)
   to uns_meta_app, uns_meta_ro;
 
 commit;

@@ -16,9 +16,11 @@ begin
   end if;
   -- One row per device whose birth is in progress in this transaction (chunked births span calls).
   create temp table uns_meta_birth_state (
-    device_id  bigint primary key,
-    next_chunk integer not null,
-    changed    boolean not null
+    device_id     bigint primary key,
+    next_chunk    integer not null,
+    changed       boolean not null,
+    rules_version text,                    -- uns_meta.path_rules_version() when the birth began
+    rejected      boolean not null default false
   ) on commit delete rows;
   -- Every metric name of a chunked birth so far: the retirement step keeps exactly these.
   create temp table uns_meta_birth_names (
@@ -28,12 +30,13 @@ begin
   -- The metrics of this call, with what the catalog holds for them (old_*) and the verdict.
   create temp table uns_meta_stage_metrics (
     ord               integer primary key,   -- index in payload.metrics
-    name              text not null,
-    datatype          bigint not null,
+    name              text,                  -- name .. props_hash are set when problem is null
+    datatype          bigint,
     alias             numeric,
-    is_historical     boolean not null,
-    is_transient      boolean not null,
-    props_hash        bytea not null,
+    is_historical     boolean,
+    is_transient      boolean,
+    props_hash        bytea,
+    problem           text,                  -- what is malformed in the metric (the birth is refused)
     uns_path          text,
     canary_id         text,
     metric_id         bigint,
@@ -59,6 +62,7 @@ begin
   create temp table uns_meta_stage_props (
     ord            integer not null,
     idx            integer,                -- 0-based position in properties.values (top-level rows)
+    general        boolean not null default false,  -- not decoded on the short path: decode_property_value's turn
     key            text not null,
     key_path       text[],
     spb_type       bigint,
@@ -90,6 +94,38 @@ comment on function uns_meta.ingest_birth_prepare_session() is
 revoke all on function uns_meta.ingest_birth_prepare_session() from public;
 grant execute on function uns_meta.ingest_birth_prepare_session() to uns_meta_app;
 
+-- Raises U0001 naming the first metric of the staged birth whose properties carry a key twice: among all staged
+-- metrics (when new metrics' properties hit the primary key), or among the existing metrics whose properties changed.
+create function uns_meta.ingest_birth_raise_duplicate_key(include_new boolean) returns void
+  language plpgsql volatile
+  set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_bad record;
+begin
+  if not include_new and not exists (select from uns_meta_stage_metrics
+                                      where not is_new and metric_id is not null and reject_reason is null
+                                        and props_hash is distinct from old_props_hash) then
+    return;
+  end if;
+  select d.ord, s.name, d.key into v_bad
+    from (select p.ord, p.key
+            from uns_meta_stage_props as p
+           where include_new or p.ord in (select ord from uns_meta_stage_metrics where not is_new)
+           group by p.ord, p.key having count(*) > 1
+           order by p.ord limit 1) as d
+    join uns_meta_stage_metrics as s using (ord);
+  if found then
+    raise exception using errcode = 'U0001',
+      message = format('ingest_birth: payload.metrics[%s] (%s): property key %s appears more than once', v_bad.ord, v_bad.name, v_bad.key);
+  end if;
+end
+$$;
+comment on function uns_meta.ingest_birth_raise_duplicate_key(boolean) is
+  'ingest_birth''s check for a property key named twice in one metric (U0001); reads the session''s staging tables.';
+revoke all on function uns_meta.ingest_birth_raise_duplicate_key(boolean) from public;
+grant execute on function uns_meta.ingest_birth_raise_duplicate_key(boolean) to uns_meta_app;
+
 create function uns_meta.ingest_birth(birth jsonb) returns jsonb
   language plpgsql volatile
   set search_path = pg_catalog, pg_temp
@@ -110,6 +146,8 @@ declare
   v_base_path     text;
   v_device_path   text;
   v_old_path      text;
+  v_device_rules  text;
+  v_paths_current boolean;
   v_expected      integer;
   v_bad           record;
   v_n             integer;
@@ -180,30 +218,56 @@ begin
   end if;
   v_source := format('%s received %s', v_topic, to_char(v_received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
 
-  -- 2. The metrics must be well-formed before anything is written --------------------------------------
-  select e.ord - 1 as i, e.m ->> 'name' as name, p.problem into v_bad
-    from jsonb_array_elements(v_metrics) with ordinality as e(m, ord)
-   cross join lateral (select case
-       when jsonb_typeof(e.m) <> 'object' then 'is not an object'
-       when jsonb_typeof(e.m -> 'name') is distinct from 'string' or e.m ->> 'name' = '' then
-         'has no "name" (alias-only metrics must be named from the alias map before ingest_birth)'
-       when not (e.m ? 'datatype') then '"datatype" is missing'
-       when not uns_meta.jsonb_is_integer(e.m -> 'datatype', 0, 4294967295) then '"datatype" must be an integer 0..4294967295'
-       when e.m ? 'alias' and not uns_meta.jsonb_is_integer(e.m -> 'alias', 0, 18446744073709551615) then
-         '"alias" must be an integer 0..18446744073709551615'
-       when e.m ? 'isHistorical' and jsonb_typeof(e.m -> 'isHistorical') <> 'boolean' then '"isHistorical" must be a boolean'
-       when e.m ? 'isTransient' and jsonb_typeof(e.m -> 'isTransient') <> 'boolean' then '"isTransient" must be a boolean'
-       when e.m ? 'properties' and jsonb_typeof(e.m -> 'properties') <> 'object' then '"properties" must be an object'
-       when jsonb_typeof(coalesce(e.m -> 'properties' -> 'keys', '[]')) <> 'array' then '"properties.keys" must be an array'
-       when jsonb_typeof(coalesce(e.m -> 'properties' -> 'values', '[]')) <> 'array' then '"properties.values" must be an array'
-       when jsonb_array_length(coalesce(e.m -> 'properties' -> 'keys', '[]'))
-            <> jsonb_array_length(coalesce(e.m -> 'properties' -> 'values', '[]')) then
-         format('"properties" has %s keys but %s values', jsonb_array_length(coalesce(e.m -> 'properties' -> 'keys', '[]')),
-                jsonb_array_length(coalesce(e.m -> 'properties' -> 'values', '[]')))
-     end as problem) as p
-   where p.problem is not null
-   order by e.ord
-   limit 1;
+  -- 2. Stage the metrics; every one must be well-formed before anything is written -----------------------
+  -- jsonb_to_recordset splits the array in one pass (far cheaper than an -> per field and metric); it rejects
+  -- an element that is not an object, and then the element-by-element check below names the offender.
+  perform uns_meta.ingest_birth_prepare_session();
+  truncate uns_meta_stage_metrics, uns_meta_stage_segments, uns_meta_stage_props, uns_meta_stage_prop_changes;
+  begin
+    insert into uns_meta_stage_metrics (ord, name, datatype, alias, is_historical, is_transient, props_hash, problem)
+    select c.ord, c.name #>> '{}',
+           case when c.problem is null then (c.datatype #>> '{}')::bigint end,
+           case when c.problem is null then (c.alias #>> '{}')::numeric end,
+           coalesce(case when c.problem is null then c.is_historical::boolean end, false),
+           coalesce(case when c.problem is null then c.is_transient::boolean end, false),
+           decode(md5(coalesce(c.properties, '{}')::text), 'hex'),
+           c.problem
+      from (select r.ord - 1 as ord, r.name, r.datatype, r.alias, r.is_historical, r.is_transient, r.properties,
+                   case
+                     when jsonb_typeof(r.name) is distinct from 'string' or r.name #>> '{}' = '' then
+                       'has no "name" (alias-only metrics must be named from the alias map before ingest_birth)'
+                     when r.datatype is null then '"datatype" is missing'
+                     when not uns_meta.jsonb_is_integer(r.datatype, 0, 4294967295) then '"datatype" must be an integer 0..4294967295'
+                     when r.alias is not null and not uns_meta.jsonb_is_integer(r.alias, 0, 18446744073709551615) then
+                       '"alias" must be an integer 0..18446744073709551615'
+                     when jsonb_typeof(r.is_historical) <> 'boolean' then '"isHistorical" must be a boolean'
+                     when jsonb_typeof(r.is_transient) <> 'boolean' then '"isTransient" must be a boolean'
+                     when jsonb_typeof(r.properties) <> 'object' then '"properties" must be an object'
+                     when jsonb_typeof(coalesce(r.properties -> 'keys', '[]')) <> 'array' then '"properties.keys" must be an array'
+                     when jsonb_typeof(coalesce(r.properties -> 'values', '[]')) <> 'array' then '"properties.values" must be an array'
+                     when jsonb_array_length(coalesce(r.properties -> 'keys', '[]'))
+                          <> jsonb_array_length(coalesce(r.properties -> 'values', '[]')) then
+                       format('"properties" has %s keys but %s values', jsonb_array_length(coalesce(r.properties -> 'keys', '[]')),
+                              jsonb_array_length(coalesce(r.properties -> 'values', '[]')))
+                   end as problem
+              from rows from (jsonb_to_recordset(v_metrics) as (name jsonb, datatype jsonb, alias jsonb, "isHistorical" jsonb,
+                                                                 "isTransient" jsonb, properties jsonb))
+                   with ordinality as r(name, datatype, alias, is_historical, is_transient, properties, ord)
+            offset 0) as c;
+  exception when invalid_parameter_value then
+    -- An element is not an object: find the first one.
+    select e.ord - 1 as i into v_bad
+      from jsonb_array_elements(v_metrics) with ordinality as e(m, ord)
+     where jsonb_typeof(e.m) <> 'object'
+     order by e.ord
+     limit 1;
+    if not found then
+      raise;
+    end if;
+    raise exception using errcode = 'U0001', message = format('ingest_birth: payload.metrics[%s] is not an object', v_bad.i);
+  end;
+  get diagnostics v_n = row_count;
+  select ord as i, name, problem into v_bad from uns_meta_stage_metrics where problem is not null order by ord limit 1;
   if found then
     raise exception using errcode = 'U0001',
       message = format('ingest_birth: payload.metrics[%s]%s %s', v_bad.i, coalesce(' (' || v_bad.name || ')', ''), v_bad.problem);
@@ -217,7 +281,7 @@ begin
       message = format('ingest_birth: field "topic" (%s): a Sparkplug id normalises to an empty UNS segment', v_topic);
   end if;
   v_device_path := uns_meta.rewrite_path(v_base_path);
-  select d.device_id, d.uns_path into v_device_id, v_old_path
+  select d.device_id, d.uns_path, d.path_rules_version into v_device_id, v_old_path, v_device_rules
     from uns_meta.devices as d
    where d.group_id = v_parts[2] and d.edge = v_parts[4] and d.device = v_parts[5];
   if v_old_path is distinct from v_device_path then
@@ -245,11 +309,11 @@ begin
   end if;
 
   -- 4. Chunk bookkeeping ---------------------------------------------------------------------------------
-  perform uns_meta.ingest_birth_prepare_session();
   if coalesce(v_chunk_index, 0) = 0 then
     delete from uns_meta_birth_state where device_id = v_device_id;
     delete from uns_meta_birth_names where device_id = v_device_id;
-    insert into uns_meta_birth_state (device_id, next_chunk, changed) values (v_device_id, 1, false);
+    insert into uns_meta_birth_state (device_id, next_chunk, changed, rules_version)
+    values (v_device_id, 1, false, uns_meta.path_rules_version());
   else
     select next_chunk into v_expected from uns_meta_birth_state where device_id = v_device_id;
     if v_expected is distinct from v_chunk_index then
@@ -259,39 +323,39 @@ begin
     end if;
     update uns_meta_birth_state set next_chunk = next_chunk + 1 where device_id = v_device_id;
   end if;
-  truncate uns_meta_stage_metrics, uns_meta_stage_segments, uns_meta_stage_props, uns_meta_stage_prop_changes;
 
-  -- 5. Stage the metrics with their UNS paths and what the catalog holds for them --------------------------
-  insert into uns_meta_stage_metrics (ord, name, datatype, alias, is_historical, is_transient, props_hash)
-  select e.ord - 1, e.m ->> 'name', (e.m ->> 'datatype')::bigint, (e.m ->> 'alias')::numeric,
-         coalesce((e.m ->> 'isHistorical')::boolean, false), coalesce((e.m ->> 'isTransient')::boolean, false),
-         decode(md5(coalesce(e.m -> 'properties', '{}')::text), 'hex')
-    from jsonb_array_elements(v_metrics) with ordinality as e(m, ord);
-  get diagnostics v_n = row_count;
+  -- 5. What the catalog holds for the staged metrics, and their UNS paths ---------------------------------
+  -- Under the rules the device's live metric paths were computed with (devices.path_rules_version), a live
+  -- metric keeps its path; the others (new names, revived metrics, or all after a rule change) get one here.
+  v_paths_current := v_device_rules is not distinct from uns_meta.path_rules_version() and v_device_rules is not null;
+  update uns_meta_stage_metrics as s
+     set metric_id = m.metric_id, old_uns_path = m.uns_path, old_datatype = m.datatype, old_alias = m.alias,
+         old_is_historical = m.is_historical, old_is_transient = m.is_transient, old_retired_at = m.retired_at,
+         old_props_hash = m.properties_hash, old_version = m.version,
+         uns_path = case when v_paths_current and m.retired_at is null then m.uns_path end,
+         canary_id = case when v_paths_current and m.retired_at is null then m.canary_id end
+    from uns_meta.metrics as m
+   where m.device_id = v_device_id and m.name = s.name;
 
   insert into uns_meta_stage_segments (seg, norm)
   select seg, uns_meta.normalise_segment(seg)
-    from (select distinct unnest(string_to_array(name, '/')) as seg from uns_meta_stage_metrics) as d;
+    from (select distinct unnest(string_to_array(name, '/')) as seg from uns_meta_stage_metrics where uns_path is null) as d;
   if v_n > 1000 then
     analyze uns_meta_stage_metrics;
     analyze uns_meta_stage_segments;
   end if;
 
-  -- Path composition as in uns_meta.metric_uns_path(), over the distinct segments.
+  -- Path composition as in uns_meta.metric_uns_path(), over the distinct segments. A name that normalises to
+  -- nothing keeps a NULL path (and is rejected below).
   update uns_meta_stage_metrics as s
-     set uns_path = p.uns_path, canary_id = replace(p.uns_path, '/', '.'),
-         metric_id = m.metric_id, old_uns_path = m.uns_path, old_datatype = m.datatype, old_alias = m.alias,
-         old_is_historical = m.is_historical, old_is_transient = m.is_transient, old_retired_at = m.retired_at,
-         old_props_hash = m.properties_hash, old_version = m.version
-    from uns_meta_stage_metrics as s2
-    left join (select sm.ord, uns_meta.rewrite_path(v_base_path || '/' || string_agg(g.norm, '/' order by u.i)) as uns_path
-                 from uns_meta_stage_metrics as sm
-                cross join lateral unnest(string_to_array(sm.name, '/')) with ordinality as u(seg, i)
-                 join uns_meta_stage_segments as g on g.seg = u.seg
-                where g.norm <> ''
-                group by sm.ord) as p on p.ord = s2.ord
-    left join uns_meta.metrics as m on m.device_id = v_device_id and m.name = s2.name
-   where s.ord = s2.ord;
+     set uns_path = p.uns_path, canary_id = replace(p.uns_path, '/', '.')
+    from (select sm.ord, uns_meta.rewrite_path(v_base_path || '/' || string_agg(g.norm, '/' order by u.i)) as uns_path
+            from uns_meta_stage_metrics as sm
+           cross join lateral unnest(string_to_array(sm.name, '/')) with ordinality as u(seg, i)
+            join uns_meta_stage_segments as g on g.seg = u.seg
+           where sm.uns_path is null and g.norm <> ''
+           group by sm.ord) as p
+   where s.ord = p.ord;
 
   -- 6. Reject what cannot get a unique path; the rest of the birth applies -------------------------------
   if coalesce(v_chunk_index, 0) > 0 then
@@ -343,20 +407,75 @@ begin
   end if;
 
   -- 7. Decode the properties of metrics whose property JSON changed (all of them on a first birth) ---------
-  insert into uns_meta_stage_props (ord, idx, key, key_path, spb_type, is_null, type, value_int, value_long, value_uint64,
-                                    value_float, value_double, value_string, value_bool, value_datetime, problem)
-  select s.ord, k.i - 1, k.key #>> '{}', null,
-         d.spb_type, d.is_null, d.type, d.value_int, d.value_long, d.value_uint64, d.value_float, d.value_double,
-         d.value_string, d.value_bool, d.value_datetime,
-         case when jsonb_typeof(k.key) <> 'string' then 'the key is not a string'
-              when k.key #>> '{}' = '' then 'the key is empty'
-              else d.problem end
-    from uns_meta_stage_metrics as s
-   cross join lateral rows from (jsonb_array_elements(v_metrics -> s.ord -> 'properties' -> 'keys'),
-                                 jsonb_array_elements(v_metrics -> s.ord -> 'properties' -> 'values')) with ordinality as k(key, pv, i)
-   cross join lateral uns_meta.decode_property_value(k.pv) as d
-   where s.reject_reason is null and (s.metric_id is null or s.props_hash is distinct from s.old_props_hash);
-  get diagnostics v_n = row_count;
+  -- Nearly every value is a non-null Int32 (in intValue), Float, Double, Boolean, String or Text: those are decoded
+  -- right here from jsonb_to_recordset's columns (one pass per metric). The others are marked `general` and get
+  -- uns_meta.decode_property_value below, which gives the same result for the common ones too (pgTAP compares
+  -- them). A values element that is not an object makes jsonb_to_recordset fail: then everything takes the
+  -- general path, which names the offender.
+  begin
+    insert into uns_meta_stage_props (ord, idx, key, key_path, general, spb_type, is_null, type, value_int, value_float,
+                                      value_double, value_string, value_bool, problem)
+    select f.ord, f.idx, f.key #>> '{}', null, not f.common,
+           case when f.common then (f.t #>> '{}')::bigint end,
+           case when f.common then false end,
+           case when f.common then (case f.t #>> '{}' when '3' then 'int' when '9' then 'float' when '10' then 'double'
+                                                      when '11' then 'boolean' else 'string' end)::uns_meta.spb_property_type end,
+           case when f.common and f.t #>> '{}' = '3'
+                then ((((f.iv #>> '{}')::bigint & 4294967295) # 2147483648) - 2147483648)::integer end,
+           case when f.common and f.t #>> '{}' = '9' then (f.fv #>> '{}')::real end,
+           case when f.common and f.t #>> '{}' = '10' then (f.dv #>> '{}')::double precision end,
+           case when f.common and f.t #>> '{}' in ('12', '14') then f.sv #>> '{}' end,
+           case when f.common and f.t #>> '{}' = '11' then f.bv::boolean end,
+           case when jsonb_typeof(f.key) <> 'string' then 'the key is not a string'
+                when f.key #>> '{}' = '' then 'the key is empty' end
+      from (select s.ord, k.i - 1 as idx, k.key, k.t, k.iv, k.fv, k.dv, k.bv, k.sv,
+                   coalesce(jsonb_typeof(k.t) = 'number' and (k.isn is null or k.isn = 'false'::jsonb) and case k.t #>> '{}'
+                     when '3' then jsonb_typeof(k.iv) = 'number' and (k.iv #>> '{}') ~ '^[0-9]{1,10}$'
+                                   and (k.iv #>> '{}')::bigint <= 4294967295
+                     when '9' then jsonb_typeof(k.fv) = 'number'
+                                   and (k.fv::numeric = 0 or abs(k.fv::numeric) between 1.2e-38 and 3.4028235e38)
+                     when '10' then jsonb_typeof(k.dv) = 'number'
+                                    and (k.dv::numeric = 0 or abs(k.dv::numeric) between 2.3e-308 and 1.7976931348623157e308)
+                     when '11' then jsonb_typeof(k.bv) = 'boolean'
+                     when '12' then jsonb_typeof(k.sv) = 'string'
+                     when '14' then jsonb_typeof(k.sv) = 'string'
+                   end, false) as common
+              from uns_meta_stage_metrics as s
+             cross join lateral rows from (
+                    jsonb_array_elements(v_metrics -> s.ord -> 'properties' -> 'keys'),
+                    jsonb_to_recordset(v_metrics -> s.ord -> 'properties' -> 'values')
+                      as (type jsonb, "intValue" jsonb, "floatValue" jsonb, "doubleValue" jsonb, "booleanValue" jsonb,
+                          "stringValue" jsonb, "isNull" jsonb)
+                  ) with ordinality as k(key, t, iv, fv, dv, bv, sv, isn, i)
+             where s.reject_reason is null and (s.metric_id is null or s.props_hash is distinct from s.old_props_hash)
+            offset 0) as f;
+    get diagnostics v_n = row_count;
+  exception when invalid_parameter_value then
+      insert into uns_meta_stage_props (ord, idx, key, key_path, spb_type, is_null, type, value_int, value_long, value_uint64,
+                                        value_float, value_double, value_string, value_bool, value_datetime, problem)
+      select s.ord, k.i - 1, k.key #>> '{}', null,
+             d.spb_type, d.is_null, d.type, d.value_int, d.value_long, d.value_uint64, d.value_float, d.value_double,
+             d.value_string, d.value_bool, d.value_datetime,
+             case when jsonb_typeof(k.key) <> 'string' then 'the key is not a string'
+                  when k.key #>> '{}' = '' then 'the key is empty'
+                  else d.problem end
+        from uns_meta_stage_metrics as s
+       cross join lateral rows from (jsonb_array_elements(v_metrics -> s.ord -> 'properties' -> 'keys'),
+                                     jsonb_array_elements(v_metrics -> s.ord -> 'properties' -> 'values')) with ordinality as k(key, pv, i)
+       cross join lateral uns_meta.decode_property_value(k.pv) as d
+       where s.reject_reason is null and (s.metric_id is null or s.props_hash is distinct from s.old_props_hash);
+    get diagnostics v_n = row_count;
+  end;
+  update uns_meta_stage_props as p
+     set (spb_type, is_null, type, value_int, value_long, value_uint64, value_float, value_double, value_string, value_bool,
+          value_datetime, problem)
+       = (select d.spb_type, d.is_null, d.type, d.value_int, d.value_long, d.value_uint64, d.value_float, d.value_double,
+                 d.value_string, d.value_bool, d.value_datetime, coalesce(p.problem, d.problem)
+            -- pv is computed a level below: as an argument of the inlined function, the expression (and with it the
+            -- birth, a constant in a custom plan) would be copied into each of its dozens of uses in the plan.
+            from (select v_metrics -> p.ord -> 'properties' -> 'values' -> p.idx as pv offset 0) as x
+           cross join lateral uns_meta.decode_property_value(x.pv) as d)
+   where p.general;
   -- Members of nested PropertySet / PropertySetList values (rare): walked from their top-level rows.
   if exists (select from uns_meta_stage_props where spb_type in (20, 21) and is_null is not true) then
     insert into uns_meta_stage_props (ord, key, key_path, spb_type, is_null, type, value_int, value_long, value_uint64,
@@ -403,13 +522,6 @@ begin
     raise exception using errcode = 'U0001',
       message = format('ingest_birth: payload.metrics[%s] (%s): property %s: %s', v_bad.ord, v_bad.name, v_bad.key, v_bad.problem);
   end if;
-  select d.ord, s.name, d.key into v_bad
-    from (select ord, key from uns_meta_stage_props group by ord, key having count(*) > 1 order by ord limit 1) as d
-    join uns_meta_stage_metrics as s using (ord);
-  if found then
-    raise exception using errcode = 'U0001',
-      message = format('ingest_birth: payload.metrics[%s] (%s): property key %s appears more than once', v_bad.ord, v_bad.name, v_bad.key);
-  end if;
 
   -- 8. New metrics: insert them with all their properties and a first version ---------------------------
   with ins as (
@@ -417,7 +529,7 @@ begin
     select v_device_id, name, uns_path, datatype, alias, is_historical, is_transient, props_hash
       from uns_meta_stage_metrics
      where metric_id is null and reject_reason is null
-     order by ord
+     order by uns_path  -- metric_ids in path order: the unique indexes on name, uns_path, canary_id grow at the right
     returning metric_id, name
   )
   update uns_meta_stage_metrics as s set metric_id = ins.metric_id, is_new = true
@@ -429,13 +541,20 @@ begin
   end if;
 
   if c_inserted > 0 then
-    insert into uns_meta.metric_properties (metric_id, key, key_path, type, spb_type, is_null, value_int, value_long,
-                                            value_uint64, value_float, value_double, value_string, value_bool, value_datetime)
-    select s.metric_id, p.key, p.key_path, p.type, p.spb_type, p.is_null, p.value_int, p.value_long, p.value_uint64,
-           p.value_float, p.value_double, p.value_string, p.value_bool, p.value_datetime
-      from uns_meta_stage_props as p join uns_meta_stage_metrics as s using (ord)
-     where s.is_new;
-    get diagnostics v_n = row_count;
+    -- A key twice in one metric's properties: the primary key refuses it, and the handler names it.
+    begin
+      insert into uns_meta.metric_properties (metric_id, key, key_path, type, spb_type, is_null, value_int, value_long,
+                                              value_uint64, value_float, value_double, value_string, value_bool, value_datetime)
+      select s.metric_id, p.key, p.key_path, p.type, p.spb_type, p.is_null, p.value_int, p.value_long, p.value_uint64,
+             p.value_float, p.value_double, p.value_string, p.value_bool, p.value_datetime
+        from uns_meta_stage_props as p join uns_meta_stage_metrics as s using (ord)
+       where s.is_new
+       order by s.metric_id, p.key;  -- in index order: the primary key index grows at its right edge
+      get diagnostics v_n = row_count;
+    exception when unique_violation then
+      perform uns_meta.ingest_birth_raise_duplicate_key(true);
+      raise;
+    end;
     c_props := c_props + v_n;
 
     insert into uns_meta.metric_versions (metric_id, version_no, change_kind, source, diff)
@@ -448,16 +567,19 @@ begin
            || case when s.is_historical then '{"is_historical": {"new": true}}'::jsonb else '{}' end
            || case when s.is_transient then '{"is_transient": {"new": true}}'::jsonb else '{}' end
       from uns_meta_stage_metrics as s
-      left join (select ord, jsonb_object_agg(key, uns_meta.property_json(spb_type, is_null, type, value_int, value_long,
-                                                value_uint64, value_float, value_double, value_string, value_bool, value_datetime)) as props
+      -- Built as json text and parsed once per metric: jsonb_object_agg over jsonb values costs twice as much.
+      left join (select ord, json_object_agg(key, uns_meta.property_json_text(spb_type, is_null, type, value_int, value_long,
+                                               value_uint64, value_float, value_double, value_string, value_bool,
+                                               value_datetime))::jsonb as props
                    from uns_meta_stage_props group by ord) as p using (ord)
      where s.is_new
-     order by s.ord;
+     order by s.metric_id;
     get diagnostics v_n = row_count;
     c_versions := c_versions + v_n;
   end if;
 
   -- 9. Existing metrics: diff their properties where the property JSON changed ---------------------------
+  perform uns_meta.ingest_birth_raise_duplicate_key(false);
   insert into uns_meta_stage_prop_changes (metric_id, ord, key, change, old_json, new_json)
   select coalesce(n.metric_id, o.metric_id), n.ord, coalesce(n.key, o.key),
          case when o.key is null then 'added' when n.key is null then 'removed' else 'changed' end,
@@ -560,7 +682,8 @@ begin
   v_changed := v_changed or c_inserted > 0 or c_updated > 0;
 
   -- 11. Last (or only) chunk: retire what the birth no longer names, enqueue one debounced Canary sync ------
-  update uns_meta_birth_state set changed = changed or v_changed where device_id = v_device_id;
+  update uns_meta_birth_state set changed = changed or v_changed, rejected = rejected or c_rejected > 0
+   where device_id = v_device_id;
   if v_last then
     -- The names of this birth: this call's metrics, or every chunk's for a chunked birth.
     with birth_names as (
@@ -584,6 +707,13 @@ begin
       perform uns_meta.enqueue_canary_sync(array[v_device_id]);
       c_jobs := 1;
     end if;
+    -- Every live metric now has its path from the rules the birth began with -- unless the rules changed
+    -- meanwhile, or a metric was rejected (it keeps an older path): then the next birth recomputes them all.
+    update uns_meta.devices as d
+       set path_rules_version = v.version
+      from (select case when not b.rejected and b.rules_version = uns_meta.path_rules_version() then b.rules_version end
+              from uns_meta_birth_state as b where b.device_id = v_device_id) as v(version)
+     where d.device_id = v_device_id and d.path_rules_version is distinct from v.version;
     delete from uns_meta_birth_state where device_id = v_device_id;
     delete from uns_meta_birth_names where device_id = v_device_id;
   end if;

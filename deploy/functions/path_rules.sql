@@ -43,6 +43,8 @@ begin
                  'language sql stable strict parallel safe as %L', 'select ' || seg_expr);
   execute format('create or replace function uns_meta.rewrite_path(path text) returns text '
                  'language sql stable strict parallel safe as %L', 'select ' || path_expr);
+  execute format('create or replace function uns_meta.path_rules_version() returns text '
+                 'language sql immutable parallel safe as %L', format('select %L::text', md5(seg_expr || E'\n' || path_expr)));
 end
 $$;
 comment on function uns_meta.compile_path_rules() is
@@ -54,8 +56,11 @@ comment on function uns_meta.normalise_segment(text) is
   'One UNS path segment from a Sparkplug id or metric-name segment, by the enabled segment_normalisation_rules (generated; do not edit).';
 comment on function uns_meta.rewrite_path(text) is
   'A UNS path after the enabled path_rewrite_rules (generated; do not edit).';
-revoke all on function uns_meta.normalise_segment(text), uns_meta.rewrite_path(text) from public;
-grant execute on function uns_meta.normalise_segment(text), uns_meta.rewrite_path(text) to uns_meta_app, uns_meta_ro;
+comment on function uns_meta.path_rules_version() is
+  'Fingerprint of the enabled path rules (md5 of the generated expressions): equal fingerprints give equal paths (generated; do not edit).';
+revoke all on function uns_meta.normalise_segment(text), uns_meta.rewrite_path(text), uns_meta.path_rules_version() from public;
+grant execute on function uns_meta.normalise_segment(text), uns_meta.rewrite_path(text), uns_meta.path_rules_version()
+  to uns_meta_app, uns_meta_ro;
 
 create function uns_meta.tg__compile_path_rules() returns trigger
   language plpgsql volatile

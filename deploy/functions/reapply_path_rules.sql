@@ -123,6 +123,13 @@ begin
   select 'reapply_path_rules', null, reject_reason, jsonb_build_object('device_id', device_id, 'kept', old_path, 'wanted', new_path)
     from reapply_devices where reject_reason is not null;
 
+  -- Devices whose live metrics all have the current rules' paths now: their next births reuse them.
+  update uns_meta.devices as d
+     set path_rules_version = case
+           when exists (select from reapply_devices as r where r.device_id = d.device_id and r.reject_reason is not null)
+             or exists (select from reapply_metrics as r where r.device_id = d.device_id and r.reject_reason is not null) then null
+           else uns_meta.path_rules_version() end;
+
   perform uns_meta.enqueue_canary_sync(array(
     select distinct device_id from reapply_metrics where reject_reason is null and new_path <> old_path));
   return v_summary;

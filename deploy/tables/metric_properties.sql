@@ -3,7 +3,7 @@
 begin;
 
 create table uns_meta.metric_properties (
-  metric_id      bigint not null references uns_meta.metrics (metric_id) on delete cascade,
+  metric_id      bigint not null,  -- references uns_meta.metrics: enforced per statement by the triggers below
   key            text not null,
   key_path       text[],
   type           uns_meta.spb_property_type not null,
@@ -77,6 +77,91 @@ comment on column uns_meta.metric_properties.updated_at is 'When its value or ty
 
 create trigger _100_timestamps before update on uns_meta.metric_properties
   for each row execute function uns_meta.tg__timestamps();
+
+-- metric_id references uns_meta.metrics (ON DELETE CASCADE), enforced once per statement rather than by a
+-- FOREIGN KEY, whose per-row check cost a first birth of 826,880 properties seconds (docs/schema.md). The same
+-- guarantees: a property needs its metric (SQLSTATE 23503), the metric is locked FOR KEY SHARE until the
+-- writer's commit so a concurrent delete waits, deleting or truncating metrics takes their properties along, and a
+-- metric_id cannot change under its properties.
+create function uns_meta.tg_metric_properties__metric_exists() returns trigger
+  language plpgsql volatile security definer
+  set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_ids     bigint[];
+  v_missing bigint;
+begin
+  -- The metrics the statement's rows refer to (for an update, only metric_ids new to the updated rows).
+  if tg_op = 'INSERT' then
+    select array_agg(distinct n.metric_id) into v_ids from new_rows as n;
+  else
+    select array_agg(distinct n.metric_id) into v_ids
+      from new_rows as n
+     where not exists (select from old_rows as o where o.metric_id = n.metric_id);
+  end if;
+  if v_ids is null then
+    return null;
+  end if;
+  perform from uns_meta.metrics as m where m.metric_id = any (v_ids) for key share of m;
+  select r.metric_id into v_missing
+    from unnest(v_ids) as r(metric_id)
+   where not exists (select from uns_meta.metrics as m where m.metric_id = r.metric_id)
+   limit 1;
+  if found then
+    raise exception using errcode = 'foreign_key_violation',
+      message = format('%s on table "metric_properties": metric_id %s is not in uns_meta.metrics', lower(tg_op), v_missing),
+      hint = 'Insert the metric first (uns_meta.ingest_birth does both in one transaction).';
+  end if;
+  return null;
+end
+$$;
+comment on function uns_meta.tg_metric_properties__metric_exists() is
+  'metric_properties.metric_id must name a metric (23503); locks the metrics FOR KEY SHARE, once per statement.';
+
+create trigger _200_metric_exists_insert after insert on uns_meta.metric_properties
+  referencing new table as new_rows
+  for each statement execute function uns_meta.tg_metric_properties__metric_exists();
+create trigger _200_metric_exists_update after update on uns_meta.metric_properties
+  referencing old table as old_rows new table as new_rows
+  for each statement execute function uns_meta.tg_metric_properties__metric_exists();
+
+create function uns_meta.tg_metrics__delete_properties() returns trigger
+  language plpgsql volatile security definer
+  set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if tg_op = 'TRUNCATE' then
+    -- DELETE, not TRUNCATE: the same statement may be truncating metric_properties too, which TRUNCATE refuses.
+    delete from uns_meta.metric_properties;
+  else
+    delete from uns_meta.metric_properties as p where p.metric_id in (select o.metric_id from old_rows as o);
+  end if;
+  return null;
+end
+$$;
+comment on function uns_meta.tg_metrics__delete_properties() is
+  'Deleting (or truncating) metrics deletes their properties: metric_properties'' ON DELETE CASCADE.';
+
+create trigger _200_delete_properties after delete on uns_meta.metrics
+  referencing old table as old_rows
+  for each statement execute function uns_meta.tg_metrics__delete_properties();
+create trigger _200_truncate_properties after truncate on uns_meta.metrics
+  for each statement execute function uns_meta.tg_metrics__delete_properties();
+
+create function uns_meta.tg_metrics__metric_id_immutable() returns trigger
+  language plpgsql volatile
+  set search_path = pg_catalog, pg_temp
+as $$
+begin
+  raise exception using errcode = 'foreign_key_violation',
+    message = format('update on table "metrics": metric_id %s cannot change (metric_properties, versions and lineage refer to it)', old.metric_id);
+end
+$$;
+comment on function uns_meta.tg_metrics__metric_id_immutable() is 'metrics.metric_id never changes (it is the identity others refer to).';
+
+create trigger _200_metric_id_immutable before update of metric_id on uns_meta.metrics
+  for each row when (old.metric_id is distinct from new.metric_id)
+  execute function uns_meta.tg_metrics__metric_id_immutable();
 
 grant select, insert, update, delete on uns_meta.metric_properties to uns_meta_app;
 grant select on uns_meta.metric_properties to uns_meta_ro, uns_meta_cdc;

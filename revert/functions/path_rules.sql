@@ -7,5 +7,6 @@ drop trigger _900_compile on uns_meta.path_rewrite_rules;
 drop function uns_meta.tg__compile_path_rules();
 drop function uns_meta.normalise_segment(text);
 drop function uns_meta.rewrite_path(text);
+drop function uns_meta.path_rules_version();
 drop function uns_meta.compile_path_rules();
 commit;

@@ -2,22 +2,23 @@
 -- Timestamps: see sql-tests/functions/tg__timestamps.sql for why rows get explicit past timestamps.
 begin;
 \ir ../_session.psql
-select plan(98);
+select plan(100);
 
 -- Structure.
 select has_table('uns_meta', 'devices', 'table uns_meta.devices exists');
 select table_owner_is('uns_meta', 'devices', 'uns_meta_admin', 'devices is owned by uns_meta_admin');
 select columns_are('uns_meta', 'devices',
-  array['device_id', 'group_id', 'edge', 'device', 'country', 'business_unit', 'plant', 'uns_path', 'created_at', 'updated_at'],
-  'devices has exactly its ten columns');
+  array['device_id', 'group_id', 'edge', 'device', 'country', 'business_unit', 'plant', 'uns_path', 'path_rules_version',
+        'created_at', 'updated_at'],
+  'devices has exactly its eleven columns');
 select col_type_is('uns_meta', 'devices', c, t, format('devices.%s is %s', c, t))
   from (values ('device_id', 'bigint'), ('group_id', 'text'), ('edge', 'text'), ('device', 'text'), ('country', 'text'),
-               ('business_unit', 'text'), ('plant', 'text'), ('uns_path', 'text'),
+               ('business_unit', 'text'), ('plant', 'text'), ('uns_path', 'text'), ('path_rules_version', 'text'),
                ('created_at', 'timestamp with time zone'), ('updated_at', 'timestamp with time zone')) as t(c, t);
 select col_not_null('uns_meta', 'devices', c, format('devices.%s is NOT NULL', c))
   from unnest(array['device_id', 'group_id', 'edge', 'device', 'uns_path', 'created_at', 'updated_at']) as c;
 select col_is_null('uns_meta', 'devices', c, format('devices.%s is nullable', c))
-  from unnest(array['country', 'business_unit', 'plant']) as c;
+  from unnest(array['country', 'business_unit', 'plant', 'path_rules_version']) as c;
 select col_default_is('uns_meta', 'devices', 'created_at', 'now()', 'devices.created_at defaults to now()');
 select col_default_is('uns_meta', 'devices', 'updated_at', 'now()', 'devices.updated_at defaults to now()');
 select is((select attidentity::text from pg_attribute where attrelid = 'uns_meta.devices'::regclass and attname = 'device_id'),

@@ -2,7 +2,7 @@
 -- Timestamps: see sql-tests/functions/tg__timestamps.sql for why rows get explicit past timestamps.
 begin;
 \ir ../_session.psql
-select plan(196);
+select plan(204);
 
 -- Structure.
 select has_table('uns_meta', 'metric_properties', 'table uns_meta.metric_properties exists');
@@ -26,17 +26,28 @@ select col_default_is('uns_meta', 'metric_properties', c, d, format('metric_prop
   from (values ('is_null', 'false'), ('created_at', 'now()'), ('updated_at', 'now()')) as t(c, d);
 select has_pk('uns_meta', 'metric_properties', 'metric_properties has a primary key');
 select col_is_pk('uns_meta', 'metric_properties', array['metric_id', 'key'], 'metric_properties primary key is (metric_id, key)');
-select fk_ok('uns_meta', 'metric_properties', 'metric_id', 'uns_meta', 'metrics', 'metric_id', 'metric_properties.metric_id references metrics');
-select is((select confdeltype::text from pg_constraint
-            where conname = 'metric_properties_metric_id_fkey' and conrelid = 'uns_meta.metric_properties'::regclass),
-          'c', 'metric_properties_metric_id_fkey is ON DELETE CASCADE');
 select bag_eq($$select conname::text, contype::text from pg_constraint where conrelid = 'uns_meta.metric_properties'::regclass$$,
-              $$values ('metric_properties_pkey', 'p'), ('metric_properties_metric_id_fkey', 'f'), ('chk_metric_properties_key', 'c'),
+              $$values ('metric_properties_pkey', 'p'), ('chk_metric_properties_key', 'c'),
                        ('chk_metric_properties_key_path', 'c'), ('chk_metric_properties_spb_type', 'c'),
                        ('chk_metric_properties_uint64', 'c'), ('chk_metric_properties_type_value', 'c')$$,
-              'metric_properties has exactly its constraints');
+              'metric_properties has exactly its constraints (the reference to metrics is kept by statement triggers)');
 select indexes_are('uns_meta', 'metric_properties', array['metric_properties_pkey'], 'metric_properties has only its primary key index');
-select triggers_are('uns_meta', 'metric_properties', array['_100_timestamps'], 'metric_properties has exactly one trigger');
+select triggers_are('uns_meta', 'metric_properties', array['_100_timestamps', '_200_metric_exists_insert', '_200_metric_exists_update'],
+                    'metric_properties has exactly its triggers');
+select is((select array_agg(format('%s %s %s', tgname, tgtype, tgfoid::regproc) order by tgname) from pg_trigger
+            where tgrelid = 'uns_meta.metric_properties'::regclass and tgname like '\_200%'),
+          array['_200_metric_exists_insert 4 uns_meta.tg_metric_properties__metric_exists',
+                '_200_metric_exists_update 16 uns_meta.tg_metric_properties__metric_exists'],
+          'the reference to metrics is checked AFTER INSERT and AFTER UPDATE, FOR EACH STATEMENT');
+select is((select array_agg(format('%s %s %s', tgname, tgtype, tgfoid::regproc) order by tgname) from pg_trigger
+            where tgrelid = 'uns_meta.metrics'::regclass and tgname like '\_200%'),
+          array['_200_delete_properties 8 uns_meta.tg_metrics__delete_properties',
+                '_200_metric_id_immutable 19 uns_meta.tg_metrics__metric_id_immutable',
+                '_200_truncate_properties 32 uns_meta.tg_metrics__delete_properties'],
+          'metrics cascades deletes and truncates to metric_properties (statement triggers) and keeps metric_id fixed');
+select is((select bool_and(prosecdef and proconfig @> array['search_path=pg_catalog, pg_temp']) from pg_proc
+            where oid in ('uns_meta.tg_metric_properties__metric_exists'::regproc, 'uns_meta.tg_metrics__delete_properties'::regproc)),
+          true, 'the reference triggers run as the owner (like a foreign key) with a fixed search_path');
 select has_trigger('uns_meta', 'metric_properties', '_100_timestamps', 'metric_properties has trigger _100_timestamps');
 select trigger_is('uns_meta', 'metric_properties', '_100_timestamps', 'uns_meta', 'tg__timestamps', '_100_timestamps calls tg__timestamps()');
 select is((select tgtype::int from pg_trigger where tgrelid = 'uns_meta.metric_properties'::regclass and tgname = '_100_timestamps'),
@@ -166,8 +177,21 @@ select lives_ok($$insert into uns_meta.metric_properties (metric_id, key, type, 
                   select metric_id, 'engUnit', 'int', 3, 1 from m where name = 'nested'$$, 'the same key on another metric is fine');
 select lives_ok(pg_temp.prop('key, type, spb_type, value_int', $$'EngUnit', 'int', 3, 1$$), 'keys are case-sensitive');
 select throws_ok($$insert into uns_meta.metric_properties (metric_id, key, type, spb_type, value_int) values (-1, 'k', 'int', 3, 1)$$, '23503',
-                 'insert or update on table "metric_properties" violates foreign key constraint "metric_properties_metric_id_fkey"',
+                 'insert on table "metric_properties": metric_id -1 is not in uns_meta.metrics',
                  'a property needs an existing metric');
+select throws_ok($$insert into uns_meta.metric_properties (metric_id, key, type, spb_type, value_int)
+                   select metric_id, 'k_many', 'int'::uns_meta.spb_property_type, 3, 1 from m union all select -7, 'k_many', 'int', 3, 1$$, '23503',
+                 'insert on table "metric_properties": metric_id -7 is not in uns_meta.metrics',
+                 'one orphan among many rows fails the whole statement');
+select throws_ok($$update uns_meta.metric_properties set metric_id = -2 where key = 'EngUnit'$$, '23503',
+                 'update on table "metric_properties": metric_id -2 is not in uns_meta.metrics',
+                 'a property cannot be moved to a metric that does not exist');
+select lives_ok($$update uns_meta.metric_properties set value_int = 2 where key = 'EngUnit'$$,
+                'updating a property of an existing metric passes the check');
+select throws_ok($$update uns_meta.metrics set metric_id = default where metric_id = (select min(metric_id) from m)$$, '23503',
+                 format('update on table "metrics": metric_id %s cannot change (metric_properties, versions and lineage refer to it)',
+                        (select min(metric_id) from m)),
+                 'metrics.metric_id cannot change, not even to a new identity value (DEFAULT)');
 select throws_ok(format($$insert into uns_meta.metric_properties (%s) select %s from m where name = 'm'$$, cols, vals), '23502',
                  format('null value in column "%s" of relation "metric_properties" violates not-null constraint', c),
                  format('metric_properties.%s cannot be NULL', c))
@@ -370,6 +394,12 @@ select ok((select count(*) from uns_meta.metric_properties where metric_id in (s
 delete from uns_meta.metrics where metric_id in (select metric_id from doomed);
 select is((select count(*)::int from uns_meta.metric_properties where metric_id in (select metric_id from doomed)), 0,
           'deleting a metric deletes its properties (ON DELETE CASCADE)');
+select ok((select count(*) from uns_meta.metric_properties) > 0, 'other metrics keep their properties');
+savepoint before_truncate;
+truncate uns_meta.metrics cascade;
+select is((select count(*)::int from uns_meta.metric_properties), 0, 'truncating metrics empties metric_properties');
+rollback to savepoint before_truncate;
+select lives_ok($$truncate uns_meta.metrics, uns_meta.metric_properties cascade$$, 'metrics and metric_properties truncate together');
 
 select * from finish();
 rollback;

@@ -5,4 +5,7 @@ select metric_id, key, key_path, type, spb_type, is_null, value_int, value_long,
   from uns_meta.metric_properties where false;
 select 1 / count(*) from pg_constraint
  where conrelid = 'uns_meta.metric_properties'::regclass and conname = 'chk_metric_properties_type_value';
+select 1 / count(*) from pg_trigger
+ where tgrelid = 'uns_meta.metric_properties'::regclass and tgname = '_200_metric_exists_insert';
+select 1 / count(*) from pg_trigger where tgrelid = 'uns_meta.metrics'::regclass and tgname = '_200_delete_properties';
 rollback;
