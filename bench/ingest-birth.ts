@@ -135,9 +135,12 @@ const workDir = mkdtempSync(join(tmpdir(), 'bench-ingest-birth-'));
 let run: { results: Result[]; serverVersion: string };
 try {
   run = await measure(db, workDir);
+} catch (error) {
+  console.error('the benchmark failed:', error);
+  throw error;
 } finally {
   rmSync(workDir, { recursive: true, force: true });
-  await dropDatabase(db);
+  await dropDatabase(db).catch((error: unknown) => console.error(`could not drop ${db.name}:`, error));
 }
 const { results, serverVersion } = run;
 const failed = results.some((r) => r.summary !== undefined && r.check !== 'ok');

@@ -218,60 +218,9 @@ begin
   end if;
   v_source := format('%s received %s', v_topic, to_char(v_received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
 
-  -- 2. Stage the metrics; every one must be well-formed before anything is written -----------------------
-  -- jsonb_to_recordset splits the array in one pass (far cheaper than an -> per field and metric); it rejects
-  -- an element that is not an object, and then the element-by-element check below names the offender.
+  -- 2. The session's working tables ----------------------------------------------------------------------
   perform uns_meta.ingest_birth_prepare_session();
   truncate uns_meta_stage_metrics, uns_meta_stage_segments, uns_meta_stage_props, uns_meta_stage_prop_changes;
-  begin
-    insert into uns_meta_stage_metrics (ord, name, datatype, alias, is_historical, is_transient, props_hash, problem)
-    select c.ord, c.name #>> '{}',
-           case when c.problem is null then (c.datatype #>> '{}')::bigint end,
-           case when c.problem is null then (c.alias #>> '{}')::numeric end,
-           coalesce(case when c.problem is null then c.is_historical::boolean end, false),
-           coalesce(case when c.problem is null then c.is_transient::boolean end, false),
-           decode(md5(coalesce(c.properties, '{}')::text), 'hex'),
-           c.problem
-      from (select r.ord - 1 as ord, r.name, r.datatype, r.alias, r.is_historical, r.is_transient, r.properties,
-                   case
-                     when jsonb_typeof(r.name) is distinct from 'string' or r.name #>> '{}' = '' then
-                       'has no "name" (alias-only metrics must be named from the alias map before ingest_birth)'
-                     when r.datatype is null then '"datatype" is missing'
-                     when not uns_meta.jsonb_is_integer(r.datatype, 0, 4294967295) then '"datatype" must be an integer 0..4294967295'
-                     when r.alias is not null and not uns_meta.jsonb_is_integer(r.alias, 0, 18446744073709551615) then
-                       '"alias" must be an integer 0..18446744073709551615'
-                     when jsonb_typeof(r.is_historical) <> 'boolean' then '"isHistorical" must be a boolean'
-                     when jsonb_typeof(r.is_transient) <> 'boolean' then '"isTransient" must be a boolean'
-                     when jsonb_typeof(r.properties) <> 'object' then '"properties" must be an object'
-                     when jsonb_typeof(coalesce(r.properties -> 'keys', '[]')) <> 'array' then '"properties.keys" must be an array'
-                     when jsonb_typeof(coalesce(r.properties -> 'values', '[]')) <> 'array' then '"properties.values" must be an array'
-                     when jsonb_array_length(coalesce(r.properties -> 'keys', '[]'))
-                          <> jsonb_array_length(coalesce(r.properties -> 'values', '[]')) then
-                       format('"properties" has %s keys but %s values', jsonb_array_length(coalesce(r.properties -> 'keys', '[]')),
-                              jsonb_array_length(coalesce(r.properties -> 'values', '[]')))
-                   end as problem
-              from rows from (jsonb_to_recordset(v_metrics) as (name jsonb, datatype jsonb, alias jsonb, "isHistorical" jsonb,
-                                                                 "isTransient" jsonb, properties jsonb))
-                   with ordinality as r(name, datatype, alias, is_historical, is_transient, properties, ord)
-            offset 0) as c;
-  exception when invalid_parameter_value then
-    -- An element is not an object: find the first one.
-    select e.ord - 1 as i into v_bad
-      from jsonb_array_elements(v_metrics) with ordinality as e(m, ord)
-     where jsonb_typeof(e.m) <> 'object'
-     order by e.ord
-     limit 1;
-    if not found then
-      raise;
-    end if;
-    raise exception using errcode = 'U0001', message = format('ingest_birth: payload.metrics[%s] is not an object', v_bad.i);
-  end;
-  get diagnostics v_n = row_count;
-  select ord as i, name, problem into v_bad from uns_meta_stage_metrics where problem is not null order by ord limit 1;
-  if found then
-    raise exception using errcode = 'U0001',
-      message = format('ingest_birth: payload.metrics[%s]%s %s', v_bad.i, coalesce(' (' || v_bad.name || ')', ''), v_bad.problem);
-  end if;
 
   -- 3. The device: serialise births of one device, upsert it, follow its path ---------------------------
   perform pg_advisory_xact_lock(hashtextextended('uns_meta.ingest_birth/' || v_parts[2] || '/' || v_parts[4] || '/' || v_parts[5], 0));
@@ -324,18 +273,68 @@ begin
     update uns_meta_birth_state set next_chunk = next_chunk + 1 where device_id = v_device_id;
   end if;
 
-  -- 5. What the catalog holds for the staged metrics, and their UNS paths ---------------------------------
+  -- 5. Stage the metrics with what the catalog holds for them; every one must be well-formed ---------------
+  -- jsonb_to_recordset splits the array in one pass (far cheaper than an -> per field and metric); it rejects
+  -- an element that is not an object, and then the element-by-element check below names the offender.
   -- Under the rules the device's live metric paths were computed with (devices.path_rules_version), a live
-  -- metric keeps its path; the others (new names, revived metrics, or all after a rule change) get one here.
+  -- metric keeps its path; the others (new names, revived metrics, or all after a rule change) get one below.
   v_paths_current := v_device_rules is not distinct from uns_meta.path_rules_version() and v_device_rules is not null;
-  update uns_meta_stage_metrics as s
-     set metric_id = m.metric_id, old_uns_path = m.uns_path, old_datatype = m.datatype, old_alias = m.alias,
-         old_is_historical = m.is_historical, old_is_transient = m.is_transient, old_retired_at = m.retired_at,
-         old_props_hash = m.properties_hash, old_version = m.version,
-         uns_path = case when v_paths_current and m.retired_at is null then m.uns_path end,
-         canary_id = case when v_paths_current and m.retired_at is null then m.canary_id end
-    from uns_meta.metrics as m
-   where m.device_id = v_device_id and m.name = s.name;
+  begin
+    insert into uns_meta_stage_metrics (ord, name, datatype, alias, is_historical, is_transient, props_hash, problem,
+                                        metric_id, old_uns_path, old_datatype, old_alias, old_is_historical, old_is_transient,
+                                        old_retired_at, old_props_hash, old_version, uns_path, canary_id)
+    select c.ord, c.name #>> '{}',
+           case when c.problem is null then (c.datatype #>> '{}')::bigint end,
+           case when c.problem is null then (c.alias #>> '{}')::numeric end,
+           coalesce(case when c.problem is null then c.is_historical::boolean end, false),
+           coalesce(case when c.problem is null then c.is_transient::boolean end, false),
+           decode(md5(coalesce(c.properties, '{}')::text), 'hex'),
+           c.problem,
+           m.metric_id, m.uns_path, m.datatype, m.alias, m.is_historical, m.is_transient, m.retired_at, m.properties_hash,
+           m.version,
+           case when v_paths_current and m.retired_at is null then m.uns_path end,
+           case when v_paths_current and m.retired_at is null then m.canary_id end
+      from (select r.ord - 1 as ord, r.name, r.datatype, r.alias, r.is_historical, r.is_transient, r.properties,
+                   case
+                     when jsonb_typeof(r.name) is distinct from 'string' or r.name #>> '{}' = '' then
+                       'has no "name" (alias-only metrics must be named from the alias map before ingest_birth)'
+                     when r.datatype is null then '"datatype" is missing'
+                     when not uns_meta.jsonb_is_integer(r.datatype, 0, 4294967295) then '"datatype" must be an integer 0..4294967295'
+                     when r.alias is not null and not uns_meta.jsonb_is_integer(r.alias, 0, 18446744073709551615) then
+                       '"alias" must be an integer 0..18446744073709551615'
+                     when jsonb_typeof(r.is_historical) <> 'boolean' then '"isHistorical" must be a boolean'
+                     when jsonb_typeof(r.is_transient) <> 'boolean' then '"isTransient" must be a boolean'
+                     when jsonb_typeof(r.properties) <> 'object' then '"properties" must be an object'
+                     when jsonb_typeof(coalesce(r.properties -> 'keys', '[]')) <> 'array' then '"properties.keys" must be an array'
+                     when jsonb_typeof(coalesce(r.properties -> 'values', '[]')) <> 'array' then '"properties.values" must be an array'
+                     when jsonb_array_length(coalesce(r.properties -> 'keys', '[]'))
+                          <> jsonb_array_length(coalesce(r.properties -> 'values', '[]')) then
+                       format('"properties" has %s keys but %s values', jsonb_array_length(coalesce(r.properties -> 'keys', '[]')),
+                              jsonb_array_length(coalesce(r.properties -> 'values', '[]')))
+                   end as problem
+              from rows from (jsonb_to_recordset(v_metrics) as (name jsonb, datatype jsonb, alias jsonb, "isHistorical" jsonb,
+                                                                 "isTransient" jsonb, properties jsonb))
+                   with ordinality as r(name, datatype, alias, is_historical, is_transient, properties, ord)
+            offset 0) as c
+      left join uns_meta.metrics as m on m.device_id = v_device_id and m.name = c.name #>> '{}';
+  exception when invalid_parameter_value then
+    -- An element is not an object: find the first one.
+    select e.ord - 1 as i into v_bad
+      from jsonb_array_elements(v_metrics) with ordinality as e(m, ord)
+     where jsonb_typeof(e.m) <> 'object'
+     order by e.ord
+     limit 1;
+    if not found then
+      raise;
+    end if;
+    raise exception using errcode = 'U0001', message = format('ingest_birth: payload.metrics[%s] is not an object', v_bad.i);
+  end;
+  get diagnostics v_n = row_count;
+  select ord as i, name, problem into v_bad from uns_meta_stage_metrics where problem is not null order by ord limit 1;
+  if found then
+    raise exception using errcode = 'U0001',
+      message = format('ingest_birth: payload.metrics[%s]%s %s', v_bad.i, coalesce(' (' || v_bad.name || ')', ''), v_bad.problem);
+  end if;
 
   insert into uns_meta_stage_segments (seg, norm)
   select seg, uns_meta.normalise_segment(seg)
@@ -416,22 +415,22 @@ begin
     insert into uns_meta_stage_props (ord, idx, key, key_path, general, spb_type, is_null, type, value_int, value_float,
                                       value_double, value_string, value_bool, problem)
     select f.ord, f.idx, f.key #>> '{}', null, not f.common,
-           case when f.common then (f.t #>> '{}')::bigint end,
+           case when f.common then f.t::bigint end,
            case when f.common then false end,
-           case when f.common then (case f.t #>> '{}' when '3' then 'int' when '9' then 'float' when '10' then 'double'
-                                                      when '11' then 'boolean' else 'string' end)::uns_meta.spb_property_type end,
-           case when f.common and f.t #>> '{}' = '3'
-                then ((((f.iv #>> '{}')::bigint & 4294967295) # 2147483648) - 2147483648)::integer end,
-           case when f.common and f.t #>> '{}' = '9' then (f.fv #>> '{}')::real end,
-           case when f.common and f.t #>> '{}' = '10' then (f.dv #>> '{}')::double precision end,
-           case when f.common and f.t #>> '{}' in ('12', '14') then f.sv #>> '{}' end,
-           case when f.common and f.t #>> '{}' = '11' then f.bv::boolean end,
+           case when f.common then (case f.t when '3' then 'int' when '9' then 'float' when '10' then 'double'
+                                             when '11' then 'boolean' else 'string' end)::uns_meta.spb_property_type end,
+           case when f.common and f.t = '3' then (((f.iv::bigint & 4294967295) # 2147483648) - 2147483648)::integer end,
+           case when f.common and f.t = '9' then (f.fv #>> '{}')::real end,
+           case when f.common and f.t = '10' then (f.dv #>> '{}')::double precision end,
+           case when f.common and f.t in ('12', '14') then f.sv #>> '{}' end,
+           case when f.common and f.t = '11' then f.bv::boolean end,
            case when jsonb_typeof(f.key) <> 'string' then 'the key is not a string'
                 when f.key #>> '{}' = '' then 'the key is empty' end
+      -- `type`, `isNull` and `intValue` are read as text: decode_property_value accepts a JSON number or string
+      -- for them alike, so the text is all that matters; the others must be checked for their JSON type.
       from (select s.ord, k.i - 1 as idx, k.key, k.t, k.iv, k.fv, k.dv, k.bv, k.sv,
-                   coalesce(jsonb_typeof(k.t) = 'number' and (k.isn is null or k.isn = 'false'::jsonb) and case k.t #>> '{}'
-                     when '3' then jsonb_typeof(k.iv) = 'number' and (k.iv #>> '{}') ~ '^[0-9]{1,10}$'
-                                   and (k.iv #>> '{}')::bigint <= 4294967295
+                   coalesce((k.isn is null or k.isn = 'false') and case k.t
+                     when '3' then k.iv ~ '^[0-9]{1,10}$' and k.iv::bigint <= 4294967295
                      when '9' then jsonb_typeof(k.fv) = 'number'
                                    and (k.fv::numeric = 0 or abs(k.fv::numeric) between 1.2e-38 and 3.4028235e38)
                      when '10' then jsonb_typeof(k.dv) = 'number'
@@ -444,8 +443,8 @@ begin
              cross join lateral rows from (
                     jsonb_array_elements(v_metrics -> s.ord -> 'properties' -> 'keys'),
                     jsonb_to_recordset(v_metrics -> s.ord -> 'properties' -> 'values')
-                      as (type jsonb, "intValue" jsonb, "floatValue" jsonb, "doubleValue" jsonb, "booleanValue" jsonb,
-                          "stringValue" jsonb, "isNull" jsonb)
+                      as (type text, "intValue" text, "floatValue" jsonb, "doubleValue" jsonb, "booleanValue" jsonb,
+                          "stringValue" jsonb, "isNull" text)
                   ) with ordinality as k(key, t, iv, fv, dv, bv, sv, isn, i)
              where s.reject_reason is null and (s.metric_id is null or s.props_hash is distinct from s.old_props_hash)
             offset 0) as f;
