@@ -1,0 +1,198 @@
+// Brings Canary up to date for a selection of metrics (one device for a job; all, a device or a path prefix for
+// `uns-meta canary resync`; dead-lettered metrics for `uns-meta canary replay`): reads pages of metrics whose
+// version Canary has not confirmed, sends only the properties Canary does not hold, records what Canary confirmed.
+import Bottleneck from 'bottleneck';
+import type { Logger } from 'pino';
+import type pg from 'pg';
+import { toBatches, type Batch, type TagWrite } from './batches.ts';
+import { PermanentCanaryError } from './canary-errors.ts';
+import { safeError, type CanaryClient, type PropertyRows } from './canary-client.ts';
+import type { WorkerConfig } from './config.ts';
+import type { WorkerMetrics } from './metrics.ts';
+import { workerSql } from './sql.ts';
+
+export interface Selection {
+  deviceId?: string | undefined;
+  pathPrefix?: string | undefined;
+  metricIds?: string[] | undefined;
+}
+
+export interface SyncOptions {
+  /** Send every property of every selected metric (resync, replay). */
+  force: boolean;
+  /** Only report what would be sent (to onDryRun); send and record nothing. */
+  dryRun: boolean;
+  /** Dead-letter changes whose delivery failed transiently (the job's last attempt) instead of failing. */
+  deadLetterTransient: boolean;
+  /** graphile-worker attempts so far, recorded with dead letters. */
+  attempts: number;
+  onDryRun?: (properties: PropertyRows) => void;
+}
+
+export interface SyncReport {
+  metrics: number;
+  written: number;
+  unchanged: number;
+  skipped: number;
+  requests: number;
+  deadLettered: number;
+  failed: number;
+}
+
+interface PendingRow {
+  metric_id: string;
+  version: number;
+  tag: string;
+  is_transient: boolean;
+  retired: boolean;
+  changed_at: string;
+  properties: Record<string, unknown>;
+}
+
+interface Confirmation {
+  metric_id: string;
+  version: number;
+  tag: string | null;
+  sent: Record<string, unknown>;
+  outcome: 'written' | 'unchanged' | 'skipped_transient' | 'retired';
+  changed_at: string;
+}
+
+export interface SyncDeps {
+  pool: pg.Pool;
+  client: CanaryClient;
+  limiter: Bottleneck;
+  metrics: WorkerMetrics;
+  logger: Logger;
+  config: WorkerConfig;
+}
+
+/** Thrown after a selection was processed as far as possible when some batches could not be delivered yet. */
+export class DeliveryPendingError extends Error {}
+
+export function createLimiter(config: WorkerConfig): Bottleneck {
+  return new Bottleneck({ maxConcurrent: config.maxInFlight, minTime: 1000 / (config.rateLimitRps * config.rateSafety) });
+}
+
+export async function syncSelection(deps: SyncDeps, selection: Selection, options: SyncOptions): Promise<SyncReport> {
+  const report: SyncReport = { metrics: 0, written: 0, unchanged: 0, skipped: 0, requests: 0, deadLettered: 0, failed: 0 };
+  const fetchPage = (after: string) => deps.pool.query<PendingRow>(workerSql['pending-metrics'], [
+    selection.deviceId ?? null, selection.pathPrefix ?? null, after, deps.config.pageSize, options.force,
+    deps.config.dataset ?? null, selection.metricIds ?? null,
+  ]).then((r) => r.rows);
+  let lastError: unknown;
+  let page = await fetchPage('0');
+  while (page.length > 0) {
+    const last = page[page.length - 1]?.metric_id ?? '0';
+    const next = page.length === deps.config.pageSize ? fetchPage(last) : Promise.resolve([]);
+    next.catch(() => undefined);
+    const failure = await syncPage(deps, page, options, report);
+    if (failure !== undefined) {
+      lastError = failure;
+      break; // Canary is failing: stop here, the job is retried later and resumes from what was confirmed.
+    }
+    page = await next;
+  }
+  if (lastError !== undefined) {
+    throw new DeliveryPendingError(`${report.failed} metric change(s) not delivered yet: ${safeError(lastError)}`);
+  }
+  return report;
+}
+
+async function syncPage(deps: SyncDeps, rows: PendingRow[], options: SyncOptions, report: SyncReport): Promise<unknown> {
+  report.metrics += rows.length;
+  const quiet: Confirmation[] = [];
+  const writes: TagWrite<PendingRow>[] = [];
+  for (const row of rows) {
+    const base = { metric_id: row.metric_id, version: row.version, changed_at: row.changed_at, sent: {} };
+    if (row.retired) quiet.push({ ...base, tag: null, outcome: 'retired' });
+    else if (row.is_transient && !deps.config.syncTransient) quiet.push({ ...base, tag: null, outcome: 'skipped_transient' });
+    else if (Object.keys(row.properties).length === 0) quiet.push({ ...base, tag: row.tag, outcome: 'unchanged' });
+    else {
+      writes.push({
+        tag: row.tag,
+        rows: Object.entries(row.properties).map(([name, value]) => [name, row.changed_at, value, 192]),
+        item: row,
+      });
+    }
+  }
+  report.skipped += quiet.filter((q) => q.outcome !== 'unchanged').length;
+  report.unchanged += quiet.filter((q) => q.outcome === 'unchanged').length;
+  const batches = toBatches(writes, deps.config.batchMaxTags, deps.config.batchMaxBytes);
+  if (options.dryRun) {
+    for (const batch of batches) options.onDryRun?.(propertiesOf(batch));
+    report.requests += batches.length;
+    return undefined;
+  }
+  if (quiet.length > 0) await confirm(deps, quiet);
+  let failure: unknown;
+  await Promise.all(batches.map((batch) => deps.limiter.schedule(async () => {
+    if (failure !== undefined && !options.deadLetterTransient) {
+      report.failed += batch.writes.length; // Canary is failing: leave the rest for the job's next attempt.
+      return;
+    }
+    const outcome = await sendBatch(deps, batch, options, report);
+    if (outcome !== undefined) failure ??= outcome;
+  })));
+  return failure;
+}
+
+function propertiesOf(batch: Batch<PendingRow>): PropertyRows {
+  const properties: PropertyRows = {};
+  for (const w of batch.writes) properties[w.tag] = w.rows;
+  return properties;
+}
+
+/** Sends one batch and records the outcome; returns the error when the batch must be retried later. */
+async function sendBatch(deps: SyncDeps, batch: Batch<PendingRow>, options: SyncOptions, report: SyncReport): Promise<unknown> {
+  deps.metrics.batchTags.observe(batch.writes.length);
+  deps.metrics.batchBytes.observe(batch.bytes);
+  report.requests++;
+  let result;
+  try {
+    result = await deps.client.storeProperties(propertiesOf(batch));
+  } catch (err) {
+    if (err instanceof PermanentCanaryError || options.deadLetterTransient) {
+      await deadLetter(deps, batch.writes, () => safeError(err), options.attempts, report);
+      return undefined;
+    }
+    report.failed += batch.writes.length;
+    deps.logger.warn({ err: safeError(err), tags: batch.writes.length }, 'Canary batch not delivered; the job will retry');
+    return err;
+  }
+  if (result.otherErrors.length > 0 && result.tagErrors.size === 0) {
+    // Canary reported errors it did not attribute to a tag: we cannot tell what was stored; write nothing as confirmed.
+    const message = `Canary answered storeData with errors naming no tag: ${result.otherErrors.join('; ')}`;
+    await deadLetter(deps, batch.writes, () => message, options.attempts, report);
+    return undefined;
+  }
+  const delivered = batch.writes.filter((w) => !result.tagErrors.has(w.tag));
+  const refused = batch.writes.filter((w) => result.tagErrors.has(w.tag));
+  if (refused.length > 0) await deadLetter(deps, refused, (w) => result.tagErrors.get(w.tag) ?? '', options.attempts, report);
+  if (delivered.length > 0) {
+    await confirm(deps, delivered.map((w) => ({
+      metric_id: w.item.metric_id, version: w.item.version, tag: w.tag, sent: w.item.properties,
+      outcome: 'written' as const, changed_at: w.item.changed_at,
+    })));
+    report.written += delivered.length;
+    deps.metrics.tagsWritten.inc(delivered.length);
+    deps.metrics.propertiesWritten.inc(delivered.reduce((n, w) => n + w.rows.length, 0));
+  }
+  return undefined;
+}
+
+async function confirm(deps: SyncDeps, confirmations: Confirmation[]): Promise<void> {
+  const { rows } = await deps.pool.query<{ latency_seconds: number }>(workerSql.confirm, [JSON.stringify(confirmations)]);
+  for (const row of rows) {
+    if (row.latency_seconds !== null && Number.isFinite(row.latency_seconds)) deps.metrics.endToEnd.observe(row.latency_seconds);
+  }
+}
+
+async function deadLetter(deps: SyncDeps, writes: TagWrite<PendingRow>[], error: (w: TagWrite<PendingRow>) => string,
+  attempts: number, report: SyncReport): Promise<void> {
+  const letters = writes.map((w) => ({ metric_id: w.item.metric_id, version: w.item.version, tag: w.tag, properties: w.item.properties, error: error(w) }));
+  await deps.pool.query(workerSql['dead-letter'], [JSON.stringify(letters), attempts]);
+  report.deadLettered += letters.length;
+  deps.metrics.deadLetters.inc(letters.length);
+  deps.logger.error({ tags: letters.length, firstTag: letters[0]?.tag, error: letters[0]?.error }, 'Canary changes dead-lettered; `uns-meta canary replay` re-sends them');
+}
