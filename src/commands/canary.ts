@@ -67,7 +67,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const dryRun = values['dry-run'] || (action === 'replay' && !values.send);
   const logger = pino({ name: `canary-${action}`, level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
-  const pool = createPool(`uns-meta canary ${action}`, { max: config.maxInFlight + 2 });
+  const pool = createPool(`uns-meta canary ${action}`, { max: config.dbPoolSize });
   const deps = createSyncDeps(config, pool, logger);
   try {
     const selection: Selection = { deviceId: values.device, pathPrefix: values.prefix };

@@ -34,9 +34,13 @@ export interface WorkerConfig {
   /** Metrics read from Postgres per page while syncing a device. */
   pageSize: number;
   concurrency: number;
+  /** Connections of the worker's pool (graphile-worker and the sync queries share it). */
+  dbPoolSize: number;
   pollIntervalMs: number;
   metricsPort: number | undefined;
-  dryRun: boolean;
+  /** A job lock older than this with no live owner process is released. */
+  staleLockSeconds: number;
+  staleCheckMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -104,10 +108,12 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     breakerHalfOpenAfterMs: int(env, 'CANARY_BREAKER_HALF_OPEN_AFTER_MS', 60_000),
     syncTransient: bool(env, 'CANARY_SYNC_TRANSIENT', false),
     pageSize: int(env, 'WORKER_PAGE_SIZE', 5000),
-    concurrency: int(env, 'WORKER_CONCURRENCY', 4),
+    concurrency: int(env, 'WORKER_CONCURRENCY', 2),
+    dbPoolSize: int(env, 'WORKER_DB_POOL_SIZE', 6, 2),
     pollIntervalMs: int(env, 'WORKER_POLL_INTERVAL_MS', 2000, 100),
     metricsPort: metricsPort === undefined ? undefined : int(env, 'METRICS_PORT', 9465, 0),
-    dryRun: bool(env, 'WORKER_DRY_RUN', false),
+    staleLockSeconds: int(env, 'WORKER_STALE_LOCK_SECONDS', 10),
+    staleCheckMs: int(env, 'WORKER_STALE_CHECK_MS', 30_000, 100),
   };
 }
 

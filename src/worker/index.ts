@@ -38,15 +38,14 @@ function graphileLogger(logger: Logger): GraphileLogger {
 
 export interface StartWorkerOptions {
   logger: Logger;
-  /** Seconds a job lock must be old before a lock without a live owner is released (default 10). */
-  staleLockSeconds?: number;
-  staleCheckMs?: number;
+  /** Database connection (default: DATABASE_URL / PG* of the environment). */
+  database?: pg.PoolConfig;
 }
 
 export async function startWorker(config: WorkerConfig, options: StartWorkerOptions): Promise<RunningWorker> {
   const { logger } = options;
-  const connection = connectionConfig();
-  const pool = new pg.Pool({ ...connection, application_name: 'uns-meta worker', max: config.concurrency + config.maxInFlight + 2 });
+  const connection = options.database ?? connectionConfig();
+  const pool = new pg.Pool({ ...connection, application_name: 'uns-meta worker', max: config.dbPoolSize });
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection failed'));
   const deps = createSyncDeps(config, pool, logger);
   const liveness = new Liveness(connection, logger);
@@ -73,7 +72,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     }
   };
 
-  const staleLockSeconds = options.staleLockSeconds ?? 10;
+  const staleLockSeconds = config.staleLockSeconds;
   const unlock = async () => {
     try {
       const ids = await unlockDeadWorkers(pool, staleLockSeconds);
@@ -95,7 +94,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   });
   await Promise.all(registrations);
   await unlock();
-  const staleTimer = setInterval(() => void unlock(), options.staleCheckMs ?? 30_000);
+  const staleTimer = setInterval(() => void unlock(), config.staleCheckMs);
   staleTimer.unref();
 
   let running = true;

@@ -4,7 +4,6 @@
 // every WORKER_STALE_CHECK_MS (graphile_worker.force_unlock_workers), so another worker resumes them.
 import type { Logger } from 'pino';
 import pg from 'pg';
-import { connectionConfig } from '../db.ts';
 import { workerSql } from './sql.ts';
 
 export class Liveness {
@@ -41,8 +40,4 @@ export async function unlockDeadWorkers(pool: pg.Pool, minLockAgeSeconds: number
   const ids = rows.map((r) => r.locked_by);
   if (ids.length > 0) await pool.query('select graphile_worker.force_unlock_workers($1::text[])', [ids]);
   return ids;
-}
-
-export function livenessConnection(): pg.PoolConfig {
-  return connectionConfig();
 }
