@@ -47,6 +47,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const connection = options.database ?? connectionConfig();
   const pool = new pg.Pool({ ...connection, application_name: 'uns-meta worker', max: config.dbPoolSize });
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection failed'));
+  pool.on('connect', (client) => client.on('error', (err) => logger.warn({ err: err.message }, 'database connection failed')));
   const deps = createSyncDeps(config, pool, logger);
   const liveness = new Liveness(connection, logger);
   const events: WorkerEvents = new EventEmitter() as WorkerEvents;
