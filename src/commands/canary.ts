@@ -6,7 +6,7 @@ import { createPool } from '../db.ts';
 import { createSyncDeps } from '../worker/canary-sync.ts';
 import { ConfigError, loadWorkerConfig } from '../worker/config.ts';
 import { workerSql } from '../worker/sql.ts';
-import { syncSelection, type Selection } from '../worker/sync.ts';
+import { syncSelection, WORKER_SESSION_OPTIONS, type Selection } from '../worker/sync.ts';
 
 export const summary = 'operator commands: `canary resync` (full metadata backfill) and `canary replay` (dead letters)';
 
@@ -67,7 +67,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const dryRun = values['dry-run'] || (action === 'replay' && !values.send);
   const logger = pino({ name: `canary-${action}`, level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
-  const pool = createPool(`uns-meta canary ${action}`, { max: config.dbPoolSize });
+  const pool = createPool(`uns-meta canary ${action}`, { max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS });
   const deps = createSyncDeps(config, pool, logger);
   try {
     const selection: Selection = { deviceId: values.device, pathPrefix: values.prefix };

@@ -9,7 +9,7 @@ import { createSyncDeps } from './canary-sync.ts';
 import type { WorkerConfig } from './config.ts';
 import { startProbeServer, type ProbeServer } from './http.ts';
 import { Liveness, unlockDeadWorkers } from './liveness.ts';
-import { syncSelection, type SyncDeps } from './sync.ts';
+import { syncSelection, WORKER_SESSION_OPTIONS, type SyncDeps } from './sync.ts';
 
 export interface RunningWorker {
   deps: SyncDeps;
@@ -45,7 +45,7 @@ export interface StartWorkerOptions {
 export async function startWorker(config: WorkerConfig, options: StartWorkerOptions): Promise<RunningWorker> {
   const { logger } = options;
   const connection = options.database ?? connectionConfig();
-  const pool = new pg.Pool({ ...connection, application_name: 'uns-meta worker', max: config.dbPoolSize });
+  const pool = new pg.Pool({ ...connection, application_name: 'uns-meta worker', max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS });
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection failed'));
   pool.on('connect', (client) => client.on('error', (err) => logger.warn({ err: err.message }, 'database connection failed')));
   const deps = createSyncDeps(config, pool, logger);

@@ -1,6 +1,7 @@
 // Brings Canary up to date for a selection of metrics (one device for a job; all, a device or a path prefix for
 // `uns-meta canary resync`; dead-lettered metrics for `uns-meta canary replay`): reads pages of metrics whose
 // version Canary has not confirmed, sends only the properties Canary does not hold, records what Canary confirmed.
+import { performance } from 'node:perf_hooks';
 import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import type pg from 'pg';
@@ -70,29 +71,45 @@ export interface SyncDeps {
 /** Thrown after a selection was processed as far as possible when some batches could not be delivered yet. */
 export class DeliveryPendingError extends Error {}
 
+async function timed<T>(logger: Logger, what: string, f: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  const result = await f();
+  logger.debug({ ms: Math.round(performance.now() - start) }, what);
+  return result;
+}
+
+/** Session settings of the worker's connections: JIT compilation costs more than the page queries themselves. */
+export const WORKER_SESSION_OPTIONS = '-c jit=off';
+
 export function createLimiter(config: WorkerConfig): Bottleneck {
   return new Bottleneck({ maxConcurrent: config.maxInFlight, minTime: 1000 / (config.rateLimitRps * config.rateSafety) });
 }
 
 export async function syncSelection(deps: SyncDeps, selection: Selection, options: SyncOptions): Promise<SyncReport> {
   const report: SyncReport = { metrics: 0, written: 0, unchanged: 0, skipped: 0, requests: 0, deadLettered: 0, failed: 0 };
-  const fetchPage = (after: string) => deps.pool.query<PendingRow>(workerSql['pending-metrics'], [
+  const fetchPage = (after: string) => timed(deps.logger, 'page read', () => deps.pool.query<PendingRow>(workerSql['pending-metrics'], [
     selection.deviceId ?? null, selection.pathPrefix ?? null, after, deps.config.pageSize, options.force,
     deps.config.dataset ?? null, selection.metricIds ?? null,
-  ]).then((r) => r.rows);
+  ]).then((r) => r.rows));
+  // Two pages in flight: the next page's requests start while the previous page's last requests and
+  // confirmations finish, and the page after is read meanwhile.
   let lastError: unknown;
+  const active: Promise<void>[] = [];
   let page = await fetchPage('0');
-  while (page.length > 0) {
+  while (page.length > 0 && lastError === undefined) {
     const last = page[page.length - 1]?.metric_id ?? '0';
     const next = page.length === deps.config.pageSize ? fetchPage(last) : Promise.resolve([]);
     next.catch(() => undefined);
-    const failure = await syncPage(deps, page, options, report);
-    if (failure !== undefined) {
-      lastError = failure;
-      break; // Canary is failing: stop here, the job is retried later and resumes from what was confirmed.
-    }
+    const rows = page;
+    const pageStart = performance.now();
+    active.push(syncPage(deps, rows, options, report).then((failure) => {
+      if (failure !== undefined) lastError ??= failure; // Canary is failing: stop; the job is retried later.
+      deps.logger.debug({ metrics: rows.length, ms: Math.round(performance.now() - pageStart) }, 'page synced');
+    }));
+    if (active.length >= 2) await active.shift();
     page = await next;
   }
+  await Promise.all(active);
   if (lastError !== undefined) {
     throw new DeliveryPendingError(`${report.failed} metric change(s) not delivered yet: ${safeError(lastError)}`);
   }
@@ -126,14 +143,12 @@ async function syncPage(deps: SyncDeps, rows: PendingRow[], options: SyncOptions
   }
   if (quiet.length > 0) await confirm(deps, quiet);
   let failure: unknown;
-  await Promise.all(batches.map((batch) => deps.limiter.schedule(async () => {
-    if (failure !== undefined && !options.deadLetterTransient) {
-      report.failed += batch.writes.length; // Canary is failing: leave the rest for the job's next attempt.
-      return;
-    }
-    const outcome = await sendBatch(deps, batch, options, report);
+  const confirmer = new Confirmer(deps);
+  await Promise.all(batches.map(async (batch) => {
+    const outcome = await sendBatch(deps, batch, options, report, confirmer, () => failure !== undefined && !options.deadLetterTransient);
     if (outcome !== undefined) failure ??= outcome;
-  })));
+  }));
+  await confirmer.flush();
   return failure;
 }
 
@@ -144,13 +159,22 @@ function propertiesOf(batch: Batch<PendingRow>): PropertyRows {
 }
 
 /** Sends one batch and records the outcome; returns the error when the batch must be retried later. */
-async function sendBatch(deps: SyncDeps, batch: Batch<PendingRow>, options: SyncOptions, report: SyncReport): Promise<unknown> {
-  deps.metrics.batchTags.observe(batch.writes.length);
-  deps.metrics.batchBytes.observe(batch.bytes);
-  report.requests++;
+async function sendBatch(deps: SyncDeps, batch: Batch<PendingRow>, options: SyncOptions, report: SyncReport,
+  confirmer: Confirmer, giveUp: () => boolean): Promise<unknown> {
   let result;
   try {
-    result = await deps.client.storeProperties(propertiesOf(batch));
+    // Only the HTTP call holds a limiter slot; recording the outcome happens outside it.
+    result = await deps.limiter.schedule(async () => {
+      if (giveUp()) return undefined; // Canary is failing: leave the rest for the job's next attempt.
+      deps.metrics.batchTags.observe(batch.writes.length);
+      deps.metrics.batchBytes.observe(batch.bytes);
+      report.requests++;
+      return deps.client.storeProperties(propertiesOf(batch));
+    });
+    if (result === undefined) {
+      report.failed += batch.writes.length;
+      return undefined;
+    }
   } catch (err) {
     if (err instanceof PermanentCanaryError || options.deadLetterTransient) {
       await deadLetter(deps, batch.writes, () => safeError(err), options.attempts, report);
@@ -170,7 +194,7 @@ async function sendBatch(deps: SyncDeps, batch: Batch<PendingRow>, options: Sync
   const refused = batch.writes.filter((w) => result.tagErrors.has(w.tag));
   if (refused.length > 0) await deadLetter(deps, refused, (w) => result.tagErrors.get(w.tag) ?? '', options.attempts, report);
   if (delivered.length > 0) {
-    await confirm(deps, delivered.map((w) => ({
+    await confirmer.add(delivered.map((w) => ({
       metric_id: w.item.metric_id, version: w.item.version, tag: w.tag, sent: w.item.properties,
       outcome: 'written' as const, changed_at: w.item.changed_at,
     })));
@@ -179,6 +203,45 @@ async function sendBatch(deps: SyncDeps, batch: Batch<PendingRow>, options: Sync
     deps.metrics.propertiesWritten.inc(delivered.reduce((n, w) => n + w.rows.length, 0));
   }
   return undefined;
+}
+
+/**
+ * Records confirmations in groups (one statement per CONFIRM_GROUP rows or per CONFIRM_DELAY_MS) rather than one per
+ * request: fewer round trips and less work for the database while the next requests are on the wire.
+ * add() resolves once its rows are committed.
+ */
+const CONFIRM_GROUP = 1000;
+const CONFIRM_DELAY_MS = 20;
+class Confirmer {
+  private rows: Confirmation[] = [];
+  private waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly deps: SyncDeps;
+  constructor(deps: SyncDeps) {
+    this.deps = deps;
+  }
+  add(rows: Confirmation[]): Promise<void> {
+    this.rows.push(...rows);
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.rows.length >= CONFIRM_GROUP) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), CONFIRM_DELAY_MS);
+    return done;
+  }
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const rows = this.rows;
+    const waiters = this.waiters;
+    this.rows = [];
+    this.waiters = [];
+    if (rows.length === 0) return;
+    try {
+      await confirm(this.deps, rows);
+      for (const w of waiters) w.resolve();
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+    }
+  }
 }
 
 async function confirm(deps: SyncDeps, confirmations: Confirmation[]): Promise<void> {

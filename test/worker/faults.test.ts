@@ -65,12 +65,14 @@ describe('worker under faults', () => {
     const text = await change('Faults', ['a', 'b']);
     const w = worker;
     await waitFor('circuit open', async () => (await gauge(w, 'circuitState')) === 2);
+    await sleep(200); // the simulator finishes logging the last refused request
     const failedSoFar = storeRequests(sim).filter((r) => r.outcome === 'HTTP 503').length;
     await waitFor('job failed and kept', async () =>
       (await db.pool('uns_meta_admin').query(`select 1 from graphile_worker.jobs where last_error is not null`)).rowCount === 1);
     expect((await parity(db)).filter((r) => r.status === 'pending')).toHaveLength(2);
     // while open (1 s), nothing more reaches Canary
-    await sleep(500);
+    await sleep(400);
+    expect(await gauge(w, 'circuitState')).toBe(2);
     expect(storeRequests(sim).filter((r) => r.outcome === 'HTTP 503').length).toBe(failedSoFar);
     sim.state.clearFaults();
     await waitFor('in sync after recovery', () => allInSync(db), 15_000);
