@@ -129,10 +129,14 @@ try {
     await new Promise((resolve) => child?.once('exit', resolve));
   }
   await sim.close();
+  await dropWithRetries();
+}
+
+/** The worker's sessions may still be closing: DROP ... WITH (FORCE) cannot end another role's right away. */
+async function dropWithRetries(): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await db.drop();
-      break;
+      return await db.drop();
     } catch (err) {
       if (attempt >= 5) throw err;
       await sleep(1000);

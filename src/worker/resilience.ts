@@ -30,7 +30,7 @@ class EitherBreaker implements IBreaker {
     return this.breakers.map((b) => b.state);
   }
   set state(value: unknown) {
-    if (Array.isArray(value)) this.breakers.forEach((b, i) => (b.state = value[i]));
+    if (Array.isArray(value)) this.breakers.forEach((b, i) => (b.state = (value as unknown[])[i]));
   }
   success(state: CircuitState): void {
     for (const b of this.breakers) b.success(state);

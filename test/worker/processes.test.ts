@@ -30,7 +30,7 @@ function metricsOf(device: string, n: number, rev: string): Record<string, Props
   return Object.fromEntries(Array.from({ length: n }, (_, i) => [`Area/m${i}`, { engUnit: 'bar', documentation: `${device} m${i} ${rev}` }]));
 }
 
-async function everyTagMatches(devices: string[], n: number, rev: string): Promise<void> {
+function everyTagMatches(devices: string[], n: number, rev: string): void {
   for (const device of devices) {
     for (let i = 0; i < n; i++) expect(canaryProps(sim, TAG(`Area/m${i}`, device)).Description).toBe(`${device} m${i} ${rev}`);
   }
@@ -48,7 +48,7 @@ describe('uns-meta worker processes', () => {
     await ingest(db, birth('Kill', metricsOf('Kill', 200, 'v1')));
     const env = testEnv(sim, db, { CANARY_BATCH_MAX_TAGS: '10', CANARY_MAX_IN_FLIGHT: '2' });
     const first = worker(env);
-    await waitFor('a few batches delivered', async () => storeRequests(sim).filter((r) => r.outcome === 'Good').length >= 3);
+    await waitFor('a few batches delivered', () => Promise.resolve(storeRequests(sim).filter((r) => r.outcome === 'Good').length >= 3));
     first.kill('SIGKILL');
     await exitOf(first);
     const done = (await parity(db)).filter((r) => r.status === 'in_sync').length;
@@ -57,7 +57,7 @@ describe('uns-meta worker processes', () => {
     sim.state.clearFaults();
     worker(env);
     await waitFor('all in sync after the restart', () => allInSync(db), 20_000);
-    await everyTagMatches(['Kill'], 200, 'v1');
+    everyTagMatches(['Kill'], 200, 'v1');
   });
 
   it('two workers together keep to the plant cap: never more than CANARY_RATE_LIMIT_RPS requests in any one-second window', async () => {
@@ -75,7 +75,7 @@ describe('uns-meta worker processes', () => {
     expect(storeRequests(sim).length).toBeGreaterThanOrEqual(240);
     const writers = new Set(sim.state.sessionList().map((s) => s.clientId));
     expect(writers).toEqual(new Set(['w1', 'w2']));
-    await everyTagMatches(devices, 400, 'v1');
+    everyTagMatches(devices, 400, 'v1');
   });
 
   it('canary resync --dry-run prints and sends nothing; resync of a prefix re-sends its full metadata', async () => {
@@ -86,13 +86,14 @@ describe('uns-meta worker processes', () => {
     expect(storeRequests(sim)).toHaveLength(0);
     const printed = dry.output().split('\n').filter((l) => l.startsWith('{"method":"storeData"'));
     expect(printed).toHaveLength(4);
-    expect(JSON.parse(printed[0] ?? '{}').properties[TAG('Area/m0', 'R1')]).toEqual([
+    const firstRequest = JSON.parse(printed[0] ?? '{}') as { properties: Record<string, unknown> };
+    expect(firstRequest.properties[TAG('Area/m0', 'R1')]).toEqual([
       ['Eng Units', expect.any(String), 'bar', 192], ['Description', expect.any(String), 'R1 m0 v1', 192],
     ].sort((a, b) => String(b[0]).localeCompare(String(a[0]))));
     const real = spawnCli(['canary', 'resync', '--prefix', 'Secil/Portugal/R1'], env);
     expect(await exitOf(real)).toBe(0);
     expect(storeRequests(sim)).toHaveLength(4);
-    await everyTagMatches(['R1'], 400, 'v1');
+    everyTagMatches(['R1'], 400, 'v1');
     expect(sim.state.tags('Secil.Portugal.R2')).toEqual([]);
   });
 
