@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createPool } from '../db.ts';
 import { createSyncDeps } from '../worker/canary-sync.ts';
-import { ConfigError, loadWorkerConfig } from '../worker/config.ts';
+import { loadCommandConfig } from '../worker/config.ts';
 import { workerSql } from '../worker/sql.ts';
 import { syncSelection, WORKER_SESSION_OPTIONS, type Selection } from '../worker/sync.ts';
 
@@ -55,16 +55,8 @@ export async function run(args: string[]): Promise<number> {
     console.error(`uns-meta canary: --device must be a device_id (a positive integer), got "${values.device}"`);
     return 64;
   }
-  let config;
-  try {
-    config = loadWorkerConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`uns-meta canary: ${err.message}`);
-      return 64;
-    }
-    throw err;
-  }
+  const config = loadCommandConfig('uns-meta canary');
+  if (config === undefined) return 64;
   const dryRun = values['dry-run'] || (action === 'replay' && !values.send);
   const logger = pino({ name: `canary-${action}`, level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
   const pool = createPool(`uns-meta canary ${action}`, { max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS });

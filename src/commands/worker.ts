@@ -1,7 +1,7 @@
 // `uns-meta worker`: sync debounced catalog changes to Canary until SIGINT/SIGTERM. See docs/worker.md.
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { ConfigError, loadWorkerConfig } from '../worker/config.ts';
+import { loadCommandConfig } from '../worker/config.ts';
 import { startWorker } from '../worker/index.ts';
 
 export const summary = 'push debounced metadata changes to Canary (graphile-worker; configured by CANARY_* env)';
@@ -21,16 +21,8 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   const logger = pino({ name: 'worker', level: process.env.LOG_LEVEL ?? 'info', redact: ['*.apiToken', '*.sessionToken', 'apiToken', 'sessionToken'] });
-  let config;
-  try {
-    config = loadWorkerConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`uns-meta worker: ${err.message}`);
-      return 64;
-    }
-    throw err;
-  }
+  const config = loadCommandConfig('uns-meta worker');
+  if (config === undefined) return 64;
   const worker = await startWorker(config, { logger });
   const signal = await Promise.race([
     new Promise<string>((resolve) => {

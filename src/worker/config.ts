@@ -117,6 +117,17 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   };
 }
 
+/** loadWorkerConfig for a command: a bad variable is printed (`<command>: <problem>`) and undefined returned. */
+export function loadCommandConfig(command: string, env: Env = process.env): WorkerConfig | undefined {
+  try {
+    return loadWorkerConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`${command}: ${err.message}`);
+    return undefined;
+  }
+}
+
 /** The session settings sent with getSessionToken: a metadata-only writer never writes "No Data". */
 export function sessionSettings(config: WorkerConfig): Record<string, unknown> {
   return {

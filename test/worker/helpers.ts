@@ -2,11 +2,12 @@
 // from plain objects, the worker in-process or as a child process, and a parity check against the simulator.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import pino from 'pino';
-import type { CanarySim } from '../../src/canary-sim/index.ts';
+import { startCanarySim, type CanarySim } from '../../src/canary-sim/index.ts';
 import { loadWorkerConfig, type WorkerConfig } from '../../src/worker/config.ts';
 import { startWorker, type RunningWorker } from '../../src/worker/index.ts';
-import { configFor, type TestDatabase } from '../support/database.ts';
+import { configFor, createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 export type Props = Record<string, string | number | boolean | null>;
 
@@ -119,3 +120,31 @@ export function canaryProps(sim: CanarySim, tag: string): Record<string, unknown
 }
 
 export const TAG = (metric: string, device = 'Cement') => `Secil.Portugal.${device}.${metric.replaceAll('/', '.')}`;
+
+export interface WorkerFixture {
+  db: TestDatabase;
+  sim: CanarySim;
+  /** The in-process worker of the current test, stopped after each test. */
+  worker: RunningWorker | undefined;
+}
+
+/** One database clone and one simulator per test file (debounce 0 s); the worker is stopped and faults cleared after each test. */
+export function useWorkerFixture(): WorkerFixture {
+  const fx = { worker: undefined } as WorkerFixture;
+  beforeAll(async () => {
+    fx.db = await createTestDatabase();
+    fx.sim = await startCanarySim({ port: 0 });
+    await setDebounce(fx.db, '0 seconds');
+  });
+  afterAll(async () => {
+    await fx.worker?.stop();
+    await fx.sim.close();
+    await fx.db.drop();
+  });
+  afterEach(async () => {
+    await fx.worker?.stop();
+    fx.worker = undefined;
+    fx.sim.state.clearFaults();
+  });
+  return fx;
+}
