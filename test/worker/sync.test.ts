@@ -124,3 +124,18 @@ describe('canary_sync_device', () => {
     expect(await allInSync(fx.db)).toBe(true);
   });
 });
+
+describe('probes', () => {
+  it('METRICS_PORT serves /metrics (counts what was written), /healthz and /readyz', async () => {
+    fx.worker = await startTestWorker(fx.sim, fx.db, { METRICS_PORT: '0' });
+    await ingest(fx.db, birth('Probe', { 'P/x': { engUnit: 'bar' } }));
+    await waitFor('in sync', () => allInSync(fx.db));
+    const base = `http://127.0.0.1:${fx.worker.probe?.port}`;
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/^uns_meta_canary_tags_written_total [1-9]/m);
+    expect(text).toMatch(/^uns_meta_canary_requests_total\{method="storeData",outcome="Good"\} [1-9]/m);
+    expect(text).toContain('uns_meta_canary_end_to_end_seconds_bucket');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  });
+});
