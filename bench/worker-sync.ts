@@ -93,7 +93,7 @@ try {
   test runs (load average before the run: ${loadBefore}).
 - Data: one synthetic plant-shaped DBIRTH, \`syntheticBirth({ metrics: ${metrics}, seed: 1 })\`, ${props?.n} properties; every metric is
   new to Canary, so every mapped property is sent. One \`canary_sync_device\` job; default worker settings
-  (\`CANARY_RATE_LIMIT_RPS=500\`, 100 tags and 1 MB per request, 90 % of the cap scheduled).
+  (\`CANARY_RATE_LIMIT_RPS=500\`, 100 tags and 1 MB per request, 80 % of the cap scheduled).
 - Timed from the job's \`run_at\` (the debounce expiring) to the last \`canary_sync_state.confirmed_at\`, both on the
   database clock, once all ${metrics} metrics were confirmed. The simulator enforces the cap (HTTP 429 beyond it)
   and counts every request it receives in every one-second window.

@@ -73,7 +73,7 @@ export async function run(args: string[]): Promise<number> {
     }
     const report = await syncSelection(deps, selection, {
       force: true, dryRun, deadLetterTransient: true, attempts: 0,
-      onDryRun: (properties) => console.log(JSON.stringify({ method: 'storeData', properties })),
+      onDryRun: (propertiesJson) => console.log(`{"method":"storeData","properties":${propertiesJson}}`),
     });
     console.error(`uns-meta canary ${action}${dryRun ? ' (dry run: nothing sent)' : ''}: ${JSON.stringify(report)}`);
     return report.deadLettered > 0 ? 1 : 0;

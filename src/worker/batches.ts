@@ -10,22 +10,31 @@ export interface TagWrite<T> {
 export interface Batch<T> {
   writes: TagWrite<T>[];
   bytes: number;
+  /** The `properties` object of the storeData body, serialized once (its size is what `bytes` counts). */
+  json: string;
 }
 
 const ENVELOPE_BYTES = 128; // {"sessionToken":"<uuid>","properties":{}} and some slack
 
 export function toBatches<T>(writes: TagWrite<T>[], maxTags: number, maxBytes: number): Batch<T>[] {
   const batches: Batch<T>[] = [];
-  let current: Batch<T> = { writes: [], bytes: ENVELOPE_BYTES };
+  let current: TagWrite<T>[] = [];
+  let fragments: string[] = [];
+  let bytes = ENVELOPE_BYTES;
+  const close = () => batches.push({ writes: current, bytes, json: `{${fragments.join(',')}}` });
   for (const write of writes) {
-    const size = Buffer.byteLength(JSON.stringify(write.tag)) + Buffer.byteLength(JSON.stringify(write.rows)) + 2;
-    if (current.writes.length > 0 && (current.writes.length >= maxTags || current.bytes + size > maxBytes)) {
-      batches.push(current);
-      current = { writes: [], bytes: ENVELOPE_BYTES };
+    const fragment = `${JSON.stringify(write.tag)}:${JSON.stringify(write.rows)}`;
+    const size = Buffer.byteLength(fragment) + 1;
+    if (current.length > 0 && (current.length >= maxTags || bytes + size > maxBytes)) {
+      close();
+      current = [];
+      fragments = [];
+      bytes = ENVELOPE_BYTES;
     }
-    current.writes.push(write);
-    current.bytes += size;
+    current.push(write);
+    fragments.push(fragment);
+    bytes += size;
   }
-  if (current.writes.length > 0) batches.push(current);
+  if (current.length > 0) close();
   return batches;
 }

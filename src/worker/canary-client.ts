@@ -56,10 +56,13 @@ export class CanaryClient {
     this.keepAliveTimer.unref();
   }
 
-  /** Writes property rows; retried, rate-limited, behind the circuit breaker. */
-  async storeProperties(properties: PropertyRows): Promise<StoreResult> {
-    const envelope = await this.policies.policy.execute(({ signal }) => this.storeOnce(properties, signal));
-    return attributeErrors(Object.keys(properties), envelope);
+  /**
+   * Writes property rows: `propertiesJson` is the serialized `properties` object (PropertyRows) of the given tags.
+   * Retried, rate-limited, behind the circuit breaker.
+   */
+  async storeProperties(propertiesJson: string, tags: string[]): Promise<StoreResult> {
+    const envelope = await this.policies.policy.execute(({ signal }) => this.storeOnce(propertiesJson, signal));
+    return attributeErrors(tags, envelope);
   }
 
   /** Revokes the session (on shutdown). Never throws. */
@@ -78,11 +81,11 @@ export class CanaryClient {
     await this.agent.close();
   }
 
-  private async storeOnce(properties: PropertyRows, signal: AbortSignal): Promise<Envelope> {
+  private async storeOnce(propertiesJson: string, signal: AbortSignal): Promise<Envelope> {
     for (let attempt = 0; ; attempt++) {
       const session = this.currentSession(signal);
       const token = await session;
-      const envelope = await this.post('storeData', { sessionToken: token, properties }, signal);
+      const envelope = await this.post('storeData', `{"sessionToken":${JSON.stringify(token)},"properties":${propertiesJson}}`, signal);
       if (envelope.statusCode !== 'BadSessionToken') return envelope;
       // Re-acquire and resend once; a second refusal counts as a failed attempt (retried by the policy).
       if (this.session === session) this.session = undefined;
@@ -129,7 +132,7 @@ export class CanaryClient {
   }
 
   /** One HTTP attempt: takes a rate slot, times out after CANARY_REQUEST_TIMEOUT_MS. */
-  private async post(method: string, body: Record<string, unknown>, signal: AbortSignal): Promise<Envelope> {
+  private async post(method: string, body: Record<string, unknown> | string, signal: AbortSignal): Promise<Envelope> {
     const waitStart = performance.now();
     this.deps.metrics.limiterQueued.inc();
     try {
@@ -144,7 +147,7 @@ export class CanaryClient {
     try {
       res = await request(`${this.config.canaryUrl}/api/v1/${method}`, {
         method: 'POST',
-        body: JSON.stringify(body),
+        body: typeof body === 'string' ? body : JSON.stringify(body),
         headers: { 'content-type': 'application/json' },
         dispatcher: this.agent,
         signal: AbortSignal.any([signal, AbortSignal.timeout(this.config.requestTimeoutMs)]),

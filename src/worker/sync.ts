@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type pg from 'pg';
 import { toBatches, type Batch, type TagWrite } from './batches.ts';
 import { PermanentCanaryError } from './canary-errors.ts';
-import { safeError, type CanaryClient, type PropertyRows } from './canary-client.ts';
+import { safeError, type CanaryClient } from './canary-client.ts';
 import type { WorkerConfig } from './config.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { workerSql } from './sql.ts';
@@ -27,7 +27,8 @@ export interface SyncOptions {
   deadLetterTransient: boolean;
   /** graphile-worker attempts so far, recorded with dead letters. */
   attempts: number;
-  onDryRun?: (properties: PropertyRows) => void;
+  /** Gets the `properties` object (JSON) of each request that would be sent. */
+  onDryRun?: (propertiesJson: string) => void;
 }
 
 export interface SyncReport {
@@ -47,14 +48,16 @@ interface PendingRow {
   is_transient: boolean;
   retired: boolean;
   changed_at: string;
-  properties: Record<string, unknown>;
+  /** Canary name → value to send, as JSON text (parsed once for the rows, passed on as is to the database). */
+  properties_json: string;
 }
 
 interface Confirmation {
   metric_id: string;
   version: number;
   tag: string | null;
-  sent: Record<string, unknown>;
+  /** JSON text of the properties written. */
+  sent: string;
   outcome: 'written' | 'unchanged' | 'skipped_transient' | 'retired';
   changed_at: string;
 }
@@ -121,14 +124,15 @@ async function syncPage(deps: SyncDeps, rows: PendingRow[], options: SyncOptions
   const quiet: Confirmation[] = [];
   const writes: TagWrite<PendingRow>[] = [];
   for (const row of rows) {
-    const base = { metric_id: row.metric_id, version: row.version, changed_at: row.changed_at, sent: {} };
+    const base = { metric_id: row.metric_id, version: row.version, changed_at: row.changed_at, sent: '{}' };
     if (row.retired) quiet.push({ ...base, tag: null, outcome: 'retired' });
     else if (row.is_transient && !deps.config.syncTransient) quiet.push({ ...base, tag: null, outcome: 'skipped_transient' });
-    else if (Object.keys(row.properties).length === 0) quiet.push({ ...base, tag: row.tag, outcome: 'unchanged' });
+    else if (row.properties_json === '{}') quiet.push({ ...base, tag: row.tag, outcome: 'unchanged' });
     else {
+      const properties = JSON.parse(row.properties_json) as Record<string, unknown>;
       writes.push({
         tag: row.tag,
-        rows: Object.entries(row.properties).map(([name, value]) => [name, row.changed_at, value, 192]),
+        rows: Object.entries(properties).map(([name, value]) => [name, row.changed_at, value, 192]),
         item: row,
       });
     }
@@ -137,7 +141,7 @@ async function syncPage(deps: SyncDeps, rows: PendingRow[], options: SyncOptions
   report.unchanged += quiet.filter((q) => q.outcome === 'unchanged').length;
   const batches = toBatches(writes, deps.config.batchMaxTags, deps.config.batchMaxBytes);
   if (options.dryRun) {
-    for (const batch of batches) options.onDryRun?.(propertiesOf(batch));
+    for (const batch of batches) options.onDryRun?.(batch.json);
     report.requests += batches.length;
     return undefined;
   }
@@ -152,12 +156,6 @@ async function syncPage(deps: SyncDeps, rows: PendingRow[], options: SyncOptions
   return failure;
 }
 
-function propertiesOf(batch: Batch<PendingRow>): PropertyRows {
-  const properties: PropertyRows = {};
-  for (const w of batch.writes) properties[w.tag] = w.rows;
-  return properties;
-}
-
 /** Sends one batch and records the outcome; returns the error when the batch must be retried later. */
 async function sendBatch(deps: SyncDeps, batch: Batch<PendingRow>, options: SyncOptions, report: SyncReport,
   confirmer: Confirmer, giveUp: () => boolean): Promise<unknown> {
@@ -169,7 +167,7 @@ async function sendBatch(deps: SyncDeps, batch: Batch<PendingRow>, options: Sync
       deps.metrics.batchTags.observe(batch.writes.length);
       deps.metrics.batchBytes.observe(batch.bytes);
       report.requests++;
-      return deps.client.storeProperties(propertiesOf(batch));
+      return deps.client.storeProperties(batch.json, batch.writes.map((w) => w.tag));
     });
     if (result === undefined) {
       report.failed += batch.writes.length;
@@ -195,7 +193,7 @@ async function sendBatch(deps: SyncDeps, batch: Batch<PendingRow>, options: Sync
   if (refused.length > 0) await deadLetter(deps, refused, (w) => result.tagErrors.get(w.tag) ?? '', options.attempts, report);
   if (delivered.length > 0) {
     await confirmer.add(delivered.map((w) => ({
-      metric_id: w.item.metric_id, version: w.item.version, tag: w.tag, sent: w.item.properties,
+      metric_id: w.item.metric_id, version: w.item.version, tag: w.tag, sent: w.item.properties_json,
       outcome: 'written' as const, changed_at: w.item.changed_at,
     })));
     report.written += delivered.length;
@@ -245,7 +243,9 @@ class Confirmer {
 }
 
 async function confirm(deps: SyncDeps, confirmations: Confirmation[]): Promise<void> {
-  const { rows } = await deps.pool.query<{ latency_seconds: number }>(workerSql.confirm, [JSON.stringify(confirmations)]);
+  // The property values travel as the JSON text the database produced: no second serialization.
+  const json = `[${confirmations.map(({ sent, ...rest }) => `{"sent":${sent},${JSON.stringify(rest).slice(1)}`).join(',')}]`;
+  const { rows } = await deps.pool.query<{ latency_seconds: number }>(workerSql.confirm, [json]);
   for (const row of rows) {
     if (row.latency_seconds !== null && Number.isFinite(row.latency_seconds)) deps.metrics.endToEnd.observe(row.latency_seconds);
   }
@@ -253,8 +253,9 @@ async function confirm(deps: SyncDeps, confirmations: Confirmation[]): Promise<v
 
 async function deadLetter(deps: SyncDeps, writes: TagWrite<PendingRow>[], error: (w: TagWrite<PendingRow>) => string,
   attempts: number, report: SyncReport): Promise<void> {
-  const letters = writes.map((w) => ({ metric_id: w.item.metric_id, version: w.item.version, tag: w.tag, properties: w.item.properties, error: error(w) }));
-  await deps.pool.query(workerSql['dead-letter'], [JSON.stringify(letters), attempts]);
+  const letters = writes.map((w) => ({ metric_id: w.item.metric_id, version: w.item.version, tag: w.tag, error: error(w), properties: w.item.properties_json }));
+  const json = `[${letters.map(({ properties, ...rest }) => `{"properties":${properties},${JSON.stringify(rest).slice(1)}`).join(',')}]`;
+  await deps.pool.query(workerSql['dead-letter'], [json, attempts]);
   report.deadLettered += letters.length;
   deps.metrics.deadLetters.inc(letters.length);
   deps.logger.error({ tags: letters.length, firstTag: letters[0]?.tag, error: letters[0]?.error }, 'Canary changes dead-lettered; `uns-meta canary replay` re-sends them');

@@ -4,7 +4,7 @@
 --    differs from the version Canary confirmed, and only properties Canary does not hold with that value
 --    (all of them when the tag path is new),
 -- $6 dataset override (NULL = the first segment of canary_id, the Sparkplug group), $7 metric_ids (NULL = any).
--- `properties` maps Canary property names (through uns_meta.canary_property_names; on a clash the lowest
+-- `properties_json` (JSON text) maps Canary property names (through uns_meta.canary_property_names; on a clash the lowest
 -- precedence wins) to typed JSON values: numbers stay numbers, NaN/±Infinity and DateTime are strings, an explicit
 -- null is JSON null. Nested-set markers carry no value and are not sent. One set-based pass per page.
 with picked as (
@@ -53,7 +53,7 @@ select p.metric_id::text as metric_id, p.version, p.tag, p.is_transient, p.retir
        to_char(p.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as changed_at,
        case when $5::boolean or p.confirmed_tag is distinct from p.tag then coalesce(d.props, '{}')
             else coalesce((select jsonb_object_agg(e.key, e.value) from jsonb_each(d.props) e
-                            where p.confirmed_properties -> e.key is distinct from e.value), '{}') end as properties
+                            where p.confirmed_properties -> e.key is distinct from e.value), '{}') end::text as properties_json
   from picked p
   left join desired d using (metric_id)
  order by p.metric_id
