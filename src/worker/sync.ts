@@ -98,19 +98,25 @@ export async function syncSelection(deps: SyncDeps, selection: Selection, option
   // confirmations finish, and the page after is read meanwhile.
   let lastError: unknown;
   const active: Promise<void>[] = [];
-  let page = await fetchPage('0');
-  while (page.length > 0 && lastError === undefined) {
-    const last = page[page.length - 1]?.metric_id ?? '0';
-    const next = page.length === deps.config.pageSize ? fetchPage(last) : Promise.resolve([]);
-    next.catch(() => undefined);
-    const rows = page;
-    const pageStart = performance.now();
-    active.push(syncPage(deps, rows, options, report).then((failure) => {
-      if (failure !== undefined) lastError ??= failure; // Canary is failing: stop; the job is retried later.
-      deps.logger.debug({ metrics: rows.length, ms: Math.round(performance.now() - pageStart) }, 'page synced');
-    }));
-    if (active.length >= 2) await active.shift();
-    page = await next;
+  try {
+    let page = await fetchPage('0');
+    while (page.length > 0 && lastError === undefined) {
+      const last = page[page.length - 1]?.metric_id ?? '0';
+      const next = page.length === deps.config.pageSize ? fetchPage(last) : Promise.resolve([]);
+      next.catch(() => undefined);
+      const rows = page;
+      const pageStart = performance.now();
+      const synced = syncPage(deps, rows, options, report).then((failure) => {
+        if (failure !== undefined) lastError ??= failure; // Canary is failing: stop; the job is retried later.
+        deps.logger.debug({ metrics: rows.length, ms: Math.round(performance.now() - pageStart) }, 'page synced');
+      });
+      synced.catch(() => undefined); // awaited below; a database error must not become an unhandled rejection
+      active.push(synced);
+      if (active.length >= 2) await active.shift();
+      page = await next;
+    }
+  } finally {
+    await Promise.allSettled(active); // never leave a page running behind a thrown error
   }
   await Promise.all(active);
   if (lastError !== undefined) {
