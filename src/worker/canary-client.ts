@@ -52,7 +52,7 @@ export class CanaryClient {
         deps.logger.warn({ circuit: circuitStateValue[state] }, 'Canary circuit breaker changed state (0 closed, 1 half-open, 2 open)');
       },
     });
-    this.keepAliveTimer = setInterval(() => void this.keepAliveIfIdle(), Math.max(500, config.sessionTimeoutMs / 4));
+    this.keepAliveTimer = setInterval(() => void this.keepAliveIfIdle(), Math.max(100, config.sessionTimeoutMs / 5));
     this.keepAliveTimer.unref();
   }
 

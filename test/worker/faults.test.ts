@@ -2,6 +2,7 @@
 // an expired session is replaced, a per-tag error does not block the other tags, and dead letters are replayed.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { startCanarySim } from '../../src/canary-sim/index.ts';
 import type { RunningWorker } from '../../src/worker/index.ts';
 import {
   allInSync, birth, canaryProps, exitOf, ingest, parity, spawnCli, startTestWorker, storeRequests, TAG, testEnv, useWorkerFixture, waitFor,
@@ -114,5 +115,38 @@ describe('worker under faults', () => {
     await fx.worker.stop();
     fx.worker = undefined;
     expect(fx.sim.state.stats().sessions.revoked).toBe(revokedBefore + 1);
+  });
+
+  it('keeps an idle session alive with keepAlive, and the next change needs no new session', async () => {
+    fx.worker = await startTestWorker(fx.sim, fx.db, { CANARY_SESSION_TIMEOUT_MS: '1000' });
+    await change('Idle', ['a']);
+    await waitFor('in sync', () => allInSync(fx.db));
+    const w = fx.worker;
+    const expiredBefore = fx.sim.state.stats().sessions.expired;
+    await sleep(2500); // 2.5 session timeouts without a storeData
+    expect(fx.sim.state.requests({ method: 'keepAlive' }).length).toBeGreaterThanOrEqual(2);
+    expect(fx.sim.state.stats().sessions.expired).toBe(expiredBefore);
+    const refreshes = await gauge(w, 'sessionRefreshes');
+    const text = await change('Idle', ['a']);
+    await waitFor('in sync again', () => allInSync(fx.db));
+    expect(canaryProps(fx.sim, TAG('a', 'Idle')).Description).toBe(`a ${text}`);
+    expect(await gauge(w, 'sessionRefreshes')).toBe(refreshes);
+    expect(storeRequests(fx.sim).at(-1)?.outcome).toBe('Good');
+  });
+
+  it('CANARY_DATASET=Test writes <Test>.<path without the group> and creates the dataset for that session only', async () => {
+    const sim = await startCanarySim({ port: 0, datasets: ['Secil'] });
+    try {
+      fx.worker = await startTestWorker(sim, fx.db, { CANARY_DATASET: 'Test' });
+      const text = await change('Dataset', ['a']);
+      await waitFor('in sync', () => allInSync(fx.db));
+      expect(canaryProps(sim, 'Test.Portugal.Dataset.a').Description).toBe(`a ${text}`);
+      expect(sim.state.datasets()).toContain('Test');
+      expect(sim.state.sessionList()[0]?.settings).toMatchObject({ autoCreateDatasets: true, autoWriteNoData: false });
+    } finally {
+      await fx.worker?.stop();
+      fx.worker = undefined;
+      await sim.close();
+    }
   });
 });
