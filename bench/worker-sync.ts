@@ -21,7 +21,12 @@ import { syntheticBirth } from '../src/sparkplug/synthetic.ts';
 import { createTestDatabase } from '../test/support/database.ts';
 
 const { values: args } = parseArgs({
-  options: { metrics: { type: 'string', default: '100000' }, docs: { type: 'boolean', default: true } },
+  options: {
+    metrics: { type: 'string', default: '100000' },
+    docs: { type: 'boolean', default: true },
+    // NODE_OPTIONS of the worker process only, e.g. --worker-node-options=--max-old-space-size=128
+    'worker-node-options': { type: 'string', default: '' },
+  },
   allowNegative: true,
 });
 const metrics = Number(args.metrics);
@@ -45,7 +50,7 @@ try {
 
   child = spawn(process.execPath, ['src/cli.ts', 'worker'], {
     env: { ...process.env, DATABASE_URL: db.url('uns_meta_app'), CANARY_URL: sim.url, CANARY_RATE_LIMIT_RPS: String(CAP),
-      WORKER_POLL_INTERVAL_MS: '100', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+      WORKER_POLL_INTERVAL_MS: '100', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', NODE_OPTIONS: args['worker-node-options'] },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   await sleep(1500);
@@ -87,7 +92,7 @@ try {
     `${(version?.v ?? '').split(',')[0]}, Node ${process.version}`;
   const section = `## worker
 
-\`node bench/worker-sync.ts --metrics ${metrics}\` — run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on commit ${code}.
+\`node bench/worker-sync.ts --metrics ${metrics}${args['worker-node-options'] ? ` --worker-node-options=${args['worker-node-options']}` : ''}\` — run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on commit ${code}.
 
 - Machine: ${machine}; the simulator, the worker (a child process) and PostgreSQL share it, with other engineers'
   test runs (load average before the run: ${loadBefore}).
