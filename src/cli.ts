@@ -11,6 +11,8 @@ const commands: Record<string, () => Promise<Command>> = {
   demo: () => import('./commands/demo.ts'),
   decode: () => import('./commands/decode.ts'),
   'canary-sim': () => import('./commands/canary-sim.ts'),
+  worker: () => import('./commands/worker.ts'),
+  canary: () => import('./commands/canary.ts'),
 };
 
 async function usage(): Promise<string> {

@@ -16,6 +16,8 @@ export interface RequestLogEntry {
   bodyBytes: number;
   /** Distinct tag paths across properties, tvqs and annotations. */
   tags: number;
+  /** The distinct tag paths of a storeData body (empty for other methods). */
+  tagPaths: string[];
   propertyRows: number;
   tvqRows: number;
   annotationRows: number;
@@ -72,6 +74,7 @@ export class RequestLog {
       method,
       bodyBytes: 0,
       tags: 0,
+      tagPaths: [],
       propertyRows: 0,
       tvqRows: 0,
       annotationRows: 0,

@@ -23,6 +23,8 @@ const ROW_SHAPES: Record<Section, string> = {
 
 export interface StoreDataCounts {
   tags: number;
+  /** The distinct tag paths themselves, in body order. */
+  tagPaths: string[];
   propertyRows: number;
   tvqRows: number;
   annotationRows: number;
@@ -30,7 +32,7 @@ export interface StoreDataCounts {
 
 /** Sizes of a storeData body for the request log; tolerant of any shape (counts only what is well-formed). */
 export function countStoreData(body: unknown): StoreDataCounts {
-  const counts: StoreDataCounts = { tags: 0, propertyRows: 0, tvqRows: 0, annotationRows: 0 };
+  const counts: StoreDataCounts = { tags: 0, tagPaths: [], propertyRows: 0, tvqRows: 0, annotationRows: 0 };
   if (!isJsonObject(body)) return counts;
   const tags = new Set<string>();
   const rowKey = { properties: 'propertyRows', tvqs: 'tvqRows', annotations: 'annotationRows' } as const;
@@ -43,6 +45,7 @@ export function countStoreData(body: unknown): StoreDataCounts {
     }
   }
   counts.tags = tags.size;
+  counts.tagPaths = [...tags];
   return counts;
 }
 

@@ -1,0 +1,150 @@
+// Speed of `uns-meta worker` (issue 5, "Speed"): 100,000 changed metrics synced to the Canary simulator after the
+// debounce expires, the simulator enforcing the plant's cap of 500 requests in any one-second window.
+//
+//   node bench/worker-sync.ts                     100,000 metrics, writes the "worker" section of docs/benchmarks.md
+//   node bench/worker-sync.ts --metrics 20000 --no-docs
+//
+// Needs the test template (scripts/test-sql.sh builds it). In a fresh clone of the template (dropped at the end):
+//   1. one synthetic plant-shaped DBIRTH of --metrics metrics is ingested (its sync job waits: debounce 1 hour);
+//   2. the simulator starts in this process (--enforce-rate-limit, 500 rps) and `uns-meta worker` as a child process;
+//   3. the job's run_at is moved to now() + 2 s: the debounce "expires" then;
+//   4. timed from that run_at to the last canary_sync_state.confirmed_at (both the database clock), once every
+//      metric is confirmed. Peak RSS of the worker is its VmHWM (/proc/<pid>/status) before it is stopped.
+import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { startCanarySim } from '../src/canary-sim/index.ts';
+import { syntheticBirth } from '../src/sparkplug/synthetic.ts';
+import { createTestDatabase } from '../test/support/database.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    metrics: { type: 'string', default: '100000' },
+    docs: { type: 'boolean', default: true },
+    // NODE_OPTIONS of the worker process only, e.g. --worker-node-options=--max-old-space-size=128
+    'worker-node-options': { type: 'string', default: '' },
+  },
+  allowNegative: true,
+});
+const metrics = Number(args.metrics);
+const CAP = 500;
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+
+const db = await createTestDatabase();
+const admin = db.pool('uns_meta_admin');
+const app = db.pool('uns_meta_app');
+const sim = await startCanarySim({ port: 0, rateLimitRps: CAP, enforceRateLimit: true, requestLogLimit: 5000, propertyHistoryLimit: 20 });
+let child: ReturnType<typeof spawn> | undefined;
+try {
+  await admin.query(`insert into uns_meta.settings (key, value, description) values ('debounce_interval', '"1 hour"', 'bench')
+                     on conflict (key) do update set value = excluded.value`);
+  const birth = JSON.stringify({ topic: 'spBv1.0/Secil/DBIRTH/Portugal/Cement', payload: syntheticBirth({ metrics, seed: 1 }) });
+  let t = Date.now();
+  await app.query('set statement_timeout = 600000');
+  await app.query('select uns_meta.ingest_birth($1::jsonb)', [birth]);
+  const { rows: [props] } = await admin.query<{ n: number }>('select count(*)::int as n from uns_meta.metric_properties');
+  console.log(`ingested ${metrics} metrics (${props?.n} properties) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+  child = spawn(process.execPath, ['src/cli.ts', 'worker'], {
+    env: { ...process.env, DATABASE_URL: db.url('uns_meta_app'), CANARY_URL: sim.url, CANARY_RATE_LIMIT_RPS: String(CAP),
+      WORKER_POLL_INTERVAL_MS: '100', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', NODE_OPTIONS: args['worker-node-options'] },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await sleep(1500);
+  const loadBefore = load();
+  const cpuTicks = () => readFileSync(`/proc/${child?.pid}/stat`, 'utf8').split(') ')[1]?.split(' ').slice(11, 13).reduce((a, b) => a + Number(b), 0) ?? 0;
+  const workerCpuBefore = cpuTicks();
+  const benchCpuBefore = process.cpuUsage();
+  const { rows: [job] } = await admin.query<{ run_at: Date }>(
+    `update graphile_worker._private_jobs set run_at = now() + interval '2 seconds' returning run_at`);
+  if (!job) throw new Error('no sync job was enqueued by the birth');
+  let done: { n: number; last: Date | null; seconds: number | null } = { n: 0, last: null, seconds: null };
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    const { rows: [r] } = await admin.query<{ n: number; last: Date | null; seconds: number | null }>(
+      `select count(*)::int as n, max(confirmed_at) as last, extract(epoch from max(confirmed_at) - $1::timestamptz)::float8 as seconds
+         from uns_meta.canary_sync_state`, [job.run_at]);
+    if (r) done = r;
+    if (done.n >= metrics) break;
+    await sleep(200);
+  }
+  const workerCpu = (cpuTicks() - workerCpuBefore) / 100;
+  const benchCpuUsage = process.cpuUsage(benchCpuBefore);
+  const simCpu = (benchCpuUsage.user + benchCpuUsage.system) / 1e6;
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+  const peakRssMb = Number(hwm) / 1024;
+  const stats = sim.state.stats();
+  const stores = sim.state.requests({ method: 'storeData' });
+  const { rows: [parity] } = await admin.query<{ in_sync: number }>(`select count(*) filter (where status = 'in_sync')::int as in_sync from uns_meta.canary_parity`);
+  const sample = stores.at(-1);
+  const seconds = done.seconds ?? NaN;
+  const storeCount = stats.requests.byMethod.storeData?.received ?? stores.length;
+  console.log({ seconds, confirmed: done.n, inSync: parity?.in_sync, storeData: storeCount, maxInAnyWindow: stats.rate.maxReceivedInAnyWindow,
+    rejected: stats.rate.rejected, peakRssMb, workerCpu, simCpu, lastBatch: sample && { tags: sample.tags, bytes: sample.bodyBytes } });
+
+  const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const code = execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
+  const { rows: [version] } = await admin.query<{ v: string }>('select version() as v');
+  const machine = `${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ` +
+    `${(version?.v ?? '').split(',')[0]}, Node ${process.version}`;
+  const section = `## worker
+
+\`node bench/worker-sync.ts --metrics ${metrics}${args['worker-node-options'] ? ` --worker-node-options=${args['worker-node-options']}` : ''}\` — run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on commit ${code}.
+
+- Machine: ${machine}; the simulator, the worker (a child process) and PostgreSQL share it, with other engineers'
+  test runs (load average before the run: ${loadBefore}).
+- Data: one synthetic plant-shaped DBIRTH, \`syntheticBirth({ metrics: ${metrics}, seed: 1 })\`, ${props?.n} properties; every metric is
+  new to Canary, so every mapped property is sent. One \`canary_sync_device\` job; default worker settings
+  (\`CANARY_RATE_LIMIT_RPS=500\`, 100 tags and 1 MB per request, 80 % of the cap scheduled).
+- Timed from the job's \`run_at\` (the debounce expiring) to the last \`canary_sync_state.confirmed_at\`, both on the
+  database clock, once all ${metrics} metrics were confirmed. The simulator enforces the cap (HTTP 429 beyond it)
+  and counts every request it receives in every one-second window.
+
+| figure | value | target | result |
+|---|---:|---|---|
+| ${metrics.toLocaleString('en')} metrics confirmed after the debounce | ${seconds.toFixed(2)} s | ≤ 5 s | ${verdict(seconds <= 5)} |
+| storeData requests | ${storeCount} | ≥ ${Math.ceil(metrics / 100)} (100 tags each) | |
+| simulator: most requests received in any one-second window | ${stats.rate.maxReceivedInAnyWindow} | ≤ ${CAP} | ${verdict(stats.rate.maxReceivedInAnyWindow <= CAP)} |
+| simulator: requests refused by the cap (429) | ${stats.rate.rejected} | 0 | ${verdict(stats.rate.rejected === 0)} |
+| worker peak RSS (VmHWM) | ${peakRssMb.toFixed(0)} MB | ≤ 300 MB | ${verdict(peakRssMb <= 300)} |
+| CPU time of the worker process during the sync | ${workerCpu.toFixed(1)} s | | |
+| CPU time of the simulator (the bench process) during the sync | ${simCpu.toFixed(1)} s | | |
+| metrics in_sync in \`uns_meta.canary_parity\` | ${parity?.in_sync} | ${metrics} | ${verdict(parity?.in_sync === metrics)} |
+`;
+  console.log(section);
+  if (args.docs) {
+    const path = 'docs/benchmarks.md';
+    let doc = readFileSync(path, 'utf8');
+    const start = doc.indexOf('\n## worker\n');
+    if (start < 0) doc = `${doc.trimEnd()}\n\n${section}`;
+    else {
+      const next = doc.indexOf('\n## ', start + 1);
+      doc = doc.slice(0, start + 1) + section + (next < 0 ? '' : doc.slice(next));
+    }
+    writeFileSync(path, doc);
+    console.log(`${path}: section "worker" written`);
+  }
+  t = Date.now();
+} finally {
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child?.once('exit', resolve));
+  }
+  await sim.close();
+  await dropWithRetries();
+}
+
+/** The worker's sessions may still be closing: DROP ... WITH (FORCE) cannot end another role's right away. */
+async function dropWithRetries(): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.drop();
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await sleep(1000);
+    }
+  }
+}

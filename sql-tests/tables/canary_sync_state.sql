@@ -1,0 +1,34 @@
+-- pgTAP: uns_meta.canary_sync_state, what Canary confirmed per metric.
+begin;
+\ir ../_session.psql
+set local statement_timeout = '30s';
+select plan(12);
+
+select has_table('uns_meta', 'canary_sync_state', 'table uns_meta.canary_sync_state exists');
+select columns_are('uns_meta', 'canary_sync_state',
+                   array['metric_id', 'confirmed_version', 'confirmed_at', 'canary_tag', 'confirmed_properties', 'outcome', 'changed_at'],
+                   'it has exactly its columns');
+select col_is_pk('uns_meta', 'canary_sync_state', 'metric_id', 'one row per metric');
+select fk_ok('uns_meta', 'canary_sync_state', 'metric_id', 'uns_meta', 'metrics', 'metric_id', 'metric_id references metrics');
+select is((select array_agg(attname::text order by attnum) from pg_attribute
+            where attrelid = 'uns_meta.canary_sync_state'::regclass and attnum > 0 and not attisdropped
+              and coalesce(col_description(attrelid, attnum), '') = ''), null, 'every column has a comment');
+select table_privs_are('uns_meta', 'canary_sync_state', 'uns_meta_app', array['INSERT', 'SELECT', 'UPDATE'], 'the worker (uns_meta_app) records confirmations, never deletes');
+select table_privs_are('uns_meta', 'canary_sync_state', 'uns_meta_ro', array['SELECT'], 'analysts read it');
+select table_privs_are('uns_meta', 'canary_sync_state', 'uns_meta_cdc', array[]::text[], 'uns_meta_cdc has no privilege on it');
+
+insert into uns_meta.devices (group_id, edge, device, uns_path) values ('G', 'E', 'D', 'G/E/D');
+insert into uns_meta.metrics (device_id, name, uns_path, datatype)
+  select device_id, 'm', 'G/E/D/m', 10 from uns_meta.devices where uns_path = 'G/E/D';
+select throws_ok($$insert into uns_meta.canary_sync_state (metric_id, confirmed_version, outcome)
+                   select metric_id, 1, 'maybe' from uns_meta.metrics where uns_path = 'G/E/D/m'$$, '23514', null, 'an unknown outcome is refused');
+select throws_ok($$insert into uns_meta.canary_sync_state (metric_id, confirmed_version, outcome, confirmed_properties)
+                   select metric_id, 1, 'written', '[]' from uns_meta.metrics where uns_path = 'G/E/D/m'$$, '23514', null, 'confirmed_properties must be an object');
+select lives_ok($$insert into uns_meta.canary_sync_state (metric_id, confirmed_version, outcome, canary_tag, confirmed_properties)
+                  select metric_id, 1, 'written', 'G.E.D.m', '{"Eng Units": "bar"}' from uns_meta.metrics where uns_path = 'G/E/D/m'$$,
+                'a confirmation is recorded');
+delete from uns_meta.metrics where uns_path = 'G/E/D/m';
+select is((select count(*)::int from uns_meta.canary_sync_state), 0, 'deleting the metric deletes its state');
+
+select * from finish();
+rollback;

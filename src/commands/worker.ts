@@ -1,0 +1,37 @@
+// `uns-meta worker`: sync debounced catalog changes to Canary until SIGINT/SIGTERM. See docs/worker.md.
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { loadCommandConfig } from '../worker/config.ts';
+import { startWorker } from '../worker/index.ts';
+
+export const summary = 'push debounced metadata changes to Canary (graphile-worker; configured by CANARY_* env)';
+
+const HELP = `Usage: uns-meta worker
+
+Runs the canary_sync_device jobs that ingest_birth enqueues: sends each device's changed properties to Canary's
+Write API (storeData), at most CANARY_RATE_LIMIT_RPS requests in any second across all worker processes.
+Configuration is by environment only (docs/worker.md lists every variable): DATABASE_URL or PG*, CANARY_URL,
+CANARY_API_TOKEN, CANARY_HISTORIANS, CANARY_CLIENT_ID, CANARY_DATASET, CANARY_RATE_LIMIT_RPS, METRICS_PORT, ...
+SIGINT/SIGTERM: in-flight batches finish, the Canary session is revoked, exit 0.`;
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, strict: true, allowPositionals: false, options: { help: { type: 'boolean', short: 'h', default: false } } });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const logger = pino({ name: 'worker', level: process.env.LOG_LEVEL ?? 'info', redact: ['*.apiToken', '*.sessionToken', 'apiToken', 'sessionToken'] });
+  const config = loadCommandConfig('uns-meta worker');
+  if (config === undefined) return 64;
+  const worker = await startWorker(config, { logger });
+  const signal = await Promise.race([
+    new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    }),
+    worker.done.then(() => 'runner stopped'),
+  ]);
+  logger.info({ signal }, 'stopping: finishing in-flight batches');
+  await worker.stop();
+  return 0;
+}

@@ -1,0 +1,133 @@
+// `uns-meta worker`: graphile-worker runs the debounced `canary_sync_device` jobs that ingest_birth enqueues and
+// brings Canary up to date for each device. See docs/worker.md.
+import { EventEmitter } from 'node:events';
+import { Logger as GraphileLogger, run, type Runner, type Task, type WorkerEvents } from 'graphile-worker';
+import type { Logger } from 'pino';
+import pg from 'pg';
+import { connectionConfig } from '../db.ts';
+import { createSyncDeps } from './canary-sync.ts';
+import type { WorkerConfig } from './config.ts';
+import { startProbeServer, type ProbeServer } from './http.ts';
+import { Liveness, unlockDeadWorkers } from './liveness.ts';
+import { syncSelection, WORKER_SESSION_OPTIONS, type SyncDeps } from './sync.ts';
+
+export interface RunningWorker {
+  deps: SyncDeps;
+  probe: ProbeServer | undefined;
+  /** Finishes in-flight jobs, revokes the Canary session, closes connections. */
+  stop(): Promise<void>;
+  /** Resolves when the runner stops (after stop(), or on a fatal error). */
+  done: Promise<void>;
+}
+
+export function parseDeviceId(payload: unknown): string {
+  const id = (payload as { device_id?: unknown } | null)?.device_id;
+  if ((typeof id === 'number' && Number.isSafeInteger(id) && id > 0) || (typeof id === 'string' && /^[1-9][0-9]*$/.test(id))) return String(id);
+  throw new Error(`canary_sync_device: payload must be {"device_id": <positive integer>}, got ${JSON.stringify(payload)}; the job is malformed, delete it`);
+}
+
+function graphileLogger(logger: Logger): GraphileLogger {
+  return new GraphileLogger((scope) => (level, message, meta) => {
+    const fields = { graphile: { ...scope, ...meta } };
+    if (level === 'error') logger.error(fields, message);
+    else if (level === 'warning') logger.warn(fields, message);
+    else if (level === 'info') logger.info(fields, message);
+    else logger.debug(fields, message);
+  });
+}
+
+export interface StartWorkerOptions {
+  logger: Logger;
+  /** Database connection (default: DATABASE_URL / PG* of the environment). */
+  database?: pg.PoolConfig;
+}
+
+export async function startWorker(config: WorkerConfig, options: StartWorkerOptions): Promise<RunningWorker> {
+  const { logger } = options;
+  const connection = options.database ?? connectionConfig();
+  const pool = new pg.Pool({ ...connection, application_name: 'uns-meta worker', max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS });
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection failed'));
+  pool.on('connect', (client) => client.on('error', (err) => logger.warn({ err: err.message }, 'database connection failed')));
+  const deps = createSyncDeps(config, pool, logger);
+  const liveness = new Liveness(connection, logger);
+  const events: WorkerEvents = new EventEmitter() as WorkerEvents;
+  const registrations: Promise<void>[] = [];
+  events.on('worker:create', ({ worker }) => {
+    registrations.push(liveness.register(worker.workerId).catch((err: unknown) => logger.warn({ err: String(err) }, 'liveness registration failed')));
+  });
+  events.on('worker:stop', ({ worker }) => void liveness.release(worker.workerId));
+
+  const canary_sync_device: Task = async (payload, helpers) => {
+    const deviceId = parseDeviceId(payload);
+    const last = helpers.job.attempts >= helpers.job.max_attempts;
+    const started = Date.now();
+    try {
+      const report = await syncSelection(deps, { deviceId }, { force: false, dryRun: false, deadLetterTransient: last, attempts: helpers.job.attempts });
+      deps.metrics.jobs.inc({ outcome: 'done' });
+      logger.info({ deviceId, ...report, ms: Date.now() - started, attempt: helpers.job.attempts }, 'device synced to Canary');
+    } catch (err) {
+      deps.metrics.jobs.inc({ outcome: 'retry' });
+      logger.warn({ deviceId, err: err instanceof Error ? err.message : String(err), attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts },
+        'device sync incomplete; graphile-worker retries the job');
+      throw err;
+    }
+  };
+
+  const staleLockSeconds = config.staleLockSeconds;
+  const unlock = async () => {
+    try {
+      const ids = await unlockDeadWorkers(pool, staleLockSeconds);
+      if (ids.length > 0) logger.warn({ workers: ids }, 'unlocked the jobs of worker processes that died');
+    } catch (err) {
+      logger.warn({ err: String(err) }, 'could not check for jobs of dead workers');
+    }
+  };
+
+  const runner: Runner = await run({
+    pgPool: pool,
+    taskList: { canary_sync_device },
+    concurrency: config.concurrency,
+    pollInterval: config.pollIntervalMs,
+    noHandleSignals: true,
+    crontab: '',
+    logger: graphileLogger(logger),
+    events,
+  });
+  await Promise.all(registrations);
+  await unlock();
+  const staleTimer = setInterval(() => void unlock(), config.staleCheckMs);
+  staleTimer.unref();
+
+  let running = true;
+  const ready = async () => {
+    if (!running) return false;
+    await pool.query('select 1');
+    return true;
+  };
+  const probe = config.metricsPort === undefined ? undefined : await startProbeServer(config.metricsPort, deps.metrics.registry, ready);
+  logger.info({ canary: config.canaryUrl, dataset: config.dataset ?? '(group)', rateLimitRps: config.rateLimitRps, metricsPort: probe?.port }, 'worker started');
+
+  let stopping: Promise<void> | undefined;
+  const done = runner.promise.then(() => undefined, (err: unknown) => {
+    logger.error({ err: String(err) }, 'graphile-worker runner failed');
+  });
+  return {
+    deps,
+    probe,
+    done,
+    stop() {
+      stopping ??= (async () => {
+        running = false;
+        clearInterval(staleTimer);
+        await runner.stop();
+        await done;
+        await deps.client.close();
+        await liveness.releaseAll();
+        await probe?.close();
+        await pool.end();
+        logger.info('worker stopped; Canary session revoked');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// Prometheus metrics of the worker (prom-client), on their own registry so tests can run several workers.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createWorkerMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const r = { registers: [registry] };
+  return {
+    registry,
+    requests: new Counter({ name: 'uns_meta_canary_requests_total', help: 'Canary API requests by method and outcome', labelNames: ['method', 'outcome'], ...r }),
+    retries: new Counter({ name: 'uns_meta_canary_retries_total', help: 'Canary request attempts retried after a transient failure', ...r }),
+    tagsWritten: new Counter({ name: 'uns_meta_canary_tags_written_total', help: 'Tags whose properties Canary confirmed', ...r }),
+    propertiesWritten: new Counter({ name: 'uns_meta_canary_properties_written_total', help: 'Property rows Canary confirmed', ...r }),
+    batchTags: new Histogram({ name: 'uns_meta_canary_batch_tags', help: 'Tags per storeData request', buckets: [1, 5, 10, 25, 50, 75, 100, 250], ...r }),
+    batchBytes: new Histogram({ name: 'uns_meta_canary_batch_bytes', help: 'Body bytes per storeData request', buckets: [1e3, 1e4, 5e4, 1e5, 2.5e5, 5e5, 1e6, 2e6], ...r }),
+    limiterQueued: new Gauge({ name: 'uns_meta_canary_limiter_queued', help: 'Requests waiting in the rate limiter', ...r }),
+    limiterWait: new Histogram({ name: 'uns_meta_canary_limiter_wait_seconds', help: 'Time a request waited for its rate slot', buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], ...r }),
+    slotsMissed: new Counter({ name: 'uns_meta_canary_rate_slots_missed_total', help: 'Reserved request slots given up because the request was not ready within the tolerance', ...r }),
+    circuitState: new Gauge({ name: 'uns_meta_canary_circuit_state', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open, 3 isolated', ...r }),
+    sessionRefreshes: new Counter({ name: 'uns_meta_canary_session_refreshes_total', help: 'Canary sessions acquired (first and re-acquired)', ...r }),
+    deadLetters: new Counter({ name: 'uns_meta_canary_dead_letters_total', help: 'Metric changes written to canary_dead_letters', ...r }),
+    endToEnd: new Histogram({ name: 'uns_meta_canary_end_to_end_seconds', help: 'From the metric change commit (metrics.updated_at) to Canary confirmation', buckets: [1, 5, 30, 60, 120, 180, 240, 300, 600, 1800, 3600], ...r }),
+    jobs: new Counter({ name: 'uns_meta_worker_jobs_total', help: 'canary_sync_device jobs by outcome', labelNames: ['outcome'], ...r }),
+  };
+}
+export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

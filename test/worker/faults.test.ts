@@ -1,0 +1,152 @@
+// The worker against a failing Canary: transient faults are retried and delivered, the circuit opens and recovers,
+// an expired session is replaced, a per-tag error does not block the other tags, and dead letters are replayed.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { startCanarySim } from '../../src/canary-sim/index.ts';
+import type { RunningWorker } from '../../src/worker/index.ts';
+import {
+  allInSync, birth, canaryProps, exitOf, ingest, parity, spawnCli, startTestWorker, storeRequests, TAG, testEnv, useWorkerFixture, waitFor,
+} from './helpers.ts';
+
+const fx = useWorkerFixture();
+
+const gauge = async (w: RunningWorker, name: 'circuitState' | 'sessionRefreshes' | 'retries' | 'deadLetters') =>
+  (await w.deps.metrics[name].get()).values[0]?.value ?? 0;
+
+let version = 0;
+/** A new birth of device `device` that changes every metric's Description. */
+async function change(device: string, names: string[]): Promise<string> {
+  const text = `rev ${++version}`;
+  await ingest(fx.db, birth(device, Object.fromEntries(names.map((n) => [n, { engUnit: 'bar', documentation: `${n} ${text}` }]))));
+  return text;
+}
+
+describe('worker under faults', () => {
+  it('HTTP 5xx, a timeout and a connection reset are retried and the change is delivered', async () => {
+    fx.sim.state.setFaults({
+      serverError: { count: 2, methods: ['storeData'] },
+      reset: { count: 1, methods: ['storeData'] },
+      latency: { ms: 1500, count: 1, methods: ['storeData'] },
+    });
+    fx.worker = await startTestWorker(fx.sim, fx.db);
+    const text = await change('Faults', ['a', 'b']);
+    await waitFor('in sync', () => allInSync(fx.db));
+    expect(canaryProps(fx.sim, TAG('a', 'Faults')).Description).toBe(`a ${text}`);
+    const outcomes = storeRequests(fx.sim).map((r) => r.outcome);
+    expect(outcomes).toContain('HTTP 503');
+    expect(outcomes).toContain('reset');
+    expect(outcomes.at(-1)).toBe('Good');
+    expect(await gauge(fx.worker, 'retries')).toBeGreaterThanOrEqual(3);
+    expect(await gauge(fx.worker, 'deadLetters')).toBe(0);
+  });
+
+  it('the circuit opens after consecutive failures (changes wait in Postgres), then a half-open probe closes it', async () => {
+    fx.worker = await startTestWorker(fx.sim, fx.db, { CANARY_BREAKER_CONSECUTIVE_FAILURES: '3', CANARY_RETRY_ATTEMPTS: '6', CANARY_BREAKER_HALF_OPEN_AFTER_MS: '1000' });
+    fx.sim.state.setFaults({ serverError: { methods: ['storeData'] } });
+    const text = await change('Faults', ['a', 'b']);
+    const w = fx.worker;
+    await waitFor('circuit open', async () => (await gauge(w, 'circuitState')) === 2);
+    await sleep(200); // the simulator finishes logging the last refused request
+    const failedSoFar = storeRequests(fx.sim).filter((r) => r.outcome === 'HTTP 503').length;
+    await waitFor('job failed and kept', async () =>
+      (await fx.db.pool('uns_meta_admin').query(`select 1 from graphile_worker.jobs where last_error is not null`)).rowCount === 1);
+    expect((await parity(fx.db)).filter((r) => r.status === 'pending')).toHaveLength(2);
+    // while open (1 s), nothing more reaches Canary
+    await sleep(400);
+    expect(await gauge(w, 'circuitState')).toBe(2);
+    expect(storeRequests(fx.sim).filter((r) => r.outcome === 'HTTP 503').length).toBe(failedSoFar);
+    fx.sim.state.clearFaults();
+    await waitFor('in sync after recovery', () => allInSync(fx.db), 15_000);
+    expect(canaryProps(fx.sim, TAG('b', 'Faults')).Description).toBe(`b ${text}`);
+    expect(await gauge(w, 'circuitState')).toBe(0);
+  });
+
+  it('BadSessionToken mid-run: a new session is acquired and the batch resent once', async () => {
+    fx.worker = await startTestWorker(fx.sim, fx.db);
+    await change('Faults', ['a', 'b']);
+    await waitFor('in sync', () => allInSync(fx.db));
+    const w = fx.worker;
+    expect(await gauge(w, 'sessionRefreshes')).toBe(1);
+    fx.sim.state.expireAllSessions();
+    const text = await change('Faults', ['a', 'b']);
+    await waitFor('in sync again', () => allInSync(fx.db));
+    expect(canaryProps(fx.sim, TAG('a', 'Faults')).Description).toBe(`a ${text}`);
+    expect(await gauge(w, 'sessionRefreshes')).toBe(2);
+    expect(storeRequests(fx.sim).slice(-2).map((r) => r.outcome)).toEqual(['BadSessionToken', 'Good']);
+    const settings = fx.sim.state.sessionList().at(-1)?.settings;
+    expect(settings).toMatchObject({ autoWriteNoData: false });
+  });
+
+  it('Errors for one tag do not block the others; the failed change is dead-lettered, replay (dry run, then --send) delivers it', async () => {
+    fx.sim.state.setFaults({ tagErrors: [{ tag: TAG('bad', 'Errs'), message: 'Tag is already being logged' }] });
+    fx.worker = await startTestWorker(fx.sim, fx.db);
+    const text = await change('Errs', ['good1', 'bad', 'good2']);
+    await waitFor('dead letter', async () => (await parity(fx.db)).some((r) => r.status === 'dead_letter'));
+    await waitFor('the others in sync', async () => (await parity(fx.db)).filter((r) => r.status === 'in_sync').length >= 2);
+    expect(canaryProps(fx.sim, TAG('good1', 'Errs')).Description).toBe(`good1 ${text}`);
+    expect(canaryProps(fx.sim, TAG('good2', 'Errs')).Description).toBe(`good2 ${text}`);
+    expect(fx.sim.state.tag(TAG('bad', 'Errs'))).toBeUndefined();
+    const { rows } = await fx.db.pool('uns_meta_ro').query<{ error: string; canary_tag: string }>(
+      'select error, canary_tag from uns_meta.canary_dead_letters where resolved_at is null');
+    expect(rows.map((r) => r.canary_tag)).toEqual([TAG('bad', 'Errs')]);
+    expect(rows[0]?.error).toContain('Tag is already being logged');
+    await fx.worker.stop();
+    fx.worker = undefined;
+    fx.sim.state.clearFaults();
+
+    const before = storeRequests(fx.sim).length;
+    const dry = spawnCli(['canary', 'replay'], testEnv(fx.sim, fx.db));
+    expect(await exitOf(dry)).toBe(0);
+    expect(storeRequests(fx.sim).length).toBe(before);
+    expect(dry.output()).toContain(TAG('bad', 'Errs'));
+    expect(dry.output()).toContain('dry run');
+
+    const send = spawnCli(['canary', 'replay', '--send'], testEnv(fx.sim, fx.db));
+    expect(await exitOf(send)).toBe(0);
+    expect(canaryProps(fx.sim, TAG('bad', 'Errs')).Description).toBe(`bad ${text}`);
+    expect((await parity(fx.db)).every((r) => r.status === 'in_sync')).toBe(true);
+  });
+
+  it('shutdown revokes the Canary session', async () => {
+    fx.worker = await startTestWorker(fx.sim, fx.db);
+    await change('Faults', ['a']);
+    await waitFor('in sync', () => allInSync(fx.db));
+    const revokedBefore = fx.sim.state.stats().sessions.revoked;
+    await fx.worker.stop();
+    fx.worker = undefined;
+    expect(fx.sim.state.stats().sessions.revoked).toBe(revokedBefore + 1);
+  });
+
+  it('keeps an idle session alive with keepAlive, and the next change needs no new session', async () => {
+    fx.worker = await startTestWorker(fx.sim, fx.db, { CANARY_SESSION_TIMEOUT_MS: '1000' });
+    await change('Idle', ['a']);
+    await waitFor('in sync', () => allInSync(fx.db));
+    const w = fx.worker;
+    const expiredBefore = fx.sim.state.stats().sessions.expired;
+    await sleep(2500); // 2.5 session timeouts without a storeData
+    expect(fx.sim.state.requests({ method: 'keepAlive' }).length).toBeGreaterThanOrEqual(2);
+    expect(fx.sim.state.stats().sessions.expired).toBe(expiredBefore);
+    const refreshes = await gauge(w, 'sessionRefreshes');
+    const text = await change('Idle', ['a']);
+    await waitFor('in sync again', () => allInSync(fx.db));
+    expect(canaryProps(fx.sim, TAG('a', 'Idle')).Description).toBe(`a ${text}`);
+    expect(await gauge(w, 'sessionRefreshes')).toBe(refreshes);
+    expect(storeRequests(fx.sim).at(-1)?.outcome).toBe('Good');
+  });
+
+  it('CANARY_DATASET=Test writes <Test>.<path without the group> and creates the dataset for that session only', async () => {
+    const sim = await startCanarySim({ port: 0, datasets: ['Secil'] });
+    try {
+      fx.worker = await startTestWorker(sim, fx.db, { CANARY_DATASET: 'Test' });
+      const text = await change('Dataset', ['a']);
+      await waitFor('in sync', () => allInSync(fx.db));
+      expect(canaryProps(sim, 'Test.Portugal.Dataset.a').Description).toBe(`a ${text}`);
+      expect(sim.state.datasets()).toContain('Test');
+      expect(sim.state.sessionList()[0]?.settings).toMatchObject({ autoCreateDatasets: true, autoWriteNoData: false });
+    } finally {
+      await fx.worker?.stop();
+      fx.worker = undefined;
+      await sim.close();
+    }
+  });
+});

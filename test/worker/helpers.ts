@@ -1,0 +1,150 @@
+// Shared set-up for the worker's tests: a cloned database, the simulator as a real HTTP server, births built
+// from plain objects, the worker in-process or as a child process, and a parity check against the simulator.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import pino from 'pino';
+import { startCanarySim, type CanarySim } from '../../src/canary-sim/index.ts';
+import { loadWorkerConfig, type WorkerConfig } from '../../src/worker/config.ts';
+import { startWorker, type RunningWorker } from '../../src/worker/index.ts';
+import { configFor, createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+export type Props = Record<string, string | number | boolean | null>;
+
+/** A DBIRTH of device `device` whose metrics carry the given properties (strings → String, numbers → Double). */
+export function birth(device: string, metrics: Record<string, Props>, receivedAt?: string, extra: Record<string, Record<string, unknown>> = {}): unknown {
+  return {
+    topic: `spBv1.0/Secil/DBIRTH/Portugal/${device}`,
+    ...(receivedAt ? { received_at: receivedAt } : {}),
+    payload: {
+      metrics: Object.entries(metrics).map(([name, props]) => ({
+        name,
+        datatype: 10,
+        ...extra[name],
+        properties: {
+          keys: Object.keys(props),
+          values: Object.values(props).map((v) =>
+            v === null ? { type: 12, isNull: true }
+              : typeof v === 'number' ? { type: 10, doubleValue: v }
+                : typeof v === 'boolean' ? { type: 11, booleanValue: v }
+                  : { type: 12, stringValue: v }),
+        },
+      })),
+    },
+  };
+}
+
+export async function ingest(db: TestDatabase, b: unknown): Promise<void> {
+  await db.pool('uns_meta_app').query('select uns_meta.ingest_birth($1::jsonb)', [JSON.stringify(b)]);
+}
+
+export async function setDebounce(db: TestDatabase, interval: string): Promise<void> {
+  await db.pool('uns_meta_admin').query(
+    `insert into uns_meta.settings (key, value, description) values ('debounce_interval', $1, 'test')
+     on conflict (key) do update set value = excluded.value`, [JSON.stringify(interval)]);
+}
+
+/** Environment of a worker under test: small delays so retries and polls are quick. */
+export function testEnv(sim: CanarySim, db: TestDatabase, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    CANARY_URL: sim.url,
+    CANARY_HISTORIANS: 'localhost',
+    CANARY_CLIENT_ID: 'vitest-worker',
+    CANARY_RETRY_INITIAL_DELAY_MS: '10',
+    CANARY_RETRY_MAX_DELAY_MS: '40',
+    CANARY_REQUEST_TIMEOUT_MS: '1000',
+    CANARY_BREAKER_HALF_OPEN_AFTER_MS: '500',
+    CANARY_BREAKER_MINIMUM_RPS: '1000',
+    WORKER_POLL_INTERVAL_MS: '100',
+    WORKER_STALE_LOCK_SECONDS: '1',
+    WORKER_STALE_CHECK_MS: '200',
+    DATABASE_URL: db.url('uns_meta_app'),
+    ...extra,
+  };
+}
+
+export function testConfig(sim: CanarySim, db: TestDatabase, extra: Record<string, string> = {}): WorkerConfig {
+  return loadWorkerConfig(testEnv(sim, db, extra));
+}
+
+export async function startTestWorker(sim: CanarySim, db: TestDatabase, extra: Record<string, string> = {}): Promise<RunningWorker> {
+  return startWorker(testConfig(sim, db, extra), { logger: pino({ level: 'silent' }), database: configFor(db.url('uns_meta_app')) });
+}
+
+/** `uns-meta <args>` as a child process with the test environment (password from PGPASSFILE). */
+export function spawnCli(args: string[], env: Record<string, string>): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, ['src/cli.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  return Object.assign(child, { output: () => output });
+}
+
+export async function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+export interface ParityRow { metric_id: string; canary_tag: string | null; status: string; version: number; confirmed_version: number | null }
+
+export async function parity(db: TestDatabase): Promise<ParityRow[]> {
+  const { rows } = await db.pool('uns_meta_ro').query<ParityRow>(
+    'select metric_id::text, canary_tag, status, version, confirmed_version from uns_meta.canary_parity order by metric_id');
+  return rows;
+}
+
+export async function allInSync(db: TestDatabase): Promise<boolean> {
+  const rows = await parity(db);
+  return rows.length > 0 && rows.every((r) => r.status === 'in_sync');
+}
+
+/** storeData requests the simulator answered, oldest first. */
+export function storeRequests(sim: CanarySim) {
+  return sim.state.requests({ method: 'storeData' });
+}
+
+/** The Canary property values the simulator holds for a tag ({} when never written). */
+export function canaryProps(sim: CanarySim, tag: string): Record<string, unknown> {
+  const props = sim.state.properties(tag) ?? {};
+  return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, v.value]));
+}
+
+export const TAG = (metric: string, device = 'Cement') => `Secil.Portugal.${device}.${metric.replaceAll('/', '.')}`;
+
+export interface WorkerFixture {
+  db: TestDatabase;
+  sim: CanarySim;
+  /** The in-process worker of the current test, stopped after each test. */
+  worker: RunningWorker | undefined;
+}
+
+/** One database clone and one simulator per test file (debounce 0 s); the worker is stopped and faults cleared after each test. */
+export function useWorkerFixture(): WorkerFixture {
+  const fx = { worker: undefined } as WorkerFixture;
+  beforeAll(async () => {
+    fx.db = await createTestDatabase();
+    fx.sim = await startCanarySim({ port: 0 });
+    await setDebounce(fx.db, '0 seconds');
+  });
+  afterAll(async () => {
+    await fx.worker?.stop();
+    await fx.sim.close();
+    await fx.db.drop();
+  });
+  afterEach(async () => {
+    await fx.worker?.stop();
+    fx.worker = undefined;
+    fx.sim.state.clearFaults();
+  });
+  return fx;
+}

@@ -1,0 +1,118 @@
+// `uns-meta worker` as real processes: killed with SIGKILL mid-batch and restarted, two workers sharing the plant's
+// request cap (the simulator enforces it and counts every request), `canary resync`, and no secret in any log line.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startCanarySim, type CanarySim } from '../../src/canary-sim/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { allInSync, birth, canaryProps, exitOf, ingest, parity, setDebounce, spawnCli, storeRequests, TAG, testEnv, waitFor, type Props } from './helpers.ts';
+
+let db: TestDatabase;
+let sim: CanarySim;
+const children: ReturnType<typeof spawnCli>[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await setDebounce(db, '0 seconds');
+});
+afterAll(async () => {
+  await db.drop();
+});
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exitOf(child);
+    }
+  }
+  await sim.close();
+});
+
+function metricsOf(device: string, n: number, rev: string): Record<string, Props> {
+  return Object.fromEntries(Array.from({ length: n }, (_, i) => [`Area/m${i}`, { engUnit: 'bar', documentation: `${device} m${i} ${rev}` }]));
+}
+
+function everyTagMatches(devices: string[], n: number, rev: string): void {
+  for (const device of devices) {
+    for (let i = 0; i < n; i++) expect(canaryProps(sim, TAG(`Area/m${i}`, device)).Description).toBe(`${device} m${i} ${rev}`);
+  }
+}
+
+function worker(env: Record<string, string>): ReturnType<typeof spawnCli> {
+  const child = spawnCli(['worker'], env);
+  children.push(child);
+  return child;
+}
+
+describe('uns-meta worker processes', () => {
+  it('SIGKILL mid-batch, then a restart: every change is delivered and Canary ends equal to Postgres', async () => {
+    sim = await startCanarySim({ port: 0, faults: { latency: { ms: 100, methods: ['storeData'] } } });
+    await ingest(db, birth('Kill', metricsOf('Kill', 200, 'v1')));
+    const env = testEnv(sim, db, { CANARY_BATCH_MAX_TAGS: '10', CANARY_MAX_IN_FLIGHT: '2' });
+    const first = worker(env);
+    await waitFor('a few batches delivered', () => Promise.resolve(storeRequests(sim).filter((r) => r.outcome === 'Good').length >= 3));
+    first.kill('SIGKILL');
+    await exitOf(first);
+    const done = (await parity(db)).filter((r) => r.status === 'in_sync').length;
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(200);
+    sim.state.clearFaults();
+    worker(env);
+    await waitFor('all in sync after the restart', () => allInSync(db), 20_000);
+    everyTagMatches(['Kill'], 200, 'v1');
+  });
+
+  it('two workers together keep to the plant cap: never more than CANARY_RATE_LIMIT_RPS requests in any one-second window', async () => {
+    const cap = 100;
+    sim = await startCanarySim({ port: 0, rateLimitRps: cap, enforceRateLimit: true });
+    const devices = ['R1', 'R2', 'R3', 'R4', 'R5', 'R6'];
+    for (const d of devices) await ingest(db, birth(d, metricsOf(d, 400, 'v1')));
+    const env = (id: string) => testEnv(sim, db, { CANARY_RATE_LIMIT_RPS: String(cap), CANARY_BATCH_MAX_TAGS: '10', CANARY_CLIENT_ID: id, WORKER_CONCURRENCY: '3' });
+    worker(env('w1'));
+    worker(env('w2'));
+    await waitFor('all in sync', () => allInSync(db), 40_000);
+    const stats = sim.state.stats();
+    expect(stats.rate.maxReceivedInAnyWindow).toBeLessThanOrEqual(cap);
+    expect(stats.rate.rejected).toBe(0);
+    expect(storeRequests(sim).length).toBeGreaterThanOrEqual(240);
+    const writers = new Set(sim.state.sessionList().map((s) => s.clientId));
+    expect(writers).toEqual(new Set(['w1', 'w2']));
+    everyTagMatches(devices, 400, 'v1');
+  });
+
+  it('canary resync --dry-run prints and sends nothing; resync of a prefix re-sends its full metadata', async () => {
+    sim = await startCanarySim({ port: 0 });
+    const env = testEnv(sim, db);
+    const dry = spawnCli(['canary', 'resync', '--prefix', 'Secil/Portugal/R1', '--dry-run'], env);
+    expect(await exitOf(dry)).toBe(0);
+    expect(storeRequests(sim)).toHaveLength(0);
+    const printed = dry.output().split('\n').filter((l) => l.startsWith('{"method":"storeData"'));
+    expect(printed).toHaveLength(4);
+    const firstRequest = JSON.parse(printed[0] ?? '{}') as { properties: Record<string, unknown> };
+    expect(firstRequest.properties[TAG('Area/m0', 'R1')]).toEqual([
+      ['Eng Units', expect.any(String), 'bar', 192], ['Description', expect.any(String), 'R1 m0 v1', 192],
+    ].sort((a, b) => String(b[0]).localeCompare(String(a[0]))));
+    const real = spawnCli(['canary', 'resync', '--prefix', 'Secil/Portugal/R1'], env);
+    expect(await exitOf(real)).toBe(0);
+    expect(storeRequests(sim)).toHaveLength(4);
+    everyTagMatches(['R1'], 400, 'v1');
+    expect(sim.state.tags('Secil.Portugal.R2')).toEqual([]);
+  });
+
+  it('no token in any log line, even at debug level', async () => {
+    const apiToken = 'tok-3f9a1c-secret';
+    sim = await startCanarySim({ port: 0, apiToken });
+    const child = worker(testEnv(sim, db, { CANARY_API_TOKEN: apiToken, LOG_LEVEL: 'debug' }));
+    await ingest(db, birth('Tok', metricsOf('Tok', 3, 'v1')));
+    await waitFor('in sync', () => allInSync(db));
+    sim.state.expireAllSessions();
+    await ingest(db, birth('Tok', metricsOf('Tok', 3, 'v2')));
+    await waitFor('in sync', () => allInSync(db));
+    child.kill('SIGTERM');
+    expect(await exitOf(child)).toBe(0);
+    const out = child.output();
+    expect(out).toContain('device synced to Canary');
+    expect(out).toContain('Canary session revoked');
+    expect(out).not.toContain(apiToken);
+    expect(out).not.toMatch(/sessionToken"\s*:\s*"/);
+    expect(sim.state.stats().sessions.revoked).toBe(1);
+  });
+});

@@ -1,0 +1,58 @@
+// Pure pieces of the worker: batching limits, attribution of Canary's per-tag errors, configuration errors, job payloads.
+import { describe, expect, it } from 'vitest';
+import { toBatches, type TagWrite } from '../../src/worker/batches.ts';
+import { attributeErrors } from '../../src/worker/canary-client.ts';
+import { ConfigError, loadWorkerConfig, sessionSettings } from '../../src/worker/config.ts';
+import { parseDeviceId } from '../../src/worker/index.ts';
+
+const write = (tag: string, bytes = 10): TagWrite<null> => ({ tag, rows: [['Description', '2026-01-01T00:00:00Z', 'x'.repeat(bytes), 192]], item: null });
+
+describe('toBatches', () => {
+  it('at most maxTags tags per request', () => {
+    const batches = toBatches(Array.from({ length: 250 }, (_, i) => write(`D.t${i}`)), 100, 1_000_000);
+    expect(batches.map((b) => b.writes.length)).toEqual([100, 100, 50]);
+  });
+  it('at most maxBytes of JSON per request, measured as sent; an oversized tag goes alone', () => {
+    const batches = toBatches([write('D.a', 300), write('D.b', 300), write('D.c', 3000), write('D.d', 10)], 100, 1024);
+    expect(batches.map((b) => b.writes.map((w) => w.tag))).toEqual([['D.a', 'D.b'], ['D.c'], ['D.d']]);
+    for (const b of batches.filter((x) => x.writes.length > 1)) {
+      const body = JSON.stringify({ sessionToken: '00000000-0000-0000-0000-000000000000', properties: Object.fromEntries(b.writes.map((w) => [w.tag, w.rows])) });
+      expect(Buffer.byteLength(body)).toBeLessThanOrEqual(1024);
+    }
+  });
+});
+
+describe('attributeErrors', () => {
+  it('maps "<tag>: message" to the longest matching tag of the request; others are kept apart', () => {
+    const r = attributeErrors(['S.a', 'S.a.b'], { statusCode: 'Errors', errors: ['S.a.b: Tag is already being logged', 'something else'] });
+    expect([...r.tagErrors]).toEqual([['S.a.b', 'S.a.b: Tag is already being logged']]);
+    expect(r.otherErrors).toEqual(['something else']);
+  });
+  it('Good means no error', () => {
+    expect(attributeErrors(['S.a'], { statusCode: 'Good', errors: [] }).tagErrors.size).toBe(0);
+  });
+});
+
+describe('loadWorkerConfig', () => {
+  it('defaults: the plant cap 500, 100 tags and 1 MB per request, 6 attempts, 10 s per attempt, dataset = the group', () => {
+    const c = loadWorkerConfig({});
+    expect(c).toMatchObject({ rateLimitRps: 500, batchMaxTags: 100, batchMaxBytes: 1_000_000, retryAttempts: 6, requestTimeoutMs: 10_000,
+      retryInitialDelayMs: 200, operationTimeoutMs: 60_000, breakerConsecutive: 20, breakerFailureRatio: 0.02, breakerHalfOpenAfterMs: 60_000, dataset: undefined });
+    expect(sessionSettings(c)).toEqual({ clientTimeout: 60_000, autoWriteNoData: false });
+  });
+  it('CANARY_DATASET=Test turns on autoCreateDatasets for the session', () => {
+    expect(sessionSettings(loadWorkerConfig({ CANARY_DATASET: 'Test' }))).toMatchObject({ autoCreateDatasets: true });
+  });
+  it('names the variable that is wrong', () => {
+    expect(() => loadWorkerConfig({ CANARY_RATE_LIMIT_RPS: 'fast' })).toThrow(new ConfigError('CANARY_RATE_LIMIT_RPS must be an integer >= 1, got "fast"'));
+    expect(() => loadWorkerConfig({ CANARY_DATASET: 'a.b' })).toThrow(/CANARY_DATASET must not contain "\."/);
+    expect(() => loadWorkerConfig({ CANARY_URL: 'not a url' })).toThrow(/CANARY_URL must be a base URL/);
+  });
+});
+
+describe('parseDeviceId', () => {
+  it('accepts the payload enqueue_canary_sync writes and refuses anything else, saying what to do', () => {
+    expect(parseDeviceId({ device_id: 62 })).toBe('62');
+    expect(() => parseDeviceId({})).toThrow(/must be \{"device_id": <positive integer>\}, got \{\}; the job is malformed/);
+  });
+});
