@@ -1,0 +1,314 @@
+// The path of a message from MQTT to the database, and the rules that make sure none is lost:
+//
+//   accept()   parses the topic (non-births are ignored silently), numbers the message in arrival order, and
+//              puts it in the bounded in-memory queue, or in the durable spool when the queue is full, the
+//              database is unavailable, or the spool already holds messages (so order is kept)
+//   memory     the scheduler applies births (per device in order, devices in parallel); a job that finds the
+//              spool non-empty when its turn comes goes to the spool instead; a job the database cannot take
+//              now goes to the spool and the database is marked unavailable
+//   probe      while the database is unavailable, `select 1` with backoff (250 ms doubling, capped)
+//   replay     when the database is available, memory is empty and no spool write is in flight: the spool's
+//              files in sequence order through the same scheduler; each file is removed once its birth is
+//              committed or dead-lettered; a failure stops the pass (the rest stays on disk) until the next probe
+//
+// Dead letters of an unavailable database stay in the spool as the raw message and are written on replay.
+import type pg from 'pg';
+import { type ParsedTopic, type SparkplugTopic, TopicError, parseTopic } from '../sparkplug/topic.ts';
+import { type ApplyContext, type BirthMessage, applyBirth } from './apply.ts';
+import type { Logger } from './log.ts';
+import type { IngestMetrics } from './metrics.ts';
+import { DatabaseUnavailable } from './pg-errors.ts';
+import type { RebirthRequester } from './rebirth.ts';
+import { DeviceScheduler } from './scheduler.ts';
+import type { Spool, SpooledMessage } from './spool.ts';
+import type { SqlText } from './sql.ts';
+
+export interface PipelineOptions {
+  pool: pg.Pool;
+  sql: SqlText;
+  spool: Spool;
+  log: Logger;
+  metrics: IngestMetrics;
+  rebirth: RebirthRequester;
+  queueLimit: number;
+  concurrency: number;
+  chunkMetrics: number;
+  retryAttempts: number;
+  deadLetterMaxBytes: number;
+  /** Cap of the database probe backoff (default 30 s). */
+  probeMaxMs?: number;
+}
+
+export interface Pipeline {
+  accept(topic: string, payload: Buffer, receivedAt?: Date): void;
+  /** Resolves when memory and spool are both empty (tests, benchmarks). */
+  drained(): Promise<void>;
+  databaseAvailable(): boolean;
+  memoryDepth(): number;
+  spoolDepth(): number;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function deviceLabel(t: SparkplugTopic): string {
+  return t.deviceId === undefined ? `${t.groupId}/${t.edgeNodeId}` : `${t.groupId}/${t.edgeNodeId}/${t.deviceId}`;
+}
+
+/** A birth topic we apply, or undefined for anything we ignore; throws TopicError for a malformed birth topic. */
+function birthTopic(topic: string): SparkplugTopic | undefined {
+  let parsed: ParsedTopic;
+  try {
+    parsed = parseTopic(topic);
+  } catch (err) {
+    // Only malformed topics under a birth subscription are worth a dead letter; anything else is noise.
+    if (err instanceof TopicError && /^spBv1\.0\/[^/]+\/(DBIRTH|NBIRTH)(\/|$)/.test(topic)) throw err;
+    return undefined;
+  }
+  if (parsed.messageType !== 'DBIRTH' && parsed.messageType !== 'NBIRTH') return undefined;
+  return parsed;
+}
+
+export function createPipeline(o: PipelineOptions): Pipeline {
+  const scheduler = new DeviceScheduler(o.concurrency);
+  const ctx: ApplyContext = {
+    pool: o.pool, sql: o.sql, log: o.log, metrics: o.metrics,
+    chunkMetrics: o.chunkMetrics, retryAttempts: o.retryAttempts, deadLetterMaxBytes: o.deadLetterMaxBytes,
+  };
+  let available = true;
+  let probing = false;
+  let replaying = false;
+  let stopped = false;
+  let memory = 0; // memory jobs waiting or running
+  let pendingWrites: Promise<void>[] = [];
+
+  const gauges = () => {
+    o.metrics.queueDepth.set(memory);
+    o.metrics.spoolDepth.set(o.spool.depth);
+  };
+
+  const lineLog = (msg: { topic: string; parsed?: SparkplugTopic; seq: number }) =>
+    o.log.child({ topic: msg.topic, device: msg.parsed ? deviceLabel(msg.parsed) : undefined, seq: msg.seq });
+
+  function toSpool(msg: SpooledMessage, why: string): Promise<void> {
+    const write = o.spool.append(msg).then(
+      () => {
+        o.log.debug({ topic: msg.topic, seq: msg.seq, event: 'spool.written', why }, `spooled (${why})`);
+        gauges();
+        kickReplay();
+      },
+      (err: Error) => {
+        // The disk refused: keep the birth in memory rather than drop it, and say so loudly.
+        o.log.error({ topic: msg.topic, seq: msg.seq, event: 'spool.write_failed', err: err.message },
+          `cannot write to the spool ${o.spool.dir}: ${err.message}; keeping the birth in memory`);
+        const parsed = birthTopic(msg.topic);
+        if (parsed) enqueueMemory({ ...msg, parsed }, true);
+      },
+    );
+    pendingWrites.push(write);
+    void write.finally(() => {
+      pendingWrites = pendingWrites.filter((p) => p !== write);
+    });
+    gauges();
+    return write;
+  }
+
+  function report(msg: BirthMessage, outcome: Awaited<ReturnType<typeof applyBirth>>, log: Logger): void {
+    if (outcome.kind === 'ingested') {
+      o.metrics.birthsIngested.inc();
+      o.metrics.ingestLatency.observe((Date.now() - msg.receivedAt.getTime()) / 1000);
+      log.info({ event: 'birth.ingested', type: msg.parsed.messageType, metrics: outcome.metrics, summary: outcome.summary },
+        `${msg.parsed.messageType} applied: ${outcome.metrics} metrics`);
+      if (outcome.unresolvedAliases.length > 0) {
+        const some = outcome.unresolvedAliases.slice(0, 5).join(', ');
+        log.warn({ event: 'birth.unresolved_aliases', aliases: outcome.unresolvedAliases.length },
+          `${outcome.unresolvedAliases.length} alias-only metrics had no name in the device's or the edge node's map (alias ${some}); stored as alias:<id>`);
+        o.rebirth.request(msg.parsed.groupId, msg.parsed.edgeNodeId, `DBIRTH ${msg.topic} has alias-only metrics without a known name (alias ${some})`, log);
+      }
+    } else {
+      o.metrics.deadLettered.inc({ reason: outcome.category });
+      log.warn({ event: 'birth.dead_lettered', deadLetterId: outcome.deadLetterId, reason: outcome.reason },
+        `dead-lettered (uns_meta.dead_letters ${outcome.deadLetterId}): ${outcome.reason}`);
+      if (outcome.category === 'decode') o.rebirth.request(msg.parsed.groupId, msg.parsed.edgeNodeId, `undecodable ${msg.parsed.messageType} on ${msg.topic}`, log);
+    }
+  }
+
+  function markUnavailable(err: DatabaseUnavailable, log: Logger): void {
+    if (available) log.error({ event: 'db.unavailable', err: err.message }, `${err.message}; births go to the spool until it is back`);
+    available = false;
+    void probe();
+  }
+
+  async function probe(): Promise<void> {
+    if (probing || stopped) return;
+    probing = true;
+    let delay = 250;
+    try {
+      while (!stopped && !available) {
+        try {
+          await o.pool.query(o.sql.ping);
+          available = true;
+          o.log.info({ event: 'db.available' }, 'the database is reachable again; replaying the spool');
+        } catch (err) {
+          o.log.debug({ event: 'db.probe_failed', err: (err as Error).message, retryInMs: delay }, 'database probe failed');
+          await sleep(delay);
+          delay = Math.min(o.probeMaxMs ?? 30_000, delay * 2);
+        }
+      }
+    } finally {
+      probing = false;
+    }
+    kickReplay();
+  }
+
+  function enqueueMemory(msg: BirthMessage, force = false): void {
+    memory++;
+    gauges();
+    scheduler.push({
+      node: `${msg.parsed.groupId}/${msg.parsed.edgeNodeId}`,
+      device: msg.parsed.deviceId,
+      run: async () => {
+        const log = lineLog(msg);
+        try {
+          if (stopped) {
+            await toSpool(msg, 'shutting down');
+            return;
+          }
+          if (!force && o.spool.depth > 0) {
+            await toSpool(msg, 'the spool holds earlier births');
+            return;
+          }
+          report(msg, await applyBirth(ctx, msg, log), log);
+        } catch (err) {
+          if (err instanceof DatabaseUnavailable) {
+            markUnavailable(err, log);
+            await toSpool(msg, 'database unavailable');
+          } else {
+            log.error({ event: 'birth.failed', err: (err as Error).message }, `unexpected failure: ${(err as Error).message}; spooling the birth`);
+            await toSpool(msg, 'unexpected failure');
+          }
+        } finally {
+          memory--;
+          gauges();
+          if (memory === 0) kickReplay();
+        }
+      },
+    });
+  }
+
+  function kickReplay(): void {
+    if (replaying || stopped || !available || o.spool.depth === 0) return;
+    replaying = true;
+    void replay().finally(() => {
+      replaying = false;
+      if (o.spool.depth > 0 && available && !stopped) setTimeout(kickReplay, 10);
+      gauges();
+    });
+  }
+
+  async function replay(): Promise<void> {
+    while (!stopped && available && o.spool.depth > 0) {
+      // Earlier births still in memory or still being written come first.
+      while (!stopped && (memory > 0 || o.spool.busy)) await sleep(20);
+      if (stopped) return;
+      const pass = { aborted: false };
+      let inFlight = 0;
+      const seqs = o.spool.sequences();
+      for (const seq of seqs) {
+        while (inFlight >= o.queueLimit && !pass.aborted) await sleep(10);
+        if (pass.aborted || stopped) break;
+        const topic = o.spool.topicOf(seq);
+        if (topic === undefined) continue;
+        let parsed: SparkplugTopic | undefined;
+        try {
+          parsed = birthTopic(topic);
+        } catch {
+          parsed = undefined;
+        }
+        if (!parsed) {
+          // Only births are ever spooled; a file with another topic was put there by hand: leave it, say so.
+          o.log.error({ topic, seq, event: 'spool.foreign_file' }, `spool file ${seq} is not a birth; removing it from the replay`);
+          await o.spool.remove(seq);
+          continue;
+        }
+        const p = parsed;
+        inFlight++;
+        scheduler.push({
+          node: `${p.groupId}/${p.edgeNodeId}`,
+          device: p.deviceId,
+          run: async () => {
+            try {
+              if (pass.aborted || stopped) return;
+              const raw = await o.spool.read(seq);
+              const msg: BirthMessage = { ...raw, parsed: p };
+              const log = lineLog(msg);
+              try {
+                report(msg, await applyBirth(ctx, msg, log), log);
+                await o.spool.remove(seq);
+                log.debug({ event: 'spool.replayed' }, 'replayed from the spool');
+              } catch (err) {
+                pass.aborted = true;
+                if (err instanceof DatabaseUnavailable) markUnavailable(err, log);
+                else log.error({ event: 'spool.replay_failed', err: (err as Error).message }, `replay failed: ${(err as Error).message}`);
+              }
+            } catch (err) {
+              pass.aborted = true;
+              o.log.error({ seq, event: 'spool.read_failed', err: (err as Error).message }, `cannot read spool file ${seq}: ${(err as Error).message}`);
+            } finally {
+              inFlight--;
+              gauges();
+            }
+          },
+        });
+      }
+      while (inFlight > 0) await sleep(10);
+      if (pass.aborted) {
+        if (available) await sleep(1000); // not a database outage: do not spin on a bad file
+        return;
+      }
+    }
+  }
+
+  function accept(topic: string, payload: Buffer, receivedAt = new Date()): void {
+    if (stopped) return;
+    let parsed: SparkplugTopic | undefined;
+    try {
+      parsed = birthTopic(topic);
+    } catch (err) {
+      o.metrics.birthsReceived.inc({ type: 'malformed' });
+      o.log.warn({ topic, event: 'birth.bad_topic', err: (err as Error).message }, `${(err as Error).message}; ignored`);
+      return;
+    }
+    if (!parsed) {
+      o.metrics.ignored.inc();
+      return;
+    }
+    o.metrics.birthsReceived.inc({ type: parsed.messageType });
+    const msg: BirthMessage = { seq: o.spool.nextSeq(), topic, parsed, receivedAt, payload };
+    if (o.spool.depth > 0) void toSpool(msg, 'the spool holds earlier births');
+    else if (!available) void toSpool(msg, 'database unavailable');
+    else if (memory >= o.queueLimit) void toSpool(msg, `the in-memory queue is full (${o.queueLimit})`);
+    else enqueueMemory(msg);
+  }
+
+  kickReplay();
+
+  return {
+    accept,
+    databaseAvailable: () => available,
+    memoryDepth: () => memory,
+    spoolDepth: () => o.spool.depth,
+    async drained() {
+      while (memory > 0 || o.spool.depth > 0 || replaying) await sleep(20);
+    },
+    async stop() {
+      stopped = true;
+      // Births that have not started go to the spool (replayed at the next start); running ones finish.
+      await Promise.all(scheduler.drainPending().map((job) => job.run()));
+      await scheduler.idle();
+      await Promise.allSettled(pendingWrites);
+      while (replaying) await sleep(10);
+      gauges();
+    },
+  };
+}
