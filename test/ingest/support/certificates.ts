@@ -1,7 +1,8 @@
 // A throwaway PKI for TLS tests, made with openssl in a temporary directory: a CA, a server certificate for
-// localhost / 127.0.0.1, a client certificate (mTLS), and a second, unrelated CA to prove verification.
+// localhost only (so
+// connecting to 127.0.0.1 must fail hostname verification), a client certificate (mTLS), and a second, unrelated CA to prove verification.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -36,8 +37,11 @@ export function createTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'uns-meta-pki-'));
   ca(dir, 'ca');
   ca(dir, 'other-ca');
-  leaf(dir, 'server', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  leaf(dir, 'server', 'localhost', 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n');
   leaf(dir, 'client', 'uns-meta-ingest', 'extendedKeyUsage=clientAuth\n');
+  // Mosquitto started as root drops to its own user: let it read the test's throwaway files.
+  chmodSync(dir, 0o755);
+  for (const f of readdirSync(dir)) chmodSync(join(dir, f), 0o644);
   return {
     dir,
     caCert: join(dir, 'ca.crt'),

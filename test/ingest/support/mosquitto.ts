@@ -2,7 +2,7 @@
 // listener; with `pki`, a TLS 1.3 listener and an mTLS listener (client certificate required); with `users`, a
 // password file and no anonymous access.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,13 +42,15 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
 
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
   const dir = mkdtempSync(join(tmpdir(), 'uns-meta-mosquitto-'));
+  chmodSync(dir, 0o755); // mosquitto started as root drops to its own user
   const port = await freePort();
   const lines = ['per_listener_settings false', 'persistence false', 'log_dest stdout', 'log_type error', 'log_type warning',
-    'log_type notice', 'message_size_limit 0', 'max_queued_messages 100000', 'max_inflight_messages 0'];
+    'log_type notice', 'max_queued_messages 100000', 'max_inflight_messages 0'];
   if (options.users) {
     const file = join(dir, 'passwd');
     writeFileSync(file, '');
     for (const [user, password] of Object.entries(options.users)) execFileSync('mosquitto_passwd', ['-b', file, user, password], { stdio: 'pipe' });
+    chmodSync(file, 0o644);
     lines.push('allow_anonymous false', `password_file ${file}`);
   } else {
     lines.push('allow_anonymous true');
