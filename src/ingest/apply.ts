@@ -188,7 +188,13 @@ export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logg
     } catch (err) {
       throw new DatabaseUnavailable(err);
     }
+    // A connection that breaks between two queries emits 'error' on the client, which would crash the process
+    // unhandled; the next query fails anyway and the birth is spooled.
     let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       return await attempt(client, ctx, msg);
     } catch (err) {
@@ -219,6 +225,7 @@ export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logg
       log.warn({ event: 'ingest.retry', sqlstate: state, attempt: n + 1, retryInMs: delay }, `transient database error ${state}; retrying in ${delay} ms`);
       await sleep(delay);
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
