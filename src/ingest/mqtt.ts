@@ -27,7 +27,7 @@ function readFile(path: string, variable: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new Error(`${variable}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`${variable}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
 }
 

@@ -65,10 +65,11 @@ export async function startIngestor(config: IngestConfig, options: StartOptions 
   log.info({ event: 'ingest.starting', database: describeConnection(env), spool: spool.dir, queueLimit: config.queueLimit, concurrency: config.concurrency },
     `uns-meta ingest starting: database ${describeConnection(env)}, spool ${spool.dir}`);
 
-  let mqttRef: MqttConnection | undefined;
+  // Rebirth requests go out through the MQTT connection, which is made after the pipeline it feeds.
+  const link: { mqtt?: MqttConnection } = {};
   const rebirth = createRebirthRequester(config.rebirth, (topic, payload) => {
-    if (!mqttRef) return Promise.reject(new Error('MQTT is not connected'));
-    return mqttRef.publish(topic, payload);
+    if (!link.mqtt) return Promise.reject(new Error('MQTT is not connected'));
+    return link.mqtt.publish(topic, payload);
   }, metrics);
   const pipeline = createPipeline({
     pool, sql, spool, log, metrics, rebirth,
@@ -80,7 +81,7 @@ export async function startIngestor(config: IngestConfig, options: StartOptions 
     probeMaxMs: options.probeMaxMs,
   });
   const mqtt = connectMqtt(config.mqtt, (topic, payload) => pipeline.accept(topic, payload), log, metrics);
-  mqttRef = mqtt;
+  link.mqtt = mqtt;
 
   let server: Server;
   let metricsPort: number;
