@@ -2,7 +2,8 @@
 //   DBIRTH  decode (in chunks for a large birth), name alias-only metrics from the alias maps, call
 //           uns_meta.ingest_birth once (or once per chunk with the chunk protocol), record the device's alias map
 //   NBIRTH  decode and record the edge node's alias map
-// A payload that does not decode, or a birth ingest_birth refuses, is dead-lettered (after the rollback).
+// A payload that does not decode, or a birth ingest_birth refuses, comes back as 'rejected' (after the
+// rollback) for the caller to dead-letter.
 // Serialization failures and deadlocks are retried in place; any other database failure throws
 // DatabaseUnavailable so the caller spools the message.
 import type pg from 'pg';
@@ -25,7 +26,8 @@ export interface BirthMessage {
 
 export type Outcome =
   | { kind: 'ingested'; metrics: number; unresolvedAliases: string[]; summary?: unknown }
-  | { kind: 'dead-lettered'; reason: string; category: 'decode' | 'rejected'; deadLetterId: string };
+  /** Undecodable, or refused by the database: the caller dead-letters it. */
+  | { kind: 'rejected'; reason: string; category: 'decode' | 'rejected'; sqlstate: string | undefined };
 
 export interface ApplyContext {
   pool: pg.Pool;
@@ -34,7 +36,6 @@ export interface ApplyContext {
   metrics: IngestMetrics;
   chunkMetrics: number;
   retryAttempts: number;
-  deadLetterMaxBytes: number;
 }
 
 interface Scope {
@@ -93,52 +94,60 @@ async function recordAliases(client: pg.PoolClient, ctx: ApplyContext, scope: Sc
   await client.query(ctx.sql.upsert_aliases, [scope.group, scope.edge, scope.device, bornAt, [...pairs.keys()], [...pairs.values()]]);
 }
 
-function chunksOf(unwrapped: UnwrappedPayload, chunkMetrics: number): Iterable<{ header: PayloadHeaderJson; metrics: MetricJson[]; last: boolean; index: number }> {
-  if (unwrapped.metricCount <= chunkMetrics) {
-    const { metrics = [], ...header } = decodePayload(unwrapped.bytes);
-    return [{ header, metrics, last: true, index: -1 }];
-  }
-  const total = unwrapped.metricCount;
-  return (function* () {
-    let index = 0;
-    for (const c of decodeMetricsChunked(unwrapped.bytes, chunkMetrics)) {
-      yield { header: c.header, metrics: c.metrics, last: c.start + c.metrics.length >= total, index: index++ };
-    }
-  })();
+interface Chunk {
+  header: PayloadHeaderJson;
+  metrics: MetricJson[];
+  last: boolean;
+  /** -1 for a birth sent in one call (no chunk protocol). */
+  index: number;
 }
 
-function unwrap(payload: Buffer): UnwrappedPayload {
+/** The payload unwrapped; a small one decoded at once (before any connection is taken), a large one lazily. */
+interface Prepared {
+  unwrapped: UnwrappedPayload;
+  whole: Chunk | undefined;
+}
+
+function prepare(payload: Buffer, chunkMetrics: number): Prepared {
+  let unwrapped: UnwrappedPayload;
   try {
-    return unwrapPayload(payload);
+    unwrapped = unwrapPayload(payload);
   } catch (err) {
-    if (err instanceof DecodeError) throw new Rejected(`undecodable payload: ${err.message}`, 'decode');
+    // The reason `uns-meta decode` gives for the same bytes (the framing scan words some errors differently).
+    decodePayload(payload);
     throw err;
+  }
+  if (unwrapped.metricCount > chunkMetrics) return { unwrapped, whole: undefined };
+  // The original bytes, so an error inside a compressed payload says so, as `uns-meta decode` does (a small
+  // payload is inflated twice; a large one, chunked, once).
+  const { metrics = [], ...header } = decodePayload(payload);
+  return { unwrapped, whole: { header, metrics, last: true, index: -1 } };
+}
+
+function* chunksOf(prepared: Prepared, chunkMetrics: number): Generator<Chunk> {
+  if (prepared.whole) {
+    yield prepared.whole;
+    return;
+  }
+  const total = prepared.unwrapped.metricCount;
+  let index = 0;
+  for (const c of decodeMetricsChunked(prepared.unwrapped.bytes, chunkMetrics)) {
+    yield { header: c.header, metrics: c.metrics, last: c.start + c.metrics.length >= total, index: index++ };
   }
 }
 
 /** One attempt: the whole birth in one transaction. */
-async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessage): Promise<Outcome> {
+async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessage, prepared: Prepared): Promise<Outcome> {
   const { parsed } = msg;
   const isDevice = parsed.messageType === 'DBIRTH';
   const scope: Scope = { group: parsed.groupId, edge: parsed.edgeNodeId, device: parsed.deviceId ?? '' };
-  const unwrapped = unwrap(msg.payload);
   const receivedAt = msg.receivedAt.toISOString();
   let metricTotal = 0;
   const unresolved: string[] = [];
   let summary: unknown;
   await client.query('begin');
   try {
-    const chunks = chunksOf(unwrapped, ctx.chunkMetrics)[Symbol.iterator]();
-    for (;;) {
-      let next: IteratorResult<{ header: PayloadHeaderJson; metrics: MetricJson[]; last: boolean; index: number }>;
-      try {
-        next = chunks.next();
-      } catch (err) {
-        if (err instanceof DecodeError) throw new Rejected(`undecodable payload: ${err.message}`, 'decode');
-        throw err;
-      }
-      if (next.done) break;
-      const chunk = next.value;
+    for (const chunk of chunksOf(prepared, ctx.chunkMetrics)) {
       metricTotal += chunk.metrics.length;
       ctx.metrics.metricsParsed.inc(chunk.metrics.length);
       ctx.metrics.propertiesParsed.inc(countProperties(chunk.metrics));
@@ -150,7 +159,7 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
         const birth: Record<string, unknown> = { topic: msg.topic, received_at: receivedAt, payload: { ...chunk.header, metrics: chunk.metrics } };
         if (chunk.index >= 0) birth.chunk = { index: chunk.index, last: chunk.last };
         const text = JSON.stringify(birth);
-        chunk.metrics.length = 0; // let the decoded chunk go before the database answers
+        if (chunk.index >= 0) chunk.metrics.length = 0; // let a decoded chunk go before the database answers
         const res = await client.query<{ summary: unknown }>(ctx.sql.ingest_birth, [text]);
         summary = res.rows[0]?.summary;
       }
@@ -164,23 +173,20 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
   return { kind: 'ingested', metrics: metricTotal, unresolvedAliases: unresolved, summary };
 }
 
-async function deadLetter(ctx: ApplyContext, msg: BirthMessage, reason: string, sqlstate: string | undefined): Promise<string> {
-  const stored = msg.payload.length > ctx.deadLetterMaxBytes ? msg.payload.subarray(0, ctx.deadLetterMaxBytes) : msg.payload;
-  try {
-    const { rows } = await ctx.pool.query<{ dead_letter_id: string }>(ctx.sql.insert_dead_letter, [
-      msg.topic, msg.receivedAt, stored, msg.payload.length, reason, sqlstate ?? null,
-    ]);
-    return rows[0]?.dead_letter_id ?? '';
-  } catch (err) {
-    throw new DatabaseUnavailable(err);
-  }
-}
-
 /**
  * Applies the message; returns what happened. Throws DatabaseUnavailable when the database cannot take it now
  * (the message must be kept and retried later).
  */
 export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logger): Promise<Outcome> {
+  let prepared: Prepared;
+  try {
+    prepared = prepare(msg.payload, ctx.chunkMetrics);
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    ctx.metrics.birthsFailed.inc({ reason: 'decode' });
+    ctx.metrics.decodeErrors.inc();
+    return { kind: 'rejected', reason: `undecodable payload: ${err.message}`, category: 'decode', sqlstate: undefined };
+  }
   for (let n = 0; ; n++) {
     let client: pg.PoolClient;
     try {
@@ -196,22 +202,24 @@ export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logg
     };
     client.on('error', onError);
     try {
-      return await attempt(client, ctx, msg);
-    } catch (err) {
+      return await attempt(client, ctx, msg, prepared);
+    } catch (caught) {
+      const err = caught instanceof DecodeError ? new Rejected(`undecodable payload: ${caught.message}`, 'decode') : caught; // deep in a large birth
       if (err instanceof Rejected) {
-        const reason = err.message;
         ctx.metrics.birthsFailed.inc({ reason: err.category });
         if (err.category === 'decode') ctx.metrics.decodeErrors.inc();
-        const deadLetterId = await deadLetter(ctx, msg, reason, err.sqlstate);
-        return { kind: 'dead-lettered', reason, category: err.category, deadLetterId };
+        return { kind: 'rejected', reason: err.message, category: err.category, sqlstate: err.sqlstate };
       }
       const cls = classifyPgError(err);
       if (cls === 'rejected') {
         ctx.metrics.birthsFailed.inc({ reason: 'rejected' });
         const sqlstate = sqlstateOf(err);
-        const reason = `ingest_birth refused the birth (${sqlstate}): ${(err as Error).message}`;
-        const deadLetterId = await deadLetter(ctx, msg, reason, sqlstate);
-        return { kind: 'dead-lettered', reason, category: 'rejected', deadLetterId };
+        return { kind: 'rejected', reason: `ingest_birth refused the birth (${sqlstate}): ${(err as Error).message}`, category: 'rejected', sqlstate };
+      }
+      if (cls === 'internal') {
+        ctx.metrics.birthsFailed.inc({ reason: 'internal' });
+        log.error({ event: 'ingest.internal_error', err: (err as Error).message, stack: (err as Error).stack }, `internal error on this birth: ${(err as Error).message}`);
+        return { kind: 'rejected', reason: `internal error of the ingestor: ${(err as Error).message}`, category: 'rejected', sqlstate: undefined };
       }
       ctx.metrics.birthsFailed.inc({ reason: 'transient' });
       if (cls === 'unavailable') {

@@ -2,10 +2,16 @@
 //   retry        serialization failure, deadlock, lock timeout: retried in place with backoff
 //   rejected     the birth itself is wrong (our class U0, data exceptions 22, integrity 23, program limits 54):
 //                dead-lettered, never retried
-//   unavailable  everything else (connection refused or reset, server shutting down, authentication, a missing
-//                function or privilege): the database cannot take births now; the birth goes to the spool and
-//                is replayed once a probe succeeds. Nothing is dropped for an operator's problem.
-export type ErrorClass = 'retry' | 'rejected' | 'unavailable';
+//   unavailable  any other SQLSTATE (server shutting down, authentication, a missing function or privilege), and
+//                errors of the connection itself (refused, reset, timed out, terminated): the database cannot
+//                take births now; the birth goes to the spool and is replayed once a probe succeeds. Nothing is
+//                dropped for an operator's problem.
+//   internal     an error with neither (a bug of ours on this input): dead-lettered with its message, so one
+//                birth can never block the spool for good
+export type ErrorClass = 'retry' | 'rejected' | 'unavailable' | 'internal';
+
+const CONNECTION_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+const CONNECTION_MESSAGE = /connection terminated|connection error|not queryable|timeout exceeded|terminating connection|server closed the connection|socket/i;
 
 const RETRY = new Set(['40001', '40P01', '55P03']);
 
@@ -16,7 +22,12 @@ export function sqlstateOf(err: unknown): string | undefined {
 
 export function classifyPgError(err: unknown): ErrorClass {
   const state = sqlstateOf(err);
-  if (state === undefined) return 'unavailable';
+  if (state === undefined) {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && CONNECTION_ERRNO.has(code)) return 'unavailable';
+    if (err instanceof AggregateError) return 'unavailable'; // every address of the host refused
+    return CONNECTION_MESSAGE.test((err as Error | null)?.message ?? '') ? 'unavailable' : 'internal';
+  }
   if (RETRY.has(state)) return 'retry';
   const cls = state.slice(0, 2);
   if (cls === 'U0' || cls === '22' || cls === '23' || cls === '54') return 'rejected';

@@ -14,7 +14,8 @@
 // Dead letters of an unavailable database stay in the spool as the raw message and are written on replay.
 import type pg from 'pg';
 import { type ParsedTopic, type SparkplugTopic, TopicError, parseTopic } from '../sparkplug/topic.ts';
-import { type ApplyContext, type BirthMessage, applyBirth } from './apply.ts';
+import { type ApplyContext, type BirthMessage, type Outcome, applyBirth } from './apply.ts';
+import { DeadLetterWriter } from './dead-letters.ts';
 import type { Logger } from './log.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { DatabaseUnavailable } from './pg-errors.ts';
@@ -73,8 +74,9 @@ export function createPipeline(o: PipelineOptions): Pipeline {
   const scheduler = new DeviceScheduler(o.concurrency);
   const ctx: ApplyContext = {
     pool: o.pool, sql: o.sql, log: o.log, metrics: o.metrics,
-    chunkMetrics: o.chunkMetrics, retryAttempts: o.retryAttempts, deadLetterMaxBytes: o.deadLetterMaxBytes,
+    chunkMetrics: o.chunkMetrics, retryAttempts: o.retryAttempts,
   };
+  const deadLetters = new DeadLetterWriter(o.pool, o.sql, o.deadLetterMaxBytes);
   let available = true;
   let probing = false;
   let replaying = false;
@@ -113,24 +115,25 @@ export function createPipeline(o: PipelineOptions): Pipeline {
     return write;
   }
 
-  function report(msg: BirthMessage, outcome: Awaited<ReturnType<typeof applyBirth>>, log: Logger): void {
-    if (outcome.kind === 'ingested') {
-      o.metrics.birthsIngested.inc();
-      o.metrics.ingestLatency.observe((Date.now() - msg.receivedAt.getTime()) / 1000);
-      log.info({ event: 'birth.ingested', type: msg.parsed.messageType, metrics: outcome.metrics, summary: outcome.summary },
-        `${msg.parsed.messageType} applied: ${outcome.metrics} metrics`);
-      if (outcome.unresolvedAliases.length > 0) {
-        const some = outcome.unresolvedAliases.slice(0, 5).join(', ');
-        log.warn({ event: 'birth.unresolved_aliases', aliases: outcome.unresolvedAliases.length },
-          `${outcome.unresolvedAliases.length} alias-only metrics had no name in the device's or the edge node's map (alias ${some}); stored as alias:<id>`);
-        o.rebirth.request(msg.parsed.groupId, msg.parsed.edgeNodeId, `DBIRTH ${msg.topic} has alias-only metrics without a known name (alias ${some})`, log);
-      }
-    } else {
-      o.metrics.deadLettered.inc({ reason: outcome.category });
-      log.warn({ event: 'birth.dead_lettered', deadLetterId: outcome.deadLetterId, reason: outcome.reason },
-        `dead-lettered (uns_meta.dead_letters ${outcome.deadLetterId}): ${outcome.reason}`);
-      if (outcome.category === 'decode') o.rebirth.request(msg.parsed.groupId, msg.parsed.edgeNodeId, `undecodable ${msg.parsed.messageType} on ${msg.topic}`, log);
+  function reportIngested(msg: BirthMessage, outcome: Extract<Outcome, { kind: 'ingested' }>, log: Logger): void {
+    o.metrics.birthsIngested.inc();
+    o.metrics.ingestLatency.observe((Date.now() - msg.receivedAt.getTime()) / 1000);
+    log.info({ event: 'birth.ingested', type: msg.parsed.messageType, metrics: outcome.metrics, summary: outcome.summary },
+      `${msg.parsed.messageType} applied: ${outcome.metrics} metrics`);
+    if (outcome.unresolvedAliases.length > 0) {
+      const some = outcome.unresolvedAliases.slice(0, 5).join(', ');
+      log.warn({ event: 'birth.unresolved_aliases', aliases: outcome.unresolvedAliases.length },
+        `${outcome.unresolvedAliases.length} alias-only metrics had no name in the device's or the edge node's map (alias ${some}); stored as alias:<id>`);
+      o.rebirth.request(msg.parsed.groupId, msg.parsed.edgeNodeId, `DBIRTH ${msg.topic} has alias-only metrics without a known name (alias ${some})`, log);
     }
+  }
+
+  /** Writes the dead letter (batched; outside the device's turn: it changes nothing of the catalog). */
+  async function deadLetter(msg: BirthMessage, outcome: Extract<Outcome, { kind: 'rejected' }>, log: Logger): Promise<void> {
+    await deadLetters.write({ topic: msg.topic, receivedAt: msg.receivedAt, payload: msg.payload, reason: outcome.reason, sqlstate: outcome.sqlstate });
+    o.metrics.deadLettered.inc({ reason: outcome.category });
+    log.warn({ event: 'birth.dead_lettered', reason: outcome.reason, sqlstate: outcome.sqlstate }, `dead-lettered to uns_meta.dead_letters: ${outcome.reason}`);
+    if (outcome.category === 'decode') o.rebirth.request(msg.parsed.groupId, msg.parsed.edgeNodeId, `undecodable ${msg.parsed.messageType} on ${msg.topic}`, log);
   }
 
   function markUnavailable(err: DatabaseUnavailable, log: Logger): void {
@@ -164,11 +167,26 @@ export function createPipeline(o: PipelineOptions): Pipeline {
   function enqueueMemory(msg: BirthMessage, force = false): void {
     memory++;
     gauges();
+    const done = () => {
+      memory--;
+      gauges();
+      if (memory === 0) kickReplay();
+    };
+    const spoolAfterFailure = async (err: unknown, log: Logger) => {
+      if (err instanceof DatabaseUnavailable) {
+        markUnavailable(err, log);
+        await toSpool(msg, 'database unavailable');
+      } else {
+        log.error({ event: 'birth.failed', err: (err as Error).message }, `unexpected failure: ${(err as Error).message}; spooling the birth`);
+        await toSpool(msg, 'unexpected failure');
+      }
+    };
     scheduler.push({
       node: `${msg.parsed.groupId}/${msg.parsed.edgeNodeId}`,
       device: msg.parsed.deviceId,
       run: async () => {
         const log = lineLog(msg);
+        let handedOff = false;
         try {
           if (stopped) {
             await toSpool(msg, 'shutting down');
@@ -178,19 +196,16 @@ export function createPipeline(o: PipelineOptions): Pipeline {
             await toSpool(msg, 'the spool holds earlier births');
             return;
           }
-          report(msg, await applyBirth(ctx, msg, log), log);
-        } catch (err) {
-          if (err instanceof DatabaseUnavailable) {
-            markUnavailable(err, log);
-            await toSpool(msg, 'database unavailable');
-          } else {
-            log.error({ event: 'birth.failed', err: (err as Error).message }, `unexpected failure: ${(err as Error).message}; spooling the birth`);
-            await toSpool(msg, 'unexpected failure');
+          const outcome = await applyBirth(ctx, msg, log);
+          if (outcome.kind === 'ingested') reportIngested(msg, outcome, log);
+          else {
+            handedOff = true;
+            void deadLetter(msg, outcome, log).catch((err: unknown) => spoolAfterFailure(err, log)).finally(done);
           }
+        } catch (err) {
+          await spoolAfterFailure(err, log);
         } finally {
-          memory--;
-          gauges();
-          if (memory === 0) kickReplay();
+          if (!handedOff) done();
         }
       },
     });
@@ -237,33 +252,50 @@ export function createPipeline(o: PipelineOptions): Pipeline {
           node: `${p.groupId}/${p.edgeNodeId}`,
           device: p.deviceId,
           run: async () => {
+            let handedOff = false;
+            const finish = () => {
+              inFlight--;
+              gauges();
+            };
+            const fail = (err: unknown, log: Logger) => {
+              pass.aborted = true;
+              if (err instanceof DatabaseUnavailable) markUnavailable(err, log);
+              else log.error({ event: 'spool.replay_failed', err: (err as Error).message }, `replay failed: ${(err as Error).message}`);
+            };
             try {
               if (pass.aborted || stopped) return;
-              const raw = await o.spool.read(seq);
+              let raw: SpooledMessage;
+              try {
+                raw = await o.spool.read(seq);
+              } catch (err) {
+                const bad = await o.spool.quarantine(seq);
+                o.log.error({ topic, seq, event: 'spool.unreadable', err: (err as Error).message, file: bad },
+                  `spool file ${seq} is unreadable (${(err as Error).message}); moved aside to ${bad} for an operator`);
+                return;
+              }
               const msg: BirthMessage = { ...raw, parsed: p };
               const log = lineLog(msg);
               try {
-                report(msg, await applyBirth(ctx, msg, log), log);
-                await o.spool.remove(seq);
-                log.debug({ event: 'spool.replayed' }, 'replayed from the spool');
+                const outcome = await applyBirth(ctx, msg, log);
+                if (outcome.kind === 'ingested') {
+                  reportIngested(msg, outcome, log);
+                  await o.spool.remove(seq);
+                } else {
+                  handedOff = true;
+                  void deadLetter(msg, outcome, log).then(() => o.spool.remove(seq)).catch((err: unknown) => fail(err, log)).finally(finish);
+                }
               } catch (err) {
-                pass.aborted = true;
-                if (err instanceof DatabaseUnavailable) markUnavailable(err, log);
-                else log.error({ event: 'spool.replay_failed', err: (err as Error).message }, `replay failed: ${(err as Error).message}`);
+                fail(err, log);
               }
-            } catch (err) {
-              pass.aborted = true;
-              o.log.error({ seq, event: 'spool.read_failed', err: (err as Error).message }, `cannot read spool file ${seq}: ${(err as Error).message}`);
             } finally {
-              inFlight--;
-              gauges();
+              if (!handedOff) finish();
             }
           },
         });
       }
       while (inFlight > 0) await sleep(10);
       if (pass.aborted) {
-        if (available) await sleep(1000); // not a database outage: do not spin on a bad file
+        if (available) await sleep(1000); // not a database outage: do not spin
         return;
       }
     }

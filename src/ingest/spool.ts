@@ -142,6 +142,15 @@ export class Spool {
     return { seq, topic: header.topic, receivedAt: new Date(header.receivedAt), payload };
   }
 
+  /** Moves an unreadable file aside (`<seq>.bad`), out of the replay; returns its path. */
+  async quarantine(seq: number): Promise<string> {
+    const from = join(this.dir, fileName(seq));
+    const to = from.replace(SUFFIX, '.bad');
+    await rename(from, to).catch(() => undefined);
+    this.entries.delete(seq);
+    return to;
+  }
+
   async remove(seq: number): Promise<void> {
     await unlink(join(this.dir, fileName(seq))).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
