@@ -19,6 +19,8 @@ export interface Broker {
 }
 
 export interface BrokerOptions {
+  /** The plain listener's port (default: a free one); to restart a broker where clients expect it. */
+  port?: number;
   pki?: TestPki;
   users?: Record<string, string>;
 }
@@ -43,7 +45,7 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
   const dir = mkdtempSync(join(tmpdir(), 'uns-meta-mosquitto-'));
   chmodSync(dir, 0o755); // mosquitto started as root drops to its own user
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const lines = ['per_listener_settings false', 'persistence false', 'log_dest stdout', 'log_type error', 'log_type warning',
     'log_type notice', 'max_queued_messages 100000', 'max_inflight_messages 0'];
   if (options.users) {
