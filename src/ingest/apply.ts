@@ -25,7 +25,7 @@ export interface BirthMessage {
 }
 
 export type Outcome =
-  | { kind: 'ingested'; metrics: number; unresolvedAliases: string[]; summary?: unknown }
+  | { kind: 'ingested'; metrics: number; unresolvedAliases: string[]; summary?: unknown; timings: Timings }
   /** Undecodable, or refused by the database: the caller dead-letters it. */
   | { kind: 'rejected'; reason: string; category: 'decode' | 'rejected'; sqlstate: string | undefined };
 
@@ -38,12 +38,23 @@ export interface ApplyContext {
   retryAttempts: number;
 }
 
+/** Where the time of one birth went, in milliseconds: decoding and JSON building vs waiting for the database. */
+export interface Timings {
+  decodeMs: number;
+  databaseMs: number;
+  totalMs: number;
+}
+
+const now = () => performance.now();
+
 interface Scope {
   group: string;
   edge: string;
   /** '' for the edge node's own map. */
   device: string;
 }
+
+type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
 
 class Rejected extends Error {
   override readonly name = 'Rejected';
@@ -71,11 +82,11 @@ function aliasOnly(m: MetricJson): m is MetricJson & { alias: string } {
 }
 
 /** Names alias-only metrics from the device's map, then the node's, else `alias:<id>`; returns the unresolved ids. */
-async function nameAliasOnlyMetrics(client: pg.PoolClient, ctx: ApplyContext, scope: Scope, metrics: MetricJson[]): Promise<string[]> {
+async function nameAliasOnlyMetrics(query: Query, ctx: ApplyContext, scope: Scope, metrics: MetricJson[]): Promise<string[]> {
   const wanted = metrics.filter(aliasOnly);
   if (wanted.length === 0) return [];
   const aliases = [...new Set(wanted.map((m) => m.alias))];
-  const { rows } = await client.query<{ alias: string; metric_name: string }>(ctx.sql.lookup_aliases, [scope.group, scope.edge, scope.device, aliases]);
+  const { rows } = await query<{ alias: string; metric_name: string }>(ctx.sql.lookup_aliases, [scope.group, scope.edge, scope.device, aliases]);
   const names = new Map(rows.map((r) => [r.alias, r.metric_name]));
   const unresolved: string[] = [];
   for (const m of wanted) {
@@ -87,11 +98,11 @@ async function nameAliasOnlyMetrics(client: pg.PoolClient, ctx: ApplyContext, sc
 }
 
 /** Upserts the (alias, name) pairs this chunk declares into the scope's map (last one wins in a chunk). */
-async function recordAliases(client: pg.PoolClient, ctx: ApplyContext, scope: Scope, bornAt: Date, metrics: readonly MetricJson[]): Promise<void> {
+async function recordAliases(query: Query, ctx: ApplyContext, scope: Scope, bornAt: Date, metrics: readonly MetricJson[]): Promise<void> {
   const pairs = new Map<string, string>();
   for (const m of metrics) if (m.alias !== undefined && m.name) pairs.set(m.alias, m.name);
   if (pairs.size === 0) return;
-  await client.query(ctx.sql.upsert_aliases, [scope.group, scope.edge, scope.device, bornAt, [...pairs.keys()], [...pairs.values()]]);
+  await query(ctx.sql.upsert_aliases, [scope.group, scope.edge, scope.device, bornAt, [...pairs.keys()], [...pairs.values()]]);
 }
 
 interface Chunk {
@@ -145,32 +156,49 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
   let metricTotal = 0;
   const unresolved: string[] = [];
   let summary: unknown;
-  await client.query('begin');
+  const t = { decode: 0, db: 0 };
+  const db = async <R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> => {
+    const t0 = now();
+    try {
+      return await client.query<R>(text, values);
+    } finally {
+      t.db += now() - t0;
+    }
+  };
+  await db('begin');
   try {
-    for (const chunk of chunksOf(prepared, ctx.chunkMetrics)) {
+    const chunks = chunksOf(prepared, ctx.chunkMetrics);
+    for (;;) {
+      const t0 = now();
+      const next = chunks.next();
+      t.decode += now() - t0;
+      if (next.done) break;
+      const chunk = next.value;
       metricTotal += chunk.metrics.length;
       ctx.metrics.metricsParsed.inc(chunk.metrics.length);
       ctx.metrics.propertiesParsed.inc(countProperties(chunk.metrics));
       // The birth's own (alias, name) pairs first, so alias-only metrics resolve against them too; names found
       // for alias-only metrics are not recorded (the map holds what births declare).
-      await recordAliases(client, ctx, scope, msg.receivedAt, chunk.metrics);
-      if (isDevice) unresolved.push(...(await nameAliasOnlyMetrics(client, ctx, scope, chunk.metrics)));
+      await recordAliases(db, ctx, scope, msg.receivedAt, chunk.metrics);
+      if (isDevice) unresolved.push(...(await nameAliasOnlyMetrics(db, ctx, scope, chunk.metrics)));
       if (isDevice) {
+        const t1 = now();
         const birth: Record<string, unknown> = { topic: msg.topic, received_at: receivedAt, payload: { ...chunk.header, metrics: chunk.metrics } };
         if (chunk.index >= 0) birth.chunk = { index: chunk.index, last: chunk.last };
         const text = JSON.stringify(birth);
         if (chunk.index >= 0) chunk.metrics.length = 0; // let a decoded chunk go before the database answers
-        const res = await client.query<{ summary: unknown }>(ctx.sql.ingest_birth, [text]);
+        t.decode += now() - t1;
+        const res = await db<{ summary: unknown }>(ctx.sql.ingest_birth, [text]);
         summary = res.rows[0]?.summary;
       }
     }
-    await client.query(ctx.sql.prune_aliases, [scope.group, scope.edge, scope.device, msg.receivedAt]);
-    await client.query('commit');
+    await db(ctx.sql.prune_aliases, [scope.group, scope.edge, scope.device, msg.receivedAt]);
+    await db('commit');
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
     throw err;
   }
-  return { kind: 'ingested', metrics: metricTotal, unresolvedAliases: unresolved, summary };
+  return { kind: 'ingested', metrics: metricTotal, unresolvedAliases: unresolved, summary, timings: { decodeMs: Math.round(t.decode), databaseMs: Math.round(t.db), totalMs: 0 } };
 }
 
 /**
@@ -178,9 +206,12 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
  * (the message must be kept and retried later).
  */
 export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logger): Promise<Outcome> {
+  const started = now();
   let prepared: Prepared;
+  let prepareMs: number;
   try {
     prepared = prepare(msg.payload, ctx.chunkMetrics);
+    prepareMs = now() - started;
   } catch (err) {
     if (!(err instanceof DecodeError)) throw err;
     ctx.metrics.birthsFailed.inc({ reason: 'decode' });
@@ -202,7 +233,12 @@ export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logg
     };
     client.on('error', onError);
     try {
-      return await attempt(client, ctx, msg, prepared);
+      const outcome = await attempt(client, ctx, msg, prepared);
+      if (outcome.kind === 'ingested') {
+        outcome.timings.decodeMs += Math.round(prepareMs);
+        outcome.timings.totalMs = Math.round(now() - started);
+      }
+      return outcome;
     } catch (caught) {
       const err = caught instanceof DecodeError ? new Rejected(`undecodable payload: ${caught.message}`, 'decode') : caught; // deep in a large birth
       if (err instanceof Rejected) {

@@ -118,7 +118,7 @@ export function createPipeline(o: PipelineOptions): Pipeline {
   function reportIngested(msg: BirthMessage, outcome: Extract<Outcome, { kind: 'ingested' }>, log: Logger): void {
     o.metrics.birthsIngested.inc();
     o.metrics.ingestLatency.observe((Date.now() - msg.receivedAt.getTime()) / 1000);
-    log.info({ event: 'birth.ingested', type: msg.parsed.messageType, metrics: outcome.metrics, summary: outcome.summary },
+    log.info({ event: 'birth.ingested', type: msg.parsed.messageType, metrics: outcome.metrics, receivedAt: msg.receivedAt.toISOString(), ...outcome.timings, summary: outcome.summary },
       `${msg.parsed.messageType} applied: ${outcome.metrics} metrics`);
     if (outcome.unresolvedAliases.length > 0) {
       const some = outcome.unresolvedAliases.slice(0, 5).join(', ');
