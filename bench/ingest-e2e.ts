@@ -28,7 +28,7 @@ import { startBroker } from '../test/ingest/support/mosquitto.ts';
 const { values: args } = parseArgs({
   options: {
     metrics: { type: 'string', default: '98332' },
-    chunk: { type: 'string', default: '5000' },
+    chunk: { type: 'string', default: '20000' },
     million: { type: 'boolean', default: false },
     docs: { type: 'boolean', default: true },
   },
@@ -131,7 +131,7 @@ function writeDocs(runs: Run[]): void {
   const text = readFileSync(file, 'utf8');
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
   const pgVersion = execFileSync('psql', ['-AtX', '-U', 'uns_meta_admin', '-d', 'postgres', '-c', 'show server_version'], { encoding: 'utf8' }).trim();
-  const cmd = `node bench/ingest-e2e.ts${args.million ? ' --million' : ''}${args.chunk !== '5000' ? ` --chunk ${args.chunk}` : ''}`;
+  const cmd = `node bench/ingest-e2e.ts${args.million ? ' --million' : ''}${args.chunk !== '20000' ? ` --chunk ${args.chunk}` : ''}`;
   const rows = runs.map((r) =>
     `| ${r.name} | ${r.wireMB.toFixed(1)} MB | **${r.seconds.toFixed(1)} s** | ${r.transferS.toFixed(1)} s | ${r.decodeS.toFixed(1)} s | ${r.databaseS.toFixed(1)} s | ${r.peakRssMB.toFixed(0)} MB | ${r.load} |`);
   const a = runs[0];

@@ -122,7 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
     spoolDir: optional(env, 'INGEST_SPOOL_DIR') ?? join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'uns-meta', 'ingest-spool'),
     queueLimit: integer(env, 'INGEST_QUEUE_LIMIT', 1000, 1),
     concurrency: integer(env, 'INGEST_CONCURRENCY', 4, 1, 64),
-    chunkMetrics: integer(env, 'INGEST_CHUNK_METRICS', 5000, 1),
+    chunkMetrics: integer(env, 'INGEST_CHUNK_METRICS', 20_000, 1),
     retryAttempts: integer(env, 'INGEST_RETRY_ATTEMPTS', 5, 0, 100),
     deadLetterMaxBytes: integer(env, 'INGEST_DEAD_LETTER_MAX_BYTES', 16 * 1024 * 1024, 0),
     rebirth: {

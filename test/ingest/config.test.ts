@@ -12,7 +12,7 @@ describe('loadConfig', () => {
   it('has documented defaults', () => {
     const c = loadConfig({ XDG_STATE_HOME: '/home/x/.local/state' });
     expect(c.mqtt).toMatchObject({ url: 'mqtt://localhost:1883', groupId: '+', sharedGroup: undefined, protocolVersion: 5, keepaliveSeconds: 30, reconnectMaxMs: 30_000 });
-    expect(c).toMatchObject({ metricsPort: 9464, queueLimit: 1000, concurrency: 4, chunkMetrics: 5000, rebirth: { enabled: false, intervalMs: 60_000 } });
+    expect(c).toMatchObject({ metricsPort: 9464, queueLimit: 1000, concurrency: 4, chunkMetrics: 20_000, rebirth: { enabled: false, intervalMs: 60_000 } });
     expect(c.spoolDir).toBe('/home/x/.local/state/uns-meta/ingest-spool');
   });
 
