@@ -81,20 +81,29 @@ function aliasOnly(m: MetricJson): m is MetricJson & { alias: string } {
   return (m.name === undefined || m.name === '') && m.alias !== undefined;
 }
 
-/** Names alias-only metrics from the device's map, then the node's, else `alias:<id>`; returns the unresolved ids. */
-async function nameAliasOnlyMetrics(query: Query, ctx: ApplyContext, scope: Scope, metrics: MetricJson[]): Promise<string[]> {
+/**
+ * Names alias-only metrics from the device's map, then the node's, else `alias:<id>`; returns the metrics it
+ * named from a map and the alias ids it could not resolve.
+ */
+async function nameAliasOnlyMetrics(query: Query, ctx: ApplyContext, scope: Scope, metrics: MetricJson[]): Promise<{ named: MetricJson[]; unresolved: string[] }> {
   const wanted = metrics.filter(aliasOnly);
-  if (wanted.length === 0) return [];
+  if (wanted.length === 0) return { named: [], unresolved: [] };
   const aliases = [...new Set(wanted.map((m) => m.alias))];
   const { rows } = await query<{ alias: string; metric_name: string }>(ctx.sql.lookup_aliases, [scope.group, scope.edge, scope.device, aliases]);
   const names = new Map(rows.map((r) => [r.alias, r.metric_name]));
+  const named: MetricJson[] = [];
   const unresolved: string[] = [];
   for (const m of wanted) {
     const name = names.get(m.alias);
-    if (name === undefined) unresolved.push(m.alias);
-    m.name = name ?? `alias:${m.alias}`;
+    if (name === undefined) {
+      unresolved.push(m.alias);
+      m.name = `alias:${m.alias}`;
+    } else {
+      m.name = name;
+      named.push(m);
+    }
   }
-  return unresolved;
+  return { named, unresolved };
 }
 
 /** Upserts the (alias, name) pairs this chunk declares into the scope's map (last one wins in a chunk). */
@@ -177,10 +186,14 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
       metricTotal += chunk.metrics.length;
       ctx.metrics.metricsParsed.inc(chunk.metrics.length);
       ctx.metrics.propertiesParsed.inc(countProperties(chunk.metrics));
-      // The birth's own (alias, name) pairs first, so alias-only metrics resolve against them too; names found
-      // for alias-only metrics are not recorded (the map holds what births declare).
+      // The birth's own (alias, name) pairs first, so alias-only metrics resolve against them too; then the
+      // names found for alias-only metrics (the map is what this birth's metrics are called; never alias:<id>).
       await recordAliases(db, ctx, scope, msg.receivedAt, chunk.metrics);
-      if (isDevice) unresolved.push(...(await nameAliasOnlyMetrics(db, ctx, scope, chunk.metrics)));
+      if (isDevice) {
+        const resolved = await nameAliasOnlyMetrics(db, ctx, scope, chunk.metrics);
+        unresolved.push(...resolved.unresolved);
+        await recordAliases(db, ctx, scope, msg.receivedAt, resolved.named);
+      }
       if (isDevice) {
         const t1 = now();
         const birth: Record<string, unknown> = { topic: msg.topic, received_at: receivedAt, payload: { ...chunk.header, metrics: chunk.metrics } };

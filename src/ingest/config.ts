@@ -28,6 +28,8 @@ export interface IngestConfig {
   spoolDir: string;
   /** Births held in memory (waiting + being applied) before new ones go to the spool. */
   queueLimit: number;
+  /** Payload bytes held in memory before new births go to the spool (one birth is always taken). */
+  queueMaxBytes: number;
   /** Devices applied in parallel (each with its own database connection). */
   concurrency: number;
   /** Births with more metrics than this are decoded and sent to ingest_birth in chunks of this size. */
@@ -121,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
     metricsHost: optional(env, 'METRICS_HOST') ?? '0.0.0.0',
     spoolDir: optional(env, 'INGEST_SPOOL_DIR') ?? join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'uns-meta', 'ingest-spool'),
     queueLimit: integer(env, 'INGEST_QUEUE_LIMIT', 1000, 1),
+    queueMaxBytes: integer(env, 'INGEST_QUEUE_MAX_BYTES', 256 * 1024 * 1024, 1),
     concurrency: integer(env, 'INGEST_CONCURRENCY', 4, 1, 64),
     chunkMetrics: integer(env, 'INGEST_CHUNK_METRICS', 20_000, 1),
     retryAttempts: integer(env, 'INGEST_RETRY_ATTEMPTS', 5, 0, 100),

@@ -32,6 +32,7 @@ export interface PipelineOptions {
   metrics: IngestMetrics;
   rebirth: RebirthRequester;
   queueLimit: number;
+  queueMaxBytes: number;
   concurrency: number;
   chunkMetrics: number;
   retryAttempts: number;
@@ -82,6 +83,7 @@ export function createPipeline(o: PipelineOptions): Pipeline {
   let replaying = false;
   let stopped = false;
   let memory = 0; // memory jobs waiting or running
+  let memoryBytes = 0; // their payload bytes
   let pendingWrites: Promise<void>[] = [];
 
   const gauges = () => {
@@ -166,9 +168,11 @@ export function createPipeline(o: PipelineOptions): Pipeline {
 
   function enqueueMemory(msg: BirthMessage, force = false): void {
     memory++;
+    memoryBytes += msg.payload.length;
     gauges();
     const done = () => {
       memory--;
+      memoryBytes -= msg.payload.length;
       gauges();
       if (memory === 0) kickReplay();
     };
@@ -320,6 +324,7 @@ export function createPipeline(o: PipelineOptions): Pipeline {
     if (o.spool.depth > 0) void toSpool(msg, 'the spool holds earlier births');
     else if (!available) void toSpool(msg, 'database unavailable');
     else if (memory >= o.queueLimit) void toSpool(msg, `the in-memory queue is full (${o.queueLimit})`);
+    else if (memory > 0 && memoryBytes + payload.length > o.queueMaxBytes) void toSpool(msg, `the in-memory queue holds ${memoryBytes} bytes (INGEST_QUEUE_MAX_BYTES ${o.queueMaxBytes})`);
     else enqueueMemory(msg);
   }
 

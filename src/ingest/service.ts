@@ -74,6 +74,7 @@ export async function startIngestor(config: IngestConfig, options: StartOptions 
   const pipeline = createPipeline({
     pool, sql, spool, log, metrics, rebirth,
     queueLimit: config.queueLimit,
+    queueMaxBytes: config.queueMaxBytes,
     concurrency: config.concurrency,
     chunkMetrics: config.chunkMetrics,
     retryAttempts: config.retryAttempts,

@@ -3,6 +3,7 @@
 // test stays fast). None may crash it; every one is dead-lettered once, with its topic, bytes and the decoder's
 // reason; and the ingestor still applies a good birth afterwards.
 import type { MqttClient } from 'mqtt';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload } from '../../src/sparkplug/decode.ts';
 import { DecodeError } from '../../src/sparkplug/errors.ts';
@@ -21,6 +22,9 @@ const CASES = 10_000;
 const OVER_MQTT = 2_000;
 
 let db: TestDatabase;
+let adminPool: pg.Pool | undefined;
+/** One pool for the whole file (each db.pool() call opens a new one). */
+const admin = (): pg.Pool => (adminPool ??= db.pool('uns_meta_admin'));
 let broker: Broker;
 let ingestor: RunningIngestor;
 let pub: MqttClient;
@@ -65,13 +69,12 @@ describe('random and mutated payloads through the ingestor', () => {
     const topic = (i: number) => `spBv1.0/Fuzz/DBIRTH/E${i % 50}/D${i}`;
     for (let i = 0; i < OVER_MQTT; i++) pub.publish(topic(i), cases[i]!.bytes);
     for (let i = OVER_MQTT; i < CASES; i++) ingestor.pipeline.accept(topic(i), cases[i]!.bytes);
-    const admin = db.pool('uns_meta_admin');
     await waitFor('every dead letter', async () => {
-      const { rows } = await admin.query<{ n: number }>(`select count(*)::int as n from uns_meta.dead_letters where topic like 'spBv1.0/Fuzz/%'`);
+      const { rows } = await admin().query<{ n: number }>(`select count(*)::int as n from uns_meta.dead_letters where topic like 'spBv1.0/Fuzz/%'`);
       return rows[0]?.n === CASES;
     }, 120_000);
 
-    const { rows } = await admin.query<{ topic: string; payload: Buffer; reason: string; sqlstate: string | null }>(
+    const { rows } = await admin().query<{ topic: string; payload: Buffer; reason: string; sqlstate: string | null }>(
       `select topic, payload, reason, sqlstate from uns_meta.dead_letters where topic like 'spBv1.0/Fuzz/%'`);
     const byTopic = new Map(rows.map((r) => [r.topic, r]));
     expect(byTopic.size).toBe(CASES);
@@ -92,7 +95,7 @@ describe('random and mutated payloads through the ingestor', () => {
     // Still alive and well.
     await pub.publishAsync('spBv1.0/Fuzz/DBIRTH/E/After', numberedBirth(1));
     await waitFor('a good birth after the storm', async () => {
-      const r = await admin.query(`select 1 from uns_meta.devices where uns_path = 'Fuzz/E/After'`);
+      const r = await admin().query(`select 1 from uns_meta.devices where uns_path = 'Fuzz/E/After'`);
       return r.rows.length === 1;
     });
   });

@@ -1,6 +1,7 @@
 // The ingestor end to end: a real Mosquitto, a real database (a clone per file), births published over MQTT.
 import { readFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePayload } from '../../src/sparkplug/encode.ts';
 import { type TestDatabase, createTestDatabase } from '../support/database.ts';
@@ -11,12 +12,15 @@ const fixture = (name: string) => readFileSync(new URL(`../../fixtures/sparkplug
 const fixtureJson = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/sparkplug/${name}.json`, import.meta.url), 'utf8')) as { metrics?: unknown[] };
 
 let db: TestDatabase;
+let adminPool: pg.Pool | undefined;
+/** One pool for the whole file (each db.pool() call opens a new one). */
+const admin = (): pg.Pool => (adminPool ??= db.pool('uns_meta_admin'));
 let broker: Broker;
 let ingestor: RunningIngestor;
 let pub: MqttClient;
 
 async function metricCount(deviceUnsPath: string): Promise<number> {
-  const { rows } = await db.pool('uns_meta_admin').query<{ n: number }>(
+  const { rows } = await admin().query<{ n: number }>(
     `select count(*)::int as n from uns_meta.metrics m join uns_meta.devices d using (device_id)
       where d.uns_path = $1 and m.retired_at is null`, [deviceUnsPath]);
   return rows[0]?.n ?? 0;
@@ -50,13 +54,12 @@ describe('uns-meta ingest over MQTT', () => {
   it('applies a duplicate birth once: no second version, no second job', async () => {
     const topic = 'spBv1.0/Secil/DBIRTH/Brazil/Cement';
     const bytes = fixture('birth-Secil-DBIRTH-Brazil-Cement');
-    const admin = db.pool('uns_meta_admin');
     await pub.publishAsync(topic, bytes);
     await pub.publishAsync(topic, bytes);
     await waitFor('both deliveries', () => ingestor.records().filter((r) => r.event === 'birth.ingested' && r.topic === topic).length === 2);
     const n = fixtureJson('birth-Secil-DBIRTH-Brazil-Cement').metrics?.length ?? 0;
     expect(await metricCount('Secil/Brazil/Cement')).toBe(n);
-    const { rows } = await admin.query<{ versions: number; max_version: number }>(
+    const { rows } = await admin().query<{ versions: number; max_version: number }>(
       `select count(*)::int as versions, max(v.version_no)::int as max_version from uns_meta.metric_versions v
          join uns_meta.metrics m using (metric_id) join uns_meta.devices d using (device_id) where d.uns_path = 'Secil/Brazil/Cement'`);
     expect(rows[0]).toEqual({ versions: n, max_version: 1 });
@@ -74,7 +77,7 @@ describe('uns-meta ingest over MQTT', () => {
       ],
     }));
     await waitFor('the NBIRTH alias map', async () => {
-      const { rows } = await db.pool('uns_meta_admin').query(`select 1 from uns_meta.alias_maps where group_id = 'G1' and edge_node_id = 'E1' and device_id = ''`);
+      const { rows } = await admin().query(`select 1 from uns_meta.alias_maps where group_id = 'G1' and edge_node_id = 'E1' and device_id = ''`);
       return rows.length === 2;
     });
     // A first DBIRTH names alias 8 for the device; the second carries only aliases.
@@ -90,19 +93,20 @@ describe('uns-meta ingest over MQTT', () => {
       ],
     }));
     await waitFor('two DBIRTHs of D1', () => ingestor.records().filter((r) => r.event === 'birth.ingested' && r.topic === 'spBv1.0/G1/DBIRTH/E1/D1').length === 2);
-    const { rows } = await db.pool('uns_meta_admin').query<{ name: string }>(
+    const { rows } = await admin().query<{ name: string }>(
       `select m.name from uns_meta.metrics m join uns_meta.devices d using (device_id)
         where d.uns_path = 'G1/E1/D1' and m.retired_at is null order by m.name`);
     expect(rows.map((r) => r.name)).toEqual(['Dev/Other', 'Dev/Temp', 'Line/Speed', 'alias:99']);
     expect(ingestor.records().some((r) => r.event === 'birth.unresolved_aliases' && r.device === 'G1/E1/D1')).toBe(true);
   });
 
-  it('keeps alias maps in the database, so a restarted ingestor still resolves them', async () => {
-    const { rows } = await db.pool('uns_meta_admin').query<{ device_id: string; alias: string; metric_name: string }>(
+  it('keeps alias maps in the database (the latest birth\'s names, never alias:<id>), so a restart keeps them', async () => {
+    const { rows } = await admin().query<{ device_id: string; alias: string; metric_name: string }>(
       `select device_id, alias::text, metric_name from uns_meta.alias_maps where group_id = 'G1' order by device_id, alias`);
     expect(rows).toEqual([
       { device_id: '', alias: '7', metric_name: 'Line/Speed' },
       { device_id: '', alias: '8', metric_name: 'Line/Temp' },
+      { device_id: 'D1', alias: '7', metric_name: 'Line/Speed' },
       { device_id: 'D1', alias: '8', metric_name: 'Dev/Temp' },
     ]);
   });
@@ -129,7 +133,7 @@ describe('uns-meta ingest over MQTT', () => {
     const bad = Buffer.from([0x12, 0x05, 0x0a, 0x10]);
     await pub.publishAsync('spBv1.0/Secil/DBIRTH/Portugal/Broken', bad);
     const row = await waitFor('the dead letter', async () => {
-      const { rows } = await db.pool('uns_meta_admin').query<{ topic: string; payload: Buffer; reason: string; sqlstate: string | null; received_at: Date }>(
+      const { rows } = await admin().query<{ topic: string; payload: Buffer; reason: string; sqlstate: string | null; received_at: Date }>(
         `select topic, payload, reason, sqlstate, received_at from uns_meta.dead_letters where topic = 'spBv1.0/Secil/DBIRTH/Portugal/Broken'`);
       return rows[0];
     });
@@ -144,7 +148,7 @@ describe('uns-meta ingest over MQTT', () => {
   it('dead-letters a birth ingest_birth refuses, with its SQLSTATE', async () => {
     await pub.publishAsync('spBv1.0/Secil/DBIRTH/Portugal/NoType', encodePayload({ metrics: [{ name: 'x' }] }));
     const row = await waitFor('the dead letter', async () => {
-      const { rows } = await db.pool('uns_meta_admin').query<{ reason: string; sqlstate: string }>(
+      const { rows } = await admin().query<{ reason: string; sqlstate: string }>(
         `select reason, sqlstate from uns_meta.dead_letters where topic = 'spBv1.0/Secil/DBIRTH/Portugal/NoType'`);
       return rows[0];
     });

@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passwordFromFile } from '../../src/db.ts';
 import { type TestDatabase, createTestDatabase } from '../support/database.ts';
@@ -16,6 +17,9 @@ import { type TcpProxy, startTcpProxy } from './support/tcp-proxy.ts';
 const MQTT_USER = 'ingest';
 const MQTT_PASSWORD = 'mqtt-Pa55word-9f3b!';
 let db: TestDatabase;
+let adminPool: pg.Pool | undefined;
+/** One pool for the whole file (each db.pool() call opens a new one). */
+const admin = (): pg.Pool => (adminPool ??= db.pool('uns_meta_admin'));
 let broker: Broker;
 let proxy: TcpProxy;
 let pub: MqttClient;
@@ -56,8 +60,8 @@ describe('uns-meta ingest as a process', () => {
     const second = spawnIngestor(env);
     try {
       await waitFor('the spool replayed', async () => spooled(spoolDir).length === 0 &&
-        (await Promise.all(range(3).map((d) => appliedOrder(db.pool('uns_meta_admin'), `Kill/E/D${d}`)))).every((o) => o.length === 6));
-      for (const d of range(3)) expect(await appliedOrder(db.pool('uns_meta_admin'), `Kill/E/D${d}`)).toEqual(range(6));
+        (await Promise.all(range(3).map((d) => appliedOrder(admin(), `Kill/E/D${d}`)))).every((o) => o.length === 6));
+      for (const d of range(3)) expect(await appliedOrder(admin(), `Kill/E/D${d}`)).toEqual(range(6));
       expect(second.output()).toContain('the spool holds 18 births from an earlier run');
     } finally {
       second.child.kill('SIGTERM');
@@ -85,7 +89,7 @@ describe('uns-meta ingest as a process', () => {
       await waitFor('half and good to subscribe', () => half.output().includes('"event":"mqtt.subscribed"') && good.output().includes('"event":"mqtt.subscribed"'));
       await pub.publishAsync('spBv1.0/Secret/DBIRTH/E/D', numberedBirth(1));
       await waitFor('the refused database login', () => half.output().includes('"event":"db.unavailable"'));
-      await waitFor('the good birth', async () => (await appliedOrder(db.pool('uns_meta_admin'), 'Secret/E/D')).length === 1);
+      await waitFor('the good birth', async () => (await appliedOrder(admin(), 'Secret/E/D')).length === 1);
     } finally {
       for (const c of [bad, half, good]) c.child.kill('SIGTERM');
       await Promise.all([bad.exited, half.exited, good.exited]);

@@ -2,6 +2,7 @@
 // cluster keeps running), and a full in-memory queue. Births go to the on-disk spool and are replayed in order.
 import { readdirSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, createTestDatabase } from '../support/database.ts';
 import { appliedOrder, numberedBirth } from './support/births.ts';
@@ -10,6 +11,9 @@ import { type RunningIngestor, publisher, startTestIngestor, subscribed, waitFor
 import { type TcpProxy, startTcpProxy } from './support/tcp-proxy.ts';
 
 let db: TestDatabase;
+let adminPool: pg.Pool | undefined;
+/** One pool for the whole file (each db.pool() call opens a new one). */
+const admin = (): pg.Pool => (adminPool ??= db.pool('uns_meta_admin'));
 let broker: Broker;
 let proxy: TcpProxy;
 let pub: MqttClient;
@@ -64,10 +68,10 @@ describe('the spool', () => {
     }
     expect(spooledWhileCut).toBeGreaterThan(0);
     await waitFor('every birth applied', async () => {
-      for (const d of devices) if ((await appliedOrder(db.pool('uns_meta_admin'), d)).length !== perDevice) return false;
+      for (const d of devices) if ((await appliedOrder(admin(), d)).length !== perDevice) return false;
       return true;
     }, 30_000);
-    for (const d of devices) expect(await appliedOrder(db.pool('uns_meta_admin'), d)).toEqual(range(perDevice));
+    for (const d of devices) expect(await appliedOrder(admin(), d)).toEqual(range(perDevice));
     await ing.pipeline.drained();
     expect(readdirSync(ing.spoolDir)).toEqual([]);
     const records = ing.records();
@@ -79,16 +83,20 @@ describe('the spool', () => {
     await ing.stop();
   });
 
-  it('sends births to the spool when the in-memory queue is full, and still applies them in order', async () => {
-    ing = await startTestIngestor({ MQTT_URL: broker.url, DATABASE_URL: db.url('uns_meta_app'), INGEST_QUEUE_LIMIT: '2', INGEST_CONCURRENCY: '1' });
+  it.each([
+    ['births (INGEST_QUEUE_LIMIT 2)', { INGEST_QUEUE_LIMIT: '2' }, 'the in-memory queue is full (2)'],
+    ['bytes (INGEST_QUEUE_MAX_BYTES 1)', { INGEST_QUEUE_MAX_BYTES: '1' }, '(INGEST_QUEUE_MAX_BYTES 1)'],
+  ])('sends births to the spool when the in-memory queue is full of %s, and still applies them in order', async (label, limits, logged) => {
+    ing = await startTestIngestor({ MQTT_URL: broker.url, DATABASE_URL: db.url('uns_meta_app'), INGEST_CONCURRENCY: '1', ...limits });
     await subscribed(ing);
     const n = 40;
-    for (let k = 0; k < n; k++) pub.publish(`spBv1.0/Full/DBIRTH/E/D${k % 2}`, numberedBirth(Math.floor(k / 2)));
-    await waitFor('every birth applied', async () =>
-      (await appliedOrder(db.pool('uns_meta_admin'), 'Full/E/D0')).length === n / 2 && (await appliedOrder(db.pool('uns_meta_admin'), 'Full/E/D1')).length === n / 2);
-    expect(await appliedOrder(db.pool('uns_meta_admin'), 'Full/E/D0')).toEqual(range(n / 2));
-    expect(await appliedOrder(db.pool('uns_meta_admin'), 'Full/E/D1')).toEqual(range(n / 2));
-    expect(ing.lines.some((l) => l.includes('the in-memory queue is full (2)'))).toBe(true);
+    const group = label.startsWith('births') ? 'Full' : 'Bytes';
+    for (let k = 0; k < n; k++) pub.publish(`spBv1.0/${group}/DBIRTH/E/D${k % 2}`, numberedBirth(Math.floor(k / 2)));
+    const order = (d: number) => appliedOrder(admin(), `${group}/E/D${d}`);
+    await waitFor('every birth applied', async () => (await order(0)).length === n / 2 && (await order(1)).length === n / 2);
+    expect(await order(0)).toEqual(range(n / 2));
+    expect(await order(1)).toEqual(range(n / 2));
+    expect(ing.lines.some((l) => l.includes(logged))).toBe(true);
     await ing.stop();
   });
 });

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePayload } from '../../src/sparkplug/encode.ts';
 import { type TestDatabase, createTestDatabase } from '../support/database.ts';
@@ -11,6 +12,9 @@ import { type Broker, startBroker } from './support/mosquitto.ts';
 import { type RunningIngestor, publisher, startTestIngestor, subscribed, waitFor } from './support/ingestor.ts';
 
 let db: TestDatabase;
+let adminPool: pg.Pool | undefined;
+/** One pool for the whole file (each db.pool() call opens a new one). */
+const admin = (): pg.Pool => (adminPool ??= db.pool('uns_meta_admin'));
 let pki: TestPki;
 let broker: Broker;
 
@@ -51,7 +55,7 @@ describe('MQTT over TLS', () => {
       await pub.publishAsync('spBv1.0/Tls/DBIRTH/E/D', encodePayload({ metrics: [{ name: 'm', datatype: 11, booleanValue: true }] }));
       await pub.endAsync();
       await waitFor('the birth over TLS', async () => {
-        const { rows } = await db.pool('uns_meta_admin').query(`select 1 from uns_meta.devices where uns_path = 'Tls/E/D'`);
+        const { rows } = await admin().query(`select 1 from uns_meta.devices where uns_path = 'Tls/E/D'`);
         return rows.length === 1;
       });
     });
