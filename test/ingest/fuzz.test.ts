@@ -2,47 +2,23 @@
 // MQTT through a real Mosquitto, the other 8,000 into the same pipeline entry point the MQTT client calls (so the
 // test stays fast). None may crash it; every one is dead-lettered once, with its topic, bytes and the decoder's
 // reason; and the ingestor still applies a good birth afterwards.
-import type { MqttClient } from 'mqtt';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { storableText } from '../../src/ingest/dead-letters.ts';
 import { decodePayload } from '../../src/sparkplug/decode.ts';
 import { DecodeError } from '../../src/sparkplug/errors.ts';
-import { storableText } from '../../src/ingest/dead-letters.ts';
 import { seededRandom } from '../../src/sparkplug/random.ts';
 import { syntheticBirthBuffer } from '../../src/sparkplug/synthetic.ts';
-import { type TestDatabase, createTestDatabase } from '../support/database.ts';
 import { fuzzPayload } from '../support/fuzz-payloads.ts';
 import { readFixtures } from '../sparkplug/support.ts';
 import { numberedBirth } from './support/births.ts';
-import { type Broker, startBroker } from './support/mosquitto.ts';
-import { type RunningIngestor, publisher, startTestIngestor, subscribed, waitFor } from './support/ingestor.ts';
+import { useIngestEnvironment } from './support/environment.ts';
+import { waitFor } from './support/ingestor.ts';
 
 const SEED = 4242;
 const CASES = 10_000;
 const OVER_MQTT = 2_000;
 
-let db: TestDatabase;
-let adminPool: pg.Pool | undefined;
-/** One pool for the whole file (each db.pool() call opens a new one). */
-const admin = (): pg.Pool => (adminPool ??= db.pool('uns_meta_admin'));
-let broker: Broker;
-let ingestor: RunningIngestor;
-let pub: MqttClient;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  broker = await startBroker();
-  ingestor = await startTestIngestor({ MQTT_URL: broker.url, DATABASE_URL: db.url('uns_meta_app'), INGEST_QUEUE_LIMIT: String(CASES * 2), LOG_LEVEL: 'info' });
-  await subscribed(ingestor);
-  pub = await publisher(broker.url);
-});
-
-afterAll(async () => {
-  await pub?.endAsync();
-  await ingestor?.stop();
-  await broker?.stop();
-  await db?.drop();
-});
+const env = useIngestEnvironment({ ingestor: { INGEST_QUEUE_LIMIT: String(CASES * 2), LOG_LEVEL: 'info' } });
 
 /** 10,000 payloads the decoder rejects, with the reason it gives as stored (NUL escaped; the seed makes them the same every run). */
 function badPayloads(): { bytes: Buffer; reason: string }[] {
@@ -67,14 +43,14 @@ describe('random and mutated payloads through the ingestor', () => {
   it(`${CASES} undecodable payloads: no crash, each dead-lettered once with its reason`, { timeout: 150_000 }, async () => {
     const cases = badPayloads();
     const topic = (i: number) => `spBv1.0/Fuzz/DBIRTH/E${i % 50}/D${i}`;
-    for (let i = 0; i < OVER_MQTT; i++) pub.publish(topic(i), cases[i]!.bytes);
-    for (let i = OVER_MQTT; i < CASES; i++) ingestor.pipeline.accept(topic(i), cases[i]!.bytes);
+    for (let i = 0; i < OVER_MQTT; i++) env.pub.publish(topic(i), cases[i]!.bytes);
+    for (let i = OVER_MQTT; i < CASES; i++) env.ingestor.pipeline.accept(topic(i), cases[i]!.bytes);
     await waitFor('every dead letter', async () => {
-      const { rows } = await admin().query<{ n: number }>(`select count(*)::int as n from uns_meta.dead_letters where topic like 'spBv1.0/Fuzz/%'`);
+      const { rows } = await env.admin().query<{ n: number }>(`select count(*)::int as n from uns_meta.dead_letters where topic like 'spBv1.0/Fuzz/%'`);
       return rows[0]?.n === CASES;
     }, 120_000);
 
-    const { rows } = await admin().query<{ topic: string; payload: Buffer; reason: string; sqlstate: string | null }>(
+    const { rows } = await env.admin().query<{ topic: string; payload: Buffer; reason: string; sqlstate: string | null }>(
       `select topic, payload, reason, sqlstate from uns_meta.dead_letters where topic like 'spBv1.0/Fuzz/%'`);
     const byTopic = new Map(rows.map((r) => [r.topic, r]));
     expect(byTopic.size).toBe(CASES);
@@ -85,17 +61,17 @@ describe('random and mutated payloads through the ingestor', () => {
     });
     expect(mismatches).toBe(0);
 
-    const logged = ingestor.records().filter((r) => r.event === 'birth.dead_lettered' && String(r.topic).startsWith('spBv1.0/Fuzz/'));
+    const logged = env.ingestor.records().filter((r) => r.event === 'birth.dead_lettered' && String(r.topic).startsWith('spBv1.0/Fuzz/'));
     expect(logged).toHaveLength(CASES);
     expect(new Set(logged.map((r) => r.topic)).size).toBe(CASES);
-    const metrics = await (await fetch(`http://127.0.0.1:${ingestor.metricsPort}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${env.ingestor.metricsPort}/metrics`)).text();
     expect(metrics).toContain(`uns_meta_ingest_dead_letters_total{reason="decode"} ${CASES}`);
     expect(metrics).toContain(`uns_meta_ingest_decode_errors_total ${CASES}`);
 
     // Still alive and well.
-    await pub.publishAsync('spBv1.0/Fuzz/DBIRTH/E/After', numberedBirth(1));
+    await env.pub.publishAsync('spBv1.0/Fuzz/DBIRTH/E/After', numberedBirth(1));
     await waitFor('a good birth after the storm', async () => {
-      const r = await admin().query(`select 1 from uns_meta.devices where uns_path = 'Fuzz/E/After'`);
+      const r = await env.admin().query(`select 1 from uns_meta.devices where uns_path = 'Fuzz/E/After'`);
       return r.rows.length === 1;
     });
   });

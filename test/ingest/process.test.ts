@@ -3,39 +3,19 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MqttClient } from 'mqtt';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { passwordFromFile } from '../../src/db.ts';
-import { type TestDatabase, createTestDatabase } from '../support/database.ts';
 import { appliedOrder, numberedBirth } from './support/births.ts';
 import { spawnIngestor } from './support/child.ts';
-import { type Broker, startBroker } from './support/mosquitto.ts';
-import { publisher, waitFor } from './support/ingestor.ts';
-import { type TcpProxy, startTcpProxy } from './support/tcp-proxy.ts';
+import { useIngestEnvironment } from './support/environment.ts';
+import { waitFor } from './support/ingestor.ts';
 
 const MQTT_USER = 'ingest';
 const MQTT_PASSWORD = 'mqtt-Pa55word-9f3b!';
-let db: TestDatabase;
-let adminPool: pg.Pool | undefined;
-/** One pool for the whole file (each db.pool() call opens a new one). */
-const admin = (): pg.Pool => (adminPool ??= db.pool('uns_meta_admin'));
-let broker: Broker;
-let proxy: TcpProxy;
-let pub: MqttClient;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  broker = await startBroker({ users: { [MQTT_USER]: MQTT_PASSWORD, publisher: 'pub-pass' } });
-  proxy = await startTcpProxy(process.env.PGHOST ?? '127.0.0.1', Number(process.env.PGPORT ?? 5432));
-  pub = await publisher(broker.url, { username: 'publisher', password: 'pub-pass' });
-});
-
-afterAll(async () => {
-  await pub?.endAsync();
-  await proxy?.close();
-  await broker?.stop();
-  await db?.drop();
+const env = useIngestEnvironment({
+  broker: { users: { [MQTT_USER]: MQTT_PASSWORD, publisher: 'pub-pass' } },
+  publisher: { username: 'publisher', password: 'pub-pass' },
+  proxy: true,
 });
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -44,24 +24,22 @@ const spooled = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.msg
 describe('uns-meta ingest as a process', () => {
   it('survives SIGKILL with a non-empty spool: the next start replays it, nothing lost', async () => {
     const spoolDir = mkdtempSync(join(tmpdir(), 'uns-meta-spool-'));
-    const u = new URL(db.url('uns_meta_app'));
-    u.port = String(proxy.port);
-    const env = { MQTT_URL: broker.url, MQTT_USERNAME: MQTT_USER, MQTT_PASSWORD, DATABASE_URL: u.toString(), INGEST_SPOOL_DIR: spoolDir };
-    await proxy.cut();
-    const first = spawnIngestor(env);
+    const vars = { MQTT_URL: env.broker.url, MQTT_USERNAME: MQTT_USER, MQTT_PASSWORD, DATABASE_URL: env.viaProxy(), INGEST_SPOOL_DIR: spoolDir };
+    await env.proxy.cut();
+    const first = spawnIngestor(vars);
     await waitFor('the first ingestor to subscribe', () => first.output().includes('"event":"mqtt.subscribed"'));
-    for (const k of range(6)) for (const d of range(3)) await pub.publishAsync(`spBv1.0/Kill/DBIRTH/E/D${d}`, numberedBirth(k));
+    for (const k of range(6)) for (const d of range(3)) await env.pub.publishAsync(`spBv1.0/Kill/DBIRTH/E/D${d}`, numberedBirth(k));
     await waitFor('18 births in the spool', () => spooled(spoolDir).length === 18);
     first.child.kill('SIGKILL');
     expect(await first.exited).toBeNull();
     expect(spooled(spoolDir)).toHaveLength(18);
 
-    await proxy.restore();
-    const second = spawnIngestor(env);
+    await env.proxy.restore();
+    const second = spawnIngestor(vars);
     try {
       await waitFor('the spool replayed', async () => spooled(spoolDir).length === 0 &&
-        (await Promise.all(range(3).map((d) => appliedOrder(admin(), `Kill/E/D${d}`)))).every((o) => o.length === 6));
-      for (const d of range(3)) expect(await appliedOrder(admin(), `Kill/E/D${d}`)).toEqual(range(6));
+        (await Promise.all(range(3).map((d) => appliedOrder(env.admin(), `Kill/E/D${d}`)))).every((o) => o.length === 6));
+      for (const d of range(3)) expect(await appliedOrder(env.admin(), `Kill/E/D${d}`)).toEqual(range(6));
       expect(second.output()).toContain('the spool holds 18 births from an earlier run');
     } finally {
       second.child.kill('SIGTERM');
@@ -71,25 +49,25 @@ describe('uns-meta ingest as a process', () => {
   });
 
   it('never prints the MQTT or the database password, even when both are refused', async () => {
-    const pgPassword = passwordFromFile(process.env.PGPASSFILE ?? '', '127.0.0.1', process.env.PGPORT ?? '5432', db.name, 'uns_meta_app');
+    const pgPassword = passwordFromFile(process.env.PGPASSFILE ?? '', '127.0.0.1', process.env.PGPORT ?? '5432', env.db.name, 'uns_meta_app');
     expect(pgPassword).toBeTruthy();
     const wrongPg = 'pg-Wr0ng-s3cret-77';
     const wrongMqtt = 'mqtt-Wr0ng-s3cret-42';
-    const u = new URL(db.url('uns_meta_app'));
+    const u = new URL(env.db.url('uns_meta_app'));
     u.password = wrongPg;
     const spoolDir = mkdtempSync(join(tmpdir(), 'uns-meta-spool-'));
     // Wrong MQTT password and wrong database password: the broker refuses, the database refuses.
-    const bad = spawnIngestor({ MQTT_URL: broker.url, MQTT_USERNAME: MQTT_USER, MQTT_PASSWORD: wrongMqtt, DATABASE_URL: u.toString(), INGEST_SPOOL_DIR: spoolDir });
+    const bad = spawnIngestor({ MQTT_URL: env.broker.url, MQTT_USERNAME: MQTT_USER, MQTT_PASSWORD: wrongMqtt, DATABASE_URL: u.toString(), INGEST_SPOOL_DIR: spoolDir });
     // Right MQTT password, wrong database password: births arrive, the database refuses them (spooled).
-    const half = spawnIngestor({ MQTT_URL: broker.url, MQTT_USERNAME: MQTT_USER, MQTT_PASSWORD, DATABASE_URL: u.toString(), INGEST_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'uns-meta-spool-')) });
+    const half = spawnIngestor({ MQTT_URL: env.broker.url, MQTT_USERNAME: MQTT_USER, MQTT_PASSWORD, DATABASE_URL: u.toString(), INGEST_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'uns-meta-spool-')) });
     // Everything right (the database password from PGPASSFILE).
-    const good = spawnIngestor({ MQTT_URL: broker.url, MQTT_USERNAME: MQTT_USER, MQTT_PASSWORD, DATABASE_URL: db.url('uns_meta_app'), INGEST_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'uns-meta-spool-')) });
+    const good = spawnIngestor({ MQTT_URL: env.broker.url, MQTT_USERNAME: MQTT_USER, MQTT_PASSWORD, DATABASE_URL: env.db.url('uns_meta_app'), INGEST_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'uns-meta-spool-')) });
     try {
       await waitFor('the refused MQTT login', () => bad.output().includes('"event":"mqtt.connect_failed"'));
       await waitFor('half and good to subscribe', () => half.output().includes('"event":"mqtt.subscribed"') && good.output().includes('"event":"mqtt.subscribed"'));
-      await pub.publishAsync('spBv1.0/Secret/DBIRTH/E/D', numberedBirth(1));
+      await env.pub.publishAsync('spBv1.0/Secret/DBIRTH/E/D', numberedBirth(1));
       await waitFor('the refused database login', () => half.output().includes('"event":"db.unavailable"'));
-      await waitFor('the good birth', async () => (await appliedOrder(admin(), 'Secret/E/D')).length === 1);
+      await waitFor('the good birth', async () => (await appliedOrder(env.admin(), 'Secret/E/D')).length === 1);
     } finally {
       for (const c of [bad, half, good]) c.child.kill('SIGTERM');
       await Promise.all([bad.exited, half.exited, good.exited]);
