@@ -13,6 +13,7 @@
 //
 // Dead letters of an unavailable database stay in the spool as the raw message and are written on replay.
 import type pg from 'pg';
+import type { IngestConfig } from './config.ts';
 import { type ParsedTopic, type SparkplugTopic, TopicError, parseTopic } from '../sparkplug/topic.ts';
 import { type ApplyContext, type BirthMessage, type Outcome, applyBirth } from './apply.ts';
 import { DeadLetterWriter } from './dead-letters.ts';
@@ -24,6 +25,9 @@ import { DeviceScheduler } from './scheduler.ts';
 import type { Spool, SpooledMessage } from './spool.ts';
 import type { SqlText } from './sql.ts';
 
+/** The settings the pipeline uses. */
+export type PipelineLimits = Pick<IngestConfig, 'queueLimit' | 'queueMaxBytes' | 'concurrency' | 'chunkMetrics' | 'retryAttempts' | 'deadLetterMaxBytes'>;
+
 export interface PipelineOptions {
   pool: pg.Pool;
   sql: SqlText;
@@ -31,12 +35,8 @@ export interface PipelineOptions {
   log: Logger;
   metrics: IngestMetrics;
   rebirth: RebirthRequester;
-  queueLimit: number;
-  queueMaxBytes: number;
-  concurrency: number;
-  chunkMetrics: number;
-  retryAttempts: number;
-  deadLetterMaxBytes: number;
+  /** The limits of docs/ingestor.md, as loadConfig reads them. */
+  limits: PipelineLimits;
   /** Cap of the database probe backoff (default 30 s). */
   probeMaxMs?: number;
 }
@@ -71,7 +71,8 @@ function birthTopic(topic: string): SparkplugTopic | undefined {
   return parsed;
 }
 
-export function createPipeline(o: PipelineOptions): Pipeline {
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const o = { ...options, ...options.limits };
   const scheduler = new DeviceScheduler(o.concurrency);
   const ctx: ApplyContext = {
     pool: o.pool, sql: o.sql, log: o.log, metrics: o.metrics,

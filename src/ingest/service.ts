@@ -73,12 +73,7 @@ export async function startIngestor(config: IngestConfig, options: StartOptions 
   }, metrics);
   const pipeline = createPipeline({
     pool, sql, spool, log, metrics, rebirth,
-    queueLimit: config.queueLimit,
-    queueMaxBytes: config.queueMaxBytes,
-    concurrency: config.concurrency,
-    chunkMetrics: config.chunkMetrics,
-    retryAttempts: config.retryAttempts,
-    deadLetterMaxBytes: config.deadLetterMaxBytes,
+    limits: config,
     probeMaxMs: options.probeMaxMs,
   });
   const mqtt = connectMqtt(config.mqtt, (topic, payload) => pipeline.accept(topic, payload), log, metrics);
