@@ -63,7 +63,7 @@ function birthTopic(topic: string): SparkplugTopic | undefined {
   try {
     parsed = parseTopic(topic);
   } catch (err) {
-    // Only malformed topics under a birth subscription are worth a dead letter; anything else is noise.
+    // Only malformed topics under a birth subscription are worth a warning; anything else is noise.
     if (err instanceof TopicError && /^spBv1\.0\/[^/]+\/(DBIRTH|NBIRTH)(\/|$)/.test(topic)) throw err;
     return undefined;
   }
@@ -107,7 +107,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         o.log.error({ topic: msg.topic, seq: msg.seq, event: 'spool.write_failed', err: err.message },
           `cannot write to the spool ${o.spool.dir}: ${err.message}; keeping the birth in memory`);
         const parsed = birthTopic(msg.topic);
-        if (parsed) enqueueMemory({ ...msg, parsed }, true);
+        // A second later, so a broken disk and a broken database together do not spin.
+        if (parsed) setTimeout(() => enqueueMemory({ ...msg, parsed }, true), 1000);
       },
     );
     pendingWrites.push(write);
