@@ -11,6 +11,7 @@ import { type UnwrappedPayload, decodeMetricsChunked, decodePayload, unwrapPaylo
 import { DecodeError } from '../sparkplug/errors.ts';
 import type { MetricJson, PayloadHeaderJson } from '../sparkplug/json-types.ts';
 import type { SparkplugTopic } from '../sparkplug/topic.ts';
+import { unwrapLarge } from './inflate.ts';
 import type { Logger } from './log.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { DatabaseUnavailable, classifyPgError, sqlstateOf } from './pg-errors.ts';
@@ -128,7 +129,13 @@ interface Prepared {
   whole: Chunk | undefined;
 }
 
-function prepare(payload: Buffer, chunkMetrics: number): Prepared {
+async function prepare(payload: Buffer, chunkMetrics: number): Promise<Prepared> {
+  const large = await unwrapLarge(payload);
+  if (large) {
+    if (large.metricCount > chunkMetrics) return { unwrapped: large, whole: undefined };
+    const { metrics = [], ...header } = decodePayload(large.bytes);
+    return { unwrapped: large, whole: { header, metrics, last: true, index: -1 } };
+  }
   let unwrapped: UnwrappedPayload;
   try {
     unwrapped = unwrapPayload(payload);
@@ -223,7 +230,7 @@ export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logg
   let prepared: Prepared;
   let prepareMs: number;
   try {
-    prepared = prepare(msg.payload, ctx.chunkMetrics);
+    prepared = await prepare(msg.payload, ctx.chunkMetrics);
     prepareMs = now() - started;
   } catch (err) {
     if (!(err instanceof DecodeError)) throw err;

@@ -95,6 +95,14 @@ describe('uns-meta ingest over MQTT', () => {
       (await metricCount('Tahu/Edge/Types')) === fixtureJson('tahu-datatypes').metrics?.length);
   });
 
+  it('ingests compressed births (SPBV1.0_COMPRESSED, DEFLATE and GZIP)', async () => {
+    await env.pub.publishAsync('spBv1.0/Zip/DBIRTH/Edge/Deflate', fixture('compressed-deflate'));
+    await env.pub.publishAsync('spBv1.0/Zip/DBIRTH/Edge/Gzip', fixture('compressed-gzip'));
+    await waitFor('the compressed births', async () =>
+      (await metricCount('Zip/Edge/Deflate')) === fixtureJson('compressed-deflate').metrics?.length &&
+      (await metricCount('Zip/Edge/Gzip')) === fixtureJson('compressed-gzip').metrics?.length);
+  });
+
   it('ignores STATE and non-birth messages without a log line above debug', async () => {
     const before = env.ingestor.lines.length;
     await env.pub.publishAsync('spBv1.0/STATE/host1', '{"online":true,"timestamp":1}');
