@@ -72,7 +72,9 @@ function birthTopic(topic: string): SparkplugTopic | undefined {
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
-  const o = { ...options, ...options.limits };
+  const { limits, ...parts } = options;
+  const o = { ...parts, queueLimit: limits.queueLimit, queueMaxBytes: limits.queueMaxBytes, concurrency: limits.concurrency,
+    chunkMetrics: limits.chunkMetrics, retryAttempts: limits.retryAttempts, deadLetterMaxBytes: limits.deadLetterMaxBytes };
   const scheduler = new DeviceScheduler(o.concurrency);
   const ctx: ApplyContext = {
     pool: o.pool, sql: o.sql, log: o.log, metrics: o.metrics,
@@ -129,6 +131,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       log.warn({ event: 'birth.unresolved_aliases', aliases: outcome.unresolvedAliases.length },
         `${outcome.unresolvedAliases.length} alias-only metrics had no name in the device's or the edge node's map (alias ${some}); stored as alias:<id>`);
       o.rebirth.request(msg.parsed.groupId, msg.parsed.edgeNodeId, `DBIRTH ${msg.topic} has alias-only metrics without a known name (alias ${some})`, log);
+    }
+  }
+
+  /** Bookkeeping after a commit: a failure there is logged, never taken for a failed birth (no re-apply). */
+  function afterCommit(report: () => void, log: Logger): void {
+    try {
+      report();
+    } catch (err) {
+      log.error({ event: 'ingest.report_failed', err: (err as Error).message }, `the birth is committed, but reporting it failed: ${(err as Error).message}`);
     }
   }
 
@@ -203,7 +214,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
             return;
           }
           const outcome = await applyBirth(ctx, msg, log);
-          if (outcome.kind === 'ingested') reportIngested(msg, outcome, log);
+          if (outcome.kind === 'ingested') afterCommit(() => reportIngested(msg, outcome, log), log);
           else {
             handedOff = true;
             void deadLetter(msg, outcome, log).catch((err: unknown) => spoolAfterFailure(err, log)).finally(done);
@@ -284,8 +295,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
               try {
                 const outcome = await applyBirth(ctx, msg, log);
                 if (outcome.kind === 'ingested') {
-                  reportIngested(msg, outcome, log);
                   await o.spool.remove(seq);
+                  afterCommit(() => reportIngested(msg, outcome, log), log);
                 } else {
                   handedOff = true;
                   void deadLetter(msg, outcome, log).then(() => o.spool.remove(seq)).catch((err: unknown) => fail(err, log)).finally(finish);
