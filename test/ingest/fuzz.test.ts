@@ -66,7 +66,8 @@ describe('random and mutated payloads through the ingestor', () => {
     expect(new Set(logged.map((r) => r.topic)).size).toBe(CASES);
     const metrics = await (await fetch(`http://127.0.0.1:${env.ingestor.metricsPort}/metrics`)).text();
     expect(metrics).toContain(`uns_meta_ingest_dead_letters_total{reason="decode"} ${CASES}`);
-    expect(metrics).toContain(`uns_meta_ingest_decode_errors_total ${CASES}`);
+    // Counted per attempt: a dead letter whose write failed (a busy database) is decoded again on replay.
+    expect(Number(/uns_meta_ingest_decode_errors_total (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(CASES);
 
     // Still alive and well.
     await env.pub.publishAsync('spBv1.0/Fuzz/DBIRTH/E/After', numberedBirth(1));
