@@ -23,11 +23,17 @@ export async function run(args: string[]): Promise<number> {
     throw err;
   }
   const ingestor = await startIngestor(config);
+  // The first SIGINT/SIGTERM stops gracefully (births being applied finish, waiting ones are spooled); a
+  // second one exits at once (a birth being applied is then lost: it was never spooled).
+  let signals = 0;
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string) => {
-      ingestor.log.info({ event: 'ingest.signal', signal }, `received ${signal}`);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      signals++;
+      if (signals > 1) {
+        ingestor.log.warn({ event: 'ingest.signal', signal }, `received ${signal} again: exiting without waiting for the births being applied`);
+        process.exit(130);
+      }
+      ingestor.log.info({ event: 'ingest.signal', signal }, `received ${signal}: stopping (send it again to exit at once)`);
       resolve();
     };
     process.on('SIGINT', onSignal);
