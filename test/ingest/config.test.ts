@@ -1,8 +1,9 @@
 // Configuration from the environment, the subscriptions it yields, the reconnect backoff, the secret scrubber
-// and the rebirth throttle: the parts of the ingestor that need no broker.
+// the rebirth throttle and the database error classes: the parts of the ingestor that need no broker.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/ingest/config.ts';
 import { createLogger, secretScrubber } from '../../src/ingest/log.ts';
+import { classifyPgError } from '../../src/ingest/pg-errors.ts';
 import { createMetrics } from '../../src/ingest/metrics.ts';
 import { birthSubscriptions, clientOptions, reconnectDelay } from '../../src/ingest/mqtt.ts';
 import { createRebirthRequester, rebirthPayload } from '../../src/ingest/rebirth.ts';
@@ -106,5 +107,18 @@ describe('rebirth requests', () => {
     r.request('G', 'E', 'cause', createLogger('silent', []));
     expect(sent).toEqual([]);
     expect(decodePayload(rebirthPayload(5)).timestamp).toBe('5');
+  });
+});
+
+describe('classifyPgError', () => {
+  it('retries serialization failures and deadlocks, dead-letters bad births, spools for an unavailable database', () => {
+    const pgError = (code: string) => Object.assign(new Error('x'), { code });
+    expect(['40001', '40P01', '55P03'].map((c) => classifyPgError(pgError(c)))).toEqual(['retry', 'retry', 'retry']);
+    expect(['U0001', 'U0004', '22P02', '23505', '54000'].map((c) => classifyPgError(pgError(c)))).toEqual(Array(5).fill('rejected'));
+    expect(['57P01', '28P01', '42501', '42883', '08006'].map((c) => classifyPgError(pgError(c)))).toEqual(Array(5).fill('unavailable'));
+    expect(classifyPgError(pgError('ECONNREFUSED'))).toBe('unavailable');
+    expect(classifyPgError(new Error('Connection terminated unexpectedly'))).toBe('unavailable');
+    expect(classifyPgError(new Error('timeout exceeded when trying to connect'))).toBe('unavailable');
+    expect(classifyPgError(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe('internal');
   });
 });
