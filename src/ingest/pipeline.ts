@@ -83,6 +83,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const deadLetters = new DeadLetterWriter(o.pool, o.sql, o.deadLetterMaxBytes);
   let available = true;
   let probing = false;
+  // The probe's backoff survives a probe that succeeds while births still fail (a database that answers but
+  // refuses them, e.g. a missing privilege): it is reset only when a birth commits.
+  let probeDelay = 250;
   let replaying = false;
   let stopped = false;
   let memory = 0; // memory jobs waiting or running
@@ -122,6 +125,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   }
 
   function reportIngested(msg: BirthMessage, outcome: Extract<Outcome, { kind: 'ingested' }>, log: Logger): void {
+    probeDelay = 250;
     o.metrics.birthsIngested.inc();
     o.metrics.ingestLatency.observe((Date.now() - msg.receivedAt.getTime()) / 1000);
     log.info({ event: 'birth.ingested', type: msg.parsed.messageType, metrics: outcome.metrics, receivedAt: msg.receivedAt.toISOString(), ...outcome.timings, summary: outcome.summary },
@@ -160,17 +164,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   async function probe(): Promise<void> {
     if (probing || stopped) return;
     probing = true;
-    let delay = 250;
     try {
       while (!stopped && !available) {
+        await sleep(probeDelay);
+        probeDelay = Math.min(o.probeMaxMs ?? 30_000, probeDelay * 2);
         try {
           await o.pool.query(o.sql.ping);
           available = true;
           o.log.info({ event: 'db.available' }, 'the database is reachable again; replaying the spool');
         } catch (err) {
-          o.log.debug({ event: 'db.probe_failed', err: (err as Error).message, retryInMs: delay }, 'database probe failed');
-          await sleep(delay);
-          delay = Math.min(o.probeMaxMs ?? 30_000, delay * 2);
+          o.log.debug({ event: 'db.probe_failed', err: (err as Error).message, retryInMs: probeDelay }, 'database probe failed');
         }
       }
     } finally {
