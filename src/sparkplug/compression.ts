@@ -18,7 +18,7 @@ function isGzip(body: Buffer): boolean {
 }
 
 /** RFC 1950 header: compression method 8 (deflate) and a header checksum divisible by 31. */
-function looksZlibWrapped(body: Buffer): boolean {
+export function looksZlibWrapped(body: Buffer): boolean {
   const cmf = body[0];
   const flg = body[1];
   return cmf !== undefined && flg !== undefined && (cmf & 0x0f) === 8 && (cmf * 256 + flg) % 31 === 0;

@@ -157,6 +157,23 @@ export function decodePayload(input: Uint8Array, options: DecodeOptions = {}): P
   }
 }
 
+/**
+ * The compressed body of a Tahu-compressed payload and its algorithm, without inflating it; undefined for a
+ * payload that is not compressed. For callers that inflate large bodies themselves (the ingestor streams them).
+ */
+export function compressedBody(input: Uint8Array): { body: Buffer; compression: Compression } | undefined {
+  const buf = asBuffer(input);
+  try {
+    const outer = decodeUncompressed(buf);
+    if (outer.uuid !== COMPRESSED_UUID) return undefined;
+    if (outer.body === undefined) throw new DecodeError(`compressed payload (uuid ${COMPRESSED_UUID}) has no body`);
+    const body = Buffer.from(outer.body, 'base64');
+    return { body, compression: compressionOf(outer.metrics?.find((m) => m.name === 'algorithm')?.stringValue, body) };
+  } catch (err) {
+    throw asDecodeError(err);
+  }
+}
+
 /** What a payload holds once unwrapped: the bytes to walk, its header and its metric count. */
 export interface UnwrappedPayload {
   /** The uncompressed payload bytes (the input itself when it was not compressed). */

@@ -1,0 +1,44 @@
+// `uns-meta ingest`: the MQTT ingestor (docs/ingestor.md). Runs until SIGINT/SIGTERM; every setting comes from
+// the environment.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../ingest/config.ts';
+import { startIngestor } from '../ingest/service.ts';
+
+export const summary = 'subscribe to Sparkplug births over MQTT and apply them to the catalog (env: MQTT_URL, DATABASE_URL, ...)';
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    console.log(`Usage: uns-meta ingest\n\n${summary}\nConfiguration: environment variables only; see docs/ingestor.md.`);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`uns-meta ingest: ${err.message}`);
+      return 78;
+    }
+    throw err;
+  }
+  const ingestor = await startIngestor(config);
+  // The first SIGINT/SIGTERM stops gracefully (births being applied finish, waiting ones are spooled); a
+  // second one exits at once (a birth being applied is then lost: it was never spooled).
+  let signals = 0;
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      signals++;
+      if (signals > 1) {
+        ingestor.log.warn({ event: 'ingest.signal', signal }, `received ${signal} again: exiting without waiting for the births being applied`);
+        process.exit(130);
+      }
+      ingestor.log.info({ event: 'ingest.signal', signal }, `received ${signal}: stopping (send it again to exit at once)`);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await ingestor.stop();
+  return 0;
+}

@@ -1,0 +1,296 @@
+// Applies one birth message to the database, in one transaction:
+//   DBIRTH  decode (in chunks for a large birth), name alias-only metrics from the alias maps, call
+//           uns_meta.ingest_birth once (or once per chunk with the chunk protocol), record the device's alias map
+//   NBIRTH  decode and record the edge node's alias map
+// A payload that does not decode, or a birth ingest_birth refuses, comes back as 'rejected' (after the
+// rollback) for the caller to dead-letter.
+// Serialization failures and deadlocks are retried in place; any other database failure throws
+// DatabaseUnavailable so the caller spools the message.
+import type pg from 'pg';
+import { type UnwrappedPayload, decodeMetricsChunked, decodePayload, unwrapPayload } from '../sparkplug/decode.ts';
+import { DecodeError } from '../sparkplug/errors.ts';
+import type { MetricJson, PayloadHeaderJson } from '../sparkplug/json-types.ts';
+import type { SparkplugTopic } from '../sparkplug/topic.ts';
+import { unwrapLarge } from './inflate.ts';
+import type { Logger } from './log.ts';
+import type { IngestMetrics } from './metrics.ts';
+import { DatabaseUnavailable, classifyPgError, sqlstateOf } from './pg-errors.ts';
+import type { SqlText } from './sql.ts';
+
+export interface BirthMessage {
+  seq: number;
+  topic: string;
+  parsed: SparkplugTopic;
+  receivedAt: Date;
+  payload: Buffer;
+}
+
+export type Outcome =
+  | { kind: 'ingested'; metrics: number; unresolvedAliases: string[]; summary?: unknown; timings: Timings }
+  /** Undecodable, or refused by the database: the caller dead-letters it. */
+  | { kind: 'rejected'; reason: string; category: 'decode' | 'rejected'; sqlstate: string | undefined };
+
+export interface ApplyContext {
+  pool: pg.Pool;
+  sql: SqlText;
+  log: Logger;
+  metrics: IngestMetrics;
+  chunkMetrics: number;
+  retryAttempts: number;
+}
+
+/** Where the time of one birth went, in milliseconds: decoding and JSON building vs waiting for the database. */
+export interface Timings {
+  decodeMs: number;
+  databaseMs: number;
+  totalMs: number;
+}
+
+const now = () => performance.now();
+
+interface Scope {
+  group: string;
+  edge: string;
+  /** '' for the edge node's own map. */
+  device: string;
+}
+
+type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
+
+class Rejected extends Error {
+  override readonly name = 'Rejected';
+  readonly sqlstate: string | undefined;
+  readonly category: 'decode' | 'rejected';
+
+  constructor(message: string, category: 'decode' | 'rejected', sqlstate?: string) {
+    super(message);
+    this.category = category;
+    this.sqlstate = sqlstate;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function countProperties(metrics: readonly MetricJson[]): number {
+  let n = 0;
+  for (const m of metrics) n += m.properties?.keys?.length ?? 0;
+  return n;
+}
+
+/** A metric that names itself only by alias (no name, or an empty one). */
+function aliasOnly(m: MetricJson): m is MetricJson & { alias: string } {
+  return (m.name === undefined || m.name === '') && m.alias !== undefined;
+}
+
+/**
+ * Names alias-only metrics from the device's map, then the node's, else `alias:<id>`; returns the metrics it
+ * named from a map and the alias ids it could not resolve.
+ */
+async function nameAliasOnlyMetrics(query: Query, ctx: ApplyContext, scope: Scope, metrics: MetricJson[]): Promise<{ named: MetricJson[]; unresolved: string[] }> {
+  const wanted = metrics.filter(aliasOnly);
+  if (wanted.length === 0) return { named: [], unresolved: [] };
+  const aliases = [...new Set(wanted.map((m) => m.alias))];
+  const { rows } = await query<{ alias: string; metric_name: string }>(ctx.sql.lookup_aliases, [scope.group, scope.edge, scope.device, aliases]);
+  const names = new Map(rows.map((r) => [r.alias, r.metric_name]));
+  const named: MetricJson[] = [];
+  const unresolved: string[] = [];
+  for (const m of wanted) {
+    const name = names.get(m.alias);
+    if (name === undefined) {
+      unresolved.push(m.alias);
+      m.name = `alias:${m.alias}`;
+    } else {
+      m.name = name;
+      named.push(m);
+    }
+  }
+  return { named, unresolved };
+}
+
+/** Upserts the (alias, name) pairs this chunk declares into the scope's map (last one wins in a chunk). */
+async function recordAliases(query: Query, ctx: ApplyContext, scope: Scope, bornAt: Date, metrics: readonly MetricJson[]): Promise<void> {
+  const pairs = new Map<string, string>();
+  for (const m of metrics) if (m.alias !== undefined && m.name) pairs.set(m.alias, m.name);
+  if (pairs.size === 0) return;
+  await query(ctx.sql.upsert_aliases, [scope.group, scope.edge, scope.device, bornAt, [...pairs.keys()], [...pairs.values()]]);
+}
+
+interface Chunk {
+  header: PayloadHeaderJson;
+  metrics: MetricJson[];
+  last: boolean;
+  /** -1 for a birth sent in one call (no chunk protocol). */
+  index: number;
+}
+
+/** The payload unwrapped; a small one decoded at once (before any connection is taken), a large one lazily. */
+interface Prepared {
+  unwrapped: UnwrappedPayload;
+  whole: Chunk | undefined;
+}
+
+async function prepare(payload: Buffer, chunkMetrics: number): Promise<Prepared> {
+  const large = await unwrapLarge(payload);
+  if (large) {
+    if (large.metricCount > chunkMetrics) return { unwrapped: large, whole: undefined };
+    const { metrics = [], ...header } = decodePayload(large.bytes);
+    return { unwrapped: large, whole: { header, metrics, last: true, index: -1 } };
+  }
+  let unwrapped: UnwrappedPayload;
+  try {
+    unwrapped = unwrapPayload(payload);
+  } catch (err) {
+    // The reason `uns-meta decode` gives for the same bytes (the framing scan words some errors differently).
+    decodePayload(payload);
+    throw err;
+  }
+  if (unwrapped.metricCount > chunkMetrics) return { unwrapped, whole: undefined };
+  // The original bytes, so an error inside a compressed payload says so, as `uns-meta decode` does (a small
+  // payload is inflated twice; a large one, chunked, once).
+  const { metrics = [], ...header } = decodePayload(payload);
+  return { unwrapped, whole: { header, metrics, last: true, index: -1 } };
+}
+
+function* chunksOf(prepared: Prepared, chunkMetrics: number): Generator<Chunk> {
+  if (prepared.whole) {
+    yield prepared.whole;
+    return;
+  }
+  const total = prepared.unwrapped.metricCount;
+  let index = 0;
+  for (const c of decodeMetricsChunked(prepared.unwrapped.bytes, chunkMetrics)) {
+    yield { header: c.header, metrics: c.metrics, last: c.start + c.metrics.length >= total, index: index++ };
+  }
+}
+
+/** One attempt: the whole birth in one transaction. */
+async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessage, prepared: Prepared): Promise<Outcome> {
+  const { parsed } = msg;
+  const isDevice = parsed.messageType === 'DBIRTH';
+  const scope: Scope = { group: parsed.groupId, edge: parsed.edgeNodeId, device: parsed.deviceId ?? '' };
+  const receivedAt = msg.receivedAt.toISOString();
+  let metricTotal = 0;
+  const unresolved: string[] = [];
+  let summary: unknown;
+  const t = { decode: 0, db: 0 };
+  const db = async <R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> => {
+    const t0 = now();
+    try {
+      return await client.query<R>(text, values);
+    } finally {
+      t.db += now() - t0;
+    }
+  };
+  await db('begin');
+  try {
+    const chunks = chunksOf(prepared, ctx.chunkMetrics);
+    for (;;) {
+      const t0 = now();
+      const next = chunks.next();
+      t.decode += now() - t0;
+      if (next.done) break;
+      const chunk = next.value;
+      metricTotal += chunk.metrics.length;
+      ctx.metrics.metricsParsed.inc(chunk.metrics.length);
+      ctx.metrics.propertiesParsed.inc(countProperties(chunk.metrics));
+      // The birth's own (alias, name) pairs first, so alias-only metrics resolve against them too; then the
+      // names found for alias-only metrics (the map is what this birth's metrics are called; never alias:<id>).
+      await recordAliases(db, ctx, scope, msg.receivedAt, chunk.metrics);
+      if (isDevice) {
+        const resolved = await nameAliasOnlyMetrics(db, ctx, scope, chunk.metrics);
+        unresolved.push(...resolved.unresolved);
+        await recordAliases(db, ctx, scope, msg.receivedAt, resolved.named);
+      }
+      if (isDevice) {
+        const t1 = now();
+        const birth: Record<string, unknown> = { topic: msg.topic, received_at: receivedAt, payload: { ...chunk.header, metrics: chunk.metrics } };
+        if (chunk.index >= 0) birth.chunk = { index: chunk.index, last: chunk.last };
+        const text = JSON.stringify(birth);
+        if (chunk.index >= 0) chunk.metrics.length = 0; // let a decoded chunk go before the database answers
+        t.decode += now() - t1;
+        const res = await db<{ summary: unknown }>(ctx.sql.ingest_birth, [text]);
+        summary = res.rows[0]?.summary;
+      }
+    }
+    await db(ctx.sql.prune_aliases, [scope.group, scope.edge, scope.device, msg.receivedAt]);
+    await db('commit');
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  }
+  return { kind: 'ingested', metrics: metricTotal, unresolvedAliases: unresolved, summary, timings: { decodeMs: Math.round(t.decode), databaseMs: Math.round(t.db), totalMs: 0 } };
+}
+
+/**
+ * Applies the message; returns what happened. Throws DatabaseUnavailable when the database cannot take it now
+ * (the message must be kept and retried later).
+ */
+export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logger): Promise<Outcome> {
+  const started = now();
+  let prepared: Prepared;
+  let prepareMs: number;
+  try {
+    prepared = await prepare(msg.payload, ctx.chunkMetrics);
+    prepareMs = now() - started;
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    ctx.metrics.birthsFailed.inc({ reason: 'decode' });
+    ctx.metrics.decodeErrors.inc();
+    return { kind: 'rejected', reason: `undecodable payload: ${err.message}`, category: 'decode', sqlstate: undefined };
+  }
+  for (let n = 0; ; n++) {
+    let client: pg.PoolClient;
+    try {
+      client = await ctx.pool.connect();
+    } catch (err) {
+      throw new DatabaseUnavailable(err);
+    }
+    // A connection that breaks between two queries emits 'error' on the client, which would crash the process
+    // unhandled; the next query fails anyway and the birth is spooled.
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
+    try {
+      const outcome = await attempt(client, ctx, msg, prepared);
+      if (outcome.kind === 'ingested') {
+        outcome.timings.decodeMs += Math.round(prepareMs);
+        outcome.timings.totalMs = Math.round(now() - started);
+      }
+      return outcome;
+    } catch (caught) {
+      const err = caught instanceof DecodeError ? new Rejected(`undecodable payload: ${caught.message}`, 'decode') : caught; // deep in a large birth
+      if (err instanceof Rejected) {
+        ctx.metrics.birthsFailed.inc({ reason: err.category });
+        if (err.category === 'decode') ctx.metrics.decodeErrors.inc();
+        return { kind: 'rejected', reason: err.message, category: err.category, sqlstate: err.sqlstate };
+      }
+      const cls = classifyPgError(err);
+      if (cls === 'rejected') {
+        ctx.metrics.birthsFailed.inc({ reason: 'rejected' });
+        const sqlstate = sqlstateOf(err);
+        return { kind: 'rejected', reason: `ingest_birth refused the birth (${sqlstate}): ${(err as Error).message}`, category: 'rejected', sqlstate };
+      }
+      if (cls === 'internal') {
+        ctx.metrics.birthsFailed.inc({ reason: 'internal' });
+        log.error({ event: 'ingest.internal_error', err: (err as Error).message, stack: (err as Error).stack }, `internal error on this birth: ${(err as Error).message}`);
+        return { kind: 'rejected', reason: `internal error of the ingestor: ${(err as Error).message}`, category: 'rejected', sqlstate: undefined };
+      }
+      ctx.metrics.birthsFailed.inc({ reason: 'transient' });
+      if (cls === 'unavailable') {
+        broken = err as Error;
+        throw new DatabaseUnavailable(err);
+      }
+      if (n >= ctx.retryAttempts) throw new DatabaseUnavailable(err);
+      const state = sqlstateOf(err) ?? 'unknown';
+      ctx.metrics.transientRetries.inc({ sqlstate: state });
+      const delay = Math.min(5000, 100 * 2 ** n);
+      log.warn({ event: 'ingest.retry', sqlstate: state, attempt: n + 1, retryInMs: delay }, `transient database error ${state}; retrying in ${delay} ms`);
+      await sleep(delay);
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+}

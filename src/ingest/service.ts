@@ -1,0 +1,115 @@
+// `uns-meta ingest` wired together: config → logger (secrets scrubbed) → spool → database pool → pipeline →
+// MQTT client → /metrics, /healthz, /readyz. startIngestor() is what the CLI runs and what tests start in-process.
+import type { Server } from 'node:http';
+import pg from 'pg';
+import { connectionConfig, describeConnection } from '../db.ts';
+import type { IngestConfig } from './config.ts';
+import { startHttpServer } from './http.ts';
+import { type Logger, createLogger } from './log.ts';
+import { type IngestMetrics, createMetrics } from './metrics.ts';
+import { type MqttConnection, connectMqtt } from './mqtt.ts';
+import { type Pipeline, createPipeline } from './pipeline.ts';
+import { createRebirthRequester } from './rebirth.ts';
+import { Spool } from './spool.ts';
+import { ingestSql } from './sql.ts';
+
+export interface Ingestor {
+  log: Logger;
+  metrics: IngestMetrics;
+  pipeline: Pipeline;
+  mqtt: MqttConnection;
+  metricsPort: number;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where log lines go (default stdout). */
+  logDestination?: Parameters<typeof createLogger>[2];
+  probeMaxMs?: number;
+}
+
+/** The database password, wherever it comes from, so the logger can scrub it. */
+function databasePassword(config: pg.PoolConfig): string | undefined {
+  if (typeof config.password === 'string') return config.password;
+  if (config.connectionString) {
+    try {
+      const p = new URL(config.connectionString).password;
+      return p ? decodeURIComponent(p) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+export async function startIngestor(config: IngestConfig, options: StartOptions = {}): Promise<Ingestor> {
+  const env = options.env ?? process.env;
+  const pgConfig = connectionConfig(env);
+  const log = createLogger(config.logLevel, [config.mqtt.password, databasePassword(pgConfig), env.PGPASSWORD], options.logDestination);
+  const metrics = createMetrics();
+  const sql = ingestSql();
+
+  const { spool, unreadable } = await Spool.open(config.spoolDir);
+  for (const name of unreadable) log.error({ event: 'spool.unreadable', file: name }, `spool file ${name} has no readable header; left in place for an operator`);
+  if (spool.depth > 0) log.info({ event: 'spool.found', depth: spool.depth, dir: spool.dir }, `the spool holds ${spool.depth} births from an earlier run; replaying`);
+
+  const pool = new pg.Pool({
+    ...pgConfig,
+    application_name: 'uns-meta ingest',
+    max: config.concurrency + 1,
+    connectionTimeoutMillis: 5000,
+    keepAlive: true,
+  });
+  pool.on('error', (err) => log.warn({ event: 'db.idle_client_error', err: err.message }, `idle database connection failed: ${err.message}`));
+  log.info({ event: 'ingest.starting', database: describeConnection(env), spool: spool.dir, queueLimit: config.queueLimit, concurrency: config.concurrency },
+    `uns-meta ingest starting: database ${describeConnection(env)}, spool ${spool.dir}`);
+
+  // Rebirth requests go out through the MQTT connection, which is made after the pipeline it feeds.
+  const link: { mqtt?: MqttConnection } = {};
+  const rebirth = createRebirthRequester(config.rebirth, (topic, payload) => {
+    if (!link.mqtt) return Promise.reject(new Error('MQTT is not connected'));
+    return link.mqtt.publish(topic, payload);
+  }, metrics);
+  const pipeline = createPipeline({
+    pool, sql, spool, log, metrics, rebirth,
+    limits: config,
+    probeMaxMs: options.probeMaxMs,
+  });
+  const mqtt = connectMqtt(config.mqtt, (topic, payload) => pipeline.accept(topic, payload), log, metrics);
+  link.mqtt = mqtt;
+
+  let server: Server;
+  let metricsPort: number;
+  try {
+    ({ server, port: metricsPort } = await startHttpServer(metrics.registry, {
+      mqtt: () => mqtt.connected(),
+      postgres: async () => {
+        try {
+          await pool.query({ text: sql.ping, query_timeout: 2000 } as pg.QueryConfig);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    }, config.metricsPort, config.metricsHost));
+  } catch (err) {
+    await mqtt.close();
+    await pipeline.stop();
+    await pool.end();
+    throw err;
+  }
+  log.info({ event: 'http.listening', port: metricsPort }, `metrics on :${metricsPort}/metrics, /healthz, /readyz`);
+
+  return {
+    log, metrics, pipeline, mqtt, metricsPort,
+    async stop() {
+      log.info({ event: 'ingest.stopping' }, 'stopping: no new births; finishing the ones in progress, spooling the rest');
+      await mqtt.close();
+      await pipeline.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.end();
+      log.info({ event: 'ingest.stopped', spoolDepth: spool.depth }, `stopped; ${spool.depth} births in the spool`);
+    },
+  };
+}

@@ -1,0 +1,124 @@
+// Configuration from the environment, the subscriptions it yields, the reconnect backoff, the secret scrubber
+// the rebirth throttle and the database error classes: the parts of the ingestor that need no broker.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/ingest/config.ts';
+import { createLogger, secretScrubber } from '../../src/ingest/log.ts';
+import { classifyPgError } from '../../src/ingest/pg-errors.ts';
+import { createMetrics } from '../../src/ingest/metrics.ts';
+import { birthSubscriptions, clientOptions, reconnectDelay } from '../../src/ingest/mqtt.ts';
+import { createRebirthRequester, rebirthPayload } from '../../src/ingest/rebirth.ts';
+import { decodePayload } from '../../src/sparkplug/decode.ts';
+
+describe('loadConfig', () => {
+  it('has documented defaults', () => {
+    const c = loadConfig({ XDG_STATE_HOME: '/home/x/.local/state' });
+    expect(c.mqtt).toMatchObject({ url: 'mqtt://localhost:1883', groupId: '+', sharedGroup: undefined, protocolVersion: 5, keepaliveSeconds: 30, reconnectMaxMs: 30_000 });
+    expect(c).toMatchObject({ metricsPort: 9464, queueLimit: 1000, concurrency: 4, chunkMetrics: 20_000, rebirth: { enabled: false, intervalMs: 60_000 } });
+    expect(c.spoolDir).toBe('/home/x/.local/state/uns-meta/ingest-spool');
+  });
+
+  it('subscribes to the group births, under $share/<name>/ when scaling out', () => {
+    expect(birthSubscriptions(loadConfig({ SPARKPLUG_GROUP_ID: 'Secil' }).mqtt)).toEqual(['spBv1.0/Secil/NBIRTH/#', 'spBv1.0/Secil/DBIRTH/#']);
+    expect(birthSubscriptions(loadConfig({ MQTT_SHARED_GROUP: 'ingest' }).mqtt)).toEqual(['$share/ingest/spBv1.0/+/NBIRTH/#', '$share/ingest/spBv1.0/+/DBIRTH/#']);
+  });
+
+  it('asks for TLS 1.3 and certificate verification on mqtts:// only', () => {
+    expect(clientOptions(loadConfig({ MQTT_URL: 'mqtts://broker:8883' }).mqtt)).toMatchObject({ minVersion: 'TLSv1.3', rejectUnauthorized: true, clean: true, keepalive: 30 });
+    expect(clientOptions(loadConfig({ MQTT_URL: 'mqtt://broker:1883' }).mqtt)).not.toHaveProperty('minVersion');
+  });
+
+  it('names the variable in every error, and never echoes a password', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ MQTT_URL: 'http://x' }, /^MQTT_URL must start with mqtt:\/\/ or mqtts:\/\//],
+      [{ MQTT_URL: 'mqtt://user:hunter2@broker' }, /^MQTT_URL must not carry credentials; set MQTT_USERNAME and MQTT_PASSWORD/],
+      [{ SPARKPLUG_GROUP_ID: 'a/b' }, /^SPARKPLUG_GROUP_ID must be \+ or a Sparkplug group id/],
+      [{ MQTT_SHARED_GROUP: 'a#' }, /^MQTT_SHARED_GROUP must be a name/],
+      [{ MQTT_CERT_FILE: '/c.pem' }, /^MQTT_CERT_FILE and MQTT_KEY_FILE go together/],
+      [{ INGEST_QUEUE_LIMIT: '0' }, /^INGEST_QUEUE_LIMIT must be an integer 1\.\./],
+      [{ MQTT_RECONNECT_MAX_MS: '60000' }, /^MQTT_RECONNECT_MAX_MS must be an integer 100\.\.30000/],
+      [{ INGEST_REBIRTH_REQUESTS: 'maybe' }, /^INGEST_REBIRTH_REQUESTS must be true or false/],
+    ];
+    for (const [env, message] of cases) {
+      let error: unknown;
+      try {
+        loadConfig(env);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+});
+
+describe('reconnectDelay', () => {
+  it('doubles from 500 ms and never exceeds the cap', () => {
+    for (let attempt = 1; attempt < 40; attempt++) {
+      const d = reconnectDelay(attempt, 30_000);
+      expect(d).toBeLessThanOrEqual(30_000);
+      expect(d).toBeGreaterThanOrEqual(Math.min(30_000, 500 * 2 ** (attempt - 1)) * 0.8 - 1);
+    }
+  });
+});
+
+describe('secret scrubbing', () => {
+  it('redacts a secret wherever a log line carries it: message, error text, JSON-escaped or URL-encoded', () => {
+    const lines: string[] = [];
+    const secret = 'p@ss"w/rd\\';
+    const log = createLogger('info', [secret, undefined], { write: (s: string) => void lines.push(s) });
+    log.error({ err: new Error(`login failed for postgres://u:${encodeURIComponent(secret)}@h/db`) }, `oops ${secret}`);
+    log.info({ detail: { nested: secret } }, 'nested');
+    expect(lines).toHaveLength(2);
+    for (const l of lines) {
+      expect(l).not.toContain(secret);
+      expect(l).not.toContain(JSON.stringify(secret).slice(1, -1));
+      expect(l).not.toContain(encodeURIComponent(secret));
+      expect(l).toContain('[redacted]');
+      expect(() => JSON.parse(l) as unknown).not.toThrow();
+    }
+    expect(secretScrubber([])('unchanged')).toBe('unchanged');
+  });
+});
+
+describe('rebirth requests', () => {
+  it('publish NCMD Node Control/Rebirth = true at most once per edge node per interval, and count the rest', async () => {
+    const metrics = createMetrics();
+    const sent: [string, Buffer][] = [];
+    const lines: string[] = [];
+    const log = createLogger('debug', [], { write: (s: string) => void lines.push(s) });
+    const r = createRebirthRequester({ enabled: true, intervalMs: 60_000 }, (topic, payload) => Promise.resolve(void sent.push([topic, payload])), metrics);
+    r.request('G', 'E1', 'cause one', log);
+    r.request('G', 'E1', 'cause two', log);
+    r.request('G', 'E2', 'cause three', log);
+    expect(sent.map(([t]) => t)).toEqual(['spBv1.0/G/NCMD/E1', 'spBv1.0/G/NCMD/E2']);
+    const payload = decodePayload(sent[0]?.[1] as Buffer);
+    expect(payload.metrics).toEqual([expect.objectContaining({ name: 'Node Control/Rebirth', datatype: 11, booleanValue: true })]);
+    expect(payload.seq).toBeUndefined();
+    expect(payload.metrics?.[0]?.alias).toBeUndefined();
+    expect((await metrics.rebirthsRequested.get()).values[0]?.value).toBe(2);
+    expect((await metrics.rebirthsSuppressed.get()).values[0]?.value).toBe(1);
+    expect(lines.filter((l) => l.includes('"event":"rebirth.requested"')).map((l) => (JSON.parse(l) as { cause: string }).cause)).toEqual(['cause one', 'cause three']);
+  });
+
+  it('are off by default', () => {
+    const sent: string[] = [];
+    const r = createRebirthRequester(loadConfig({}).rebirth, (topic) => Promise.resolve(void sent.push(topic)), createMetrics());
+    r.request('G', 'E', 'cause', createLogger('silent', []));
+    expect(sent).toEqual([]);
+    expect(decodePayload(rebirthPayload(5)).timestamp).toBe('5');
+  });
+});
+
+describe('classifyPgError', () => {
+  it('retries serialization failures and deadlocks, dead-letters bad births, spools for an unavailable database', () => {
+    const pgError = (code: string) => Object.assign(new Error('x'), { code });
+    expect(['40001', '40P01', '55P03'].map((c) => classifyPgError(pgError(c)))).toEqual(['retry', 'retry', 'retry']);
+    expect(['U0001', 'U0004', '22P02', '23505', '54000'].map((c) => classifyPgError(pgError(c)))).toEqual(Array(5).fill('rejected'));
+    expect(['57P01', '28P01', '42501', '42883', '08006'].map((c) => classifyPgError(pgError(c)))).toEqual(Array(5).fill('unavailable'));
+    expect(classifyPgError(pgError('ECONNREFUSED'))).toBe('unavailable');
+    expect(classifyPgError(new Error('Connection terminated unexpectedly'))).toBe('unavailable');
+    expect(classifyPgError(new Error('timeout exceeded when trying to connect'))).toBe('unavailable');
+    expect(classifyPgError(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe('internal');
+  });
+});

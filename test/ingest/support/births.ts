@@ -1,0 +1,21 @@
+// Small births whose order can be checked afterwards: birth k of a device carries one metric `value` with the
+// property `n` = k, so every birth changes the metric and its versions list the n's in the order applied.
+import type pg from 'pg';
+import { encodePayload } from '../../../src/sparkplug/encode.ts';
+
+export function numberedBirth(k: number): Buffer {
+  return encodePayload({
+    timestamp: String(1_700_000_000_000 + k),
+    seq: '0',
+    metrics: [{ name: 'value', datatype: 3, intValue: k, properties: { keys: ['n'], values: [{ type: 3, intValue: k }] } }],
+  });
+}
+
+/** The n of every version of the device's `value` metric, in version order. */
+export async function appliedOrder(pool: pg.Pool, devicePath: string): Promise<number[]> {
+  const { rows } = await pool.query<{ n: string }>(
+    `select coalesce(v.diff #>> '{properties,added,n,value}', v.diff #>> '{properties,changed,n,new,value}') as n
+       from uns_meta.metric_versions v join uns_meta.metrics m using (metric_id) join uns_meta.devices d using (device_id)
+      where d.uns_path = $1 and m.name = 'value' order by v.version_no`, [devicePath]);
+  return rows.map((r) => Number(r.n));
+}

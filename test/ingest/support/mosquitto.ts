@@ -1,0 +1,94 @@
+// A real Mosquitto broker for a test: /usr/sbin/mosquitto with a generated config on free ports. Always a plain
+// listener; with `pki`, a TLS 1.3 listener and an mTLS listener (client certificate required); with `users`, a
+// password file and no anonymous access.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestPki } from './certificates.ts';
+import { freePort } from './ports.ts';
+
+export interface Broker {
+  port: number;
+  tlsPort: number | undefined;
+  mtlsPort: number | undefined;
+  url: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface BrokerOptions {
+  /** The plain listener's port (default: a free one); to restart a broker where clients expect it. */
+  port?: number;
+  pki?: TestPki;
+  users?: Record<string, string>;
+}
+
+async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}: ${output()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`mosquitto did not listen on ${port}: ${output()}`);
+}
+
+export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
+  const dir = mkdtempSync(join(tmpdir(), 'uns-meta-mosquitto-'));
+  chmodSync(dir, 0o755); // mosquitto started as root drops to its own user
+  const port = options.port ?? (await freePort());
+  const lines = ['per_listener_settings false', 'persistence false', 'log_dest stdout', 'log_type error', 'log_type warning',
+    'log_type notice', 'max_queued_messages 100000', 'max_inflight_messages 0'];
+  if (options.users) {
+    const file = join(dir, 'passwd');
+    writeFileSync(file, '');
+    for (const [user, password] of Object.entries(options.users)) execFileSync('mosquitto_passwd', ['-b', file, user, password], { stdio: 'pipe' });
+    chmodSync(file, 0o644);
+    lines.push('allow_anonymous false', `password_file ${file}`);
+  } else {
+    lines.push('allow_anonymous true');
+  }
+  lines.push(`listener ${port} 127.0.0.1`);
+  let tlsPort: number | undefined;
+  let mtlsPort: number | undefined;
+  if (options.pki) {
+    const { caCert, serverCert, serverKey } = options.pki;
+    tlsPort = await freePort();
+    mtlsPort = await freePort();
+    lines.push(`listener ${tlsPort} 127.0.0.1`, `cafile ${caCert}`, `certfile ${serverCert}`, `keyfile ${serverKey}`, 'tls_version tlsv1.3');
+    lines.push(`listener ${mtlsPort} 127.0.0.1`, `cafile ${caCert}`, `certfile ${serverCert}`, `keyfile ${serverKey}`, 'tls_version tlsv1.3',
+      'require_certificate true');
+  }
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, lines.join('\n') + '\n');
+  const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const output = () => out;
+  await waitForPort(port, child, output);
+  if (tlsPort) await waitForPort(tlsPort, child, output);
+  if (mtlsPort) await waitForPort(mtlsPort, child, output);
+  return {
+    port, tlsPort, mtlsPort,
+    url: `mqtt://127.0.0.1:${port}`,
+    output,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
