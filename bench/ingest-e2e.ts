@@ -214,10 +214,12 @@ async function sustain(output: () => string, pub: mqtt.MqttClient): Promise<Sust
   return result;
 }
 
+// The commit measured: taken at start, as the ingestor's code is read when it starts.
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+
 function writeDocs(runs: Run[], sustained: Sustained | undefined): void {
   const file = new URL('../docs/benchmarks.md', import.meta.url);
   const text = readFileSync(file, 'utf8');
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
   const pgVersion = execFileSync('psql', ['-AtX', '-U', 'uns_meta_admin', '-d', 'postgres', '-c', 'show server_version'], { encoding: 'utf8' }).trim();
   const cmd = `node bench/ingest-e2e.ts${args.million ? ' --million' : ''}${args.sustained ? ' --sustained' : ''}${args.heap ? ` --heap ${args.heap}` : ''}${args.chunk !== '20000' ? ` --chunk ${args.chunk}` : ''}`;
   const rows = runs.map((r) =>
