@@ -22,7 +22,14 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const ingestor = await startIngestor(config);
+  let ingestor;
+  try {
+    ingestor = await startIngestor(config);
+  } catch (err) {
+    // An unreadable certificate file, a spool directory that cannot be created, a port in use: say which.
+    console.error(`uns-meta ingest: cannot start: ${(err as Error).message}`);
+    return 1;
+  }
   // The first SIGINT/SIGTERM stops gracefully (births being applied finish, waiting ones are spooled); a
   // second one exits at once (a birth being applied is then lost: it was never spooled).
   let signals = 0;

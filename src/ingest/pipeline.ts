@@ -359,6 +359,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       // Births that have not started go to the spool (replayed at the next start); running ones finish.
       await Promise.all(scheduler.drainPending().map((job) => job.run()));
       await scheduler.idle();
+      // Dead letters still being written (they left the scheduler early), then spool writes.
+      for (let waited = 0; memory > 0 && waited < 30_000; waited += 10) await sleep(10);
       await Promise.allSettled(pendingWrites);
       while (replaying) await sleep(10);
       gauges();

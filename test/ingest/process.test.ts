@@ -48,6 +48,16 @@ describe('uns-meta ingest as a process', () => {
     expect(second.output()).toContain('"event":"ingest.stopped"');
   });
 
+  it('refuses to start with a message naming the problem: a bad variable (78), an unreadable file (1)', async () => {
+    const bad = spawnIngestor({ MQTT_URL: 'http://broker:1883' });
+    expect(await bad.exited).toBe(78);
+    expect(bad.output()).toContain('uns-meta ingest: MQTT_URL must start with mqtt:// or mqtts://');
+    const spoolDir = mkdtempSync(join(tmpdir(), 'uns-meta-spool-'));
+    const noCa = spawnIngestor({ MQTT_URL: 'mqtts://localhost:1', MQTT_CA_FILE: '/nonexistent/ca.pem', DATABASE_URL: env.db.url('uns_meta_app'), INGEST_SPOOL_DIR: spoolDir });
+    expect(await noCa.exited).toBe(1);
+    expect(noCa.output()).toContain('uns-meta ingest: cannot start: MQTT_CA_FILE: cannot read /nonexistent/ca.pem: ENOENT');
+  });
+
   it('never prints the MQTT or the database password, even when both are refused', async () => {
     const pgPassword = passwordFromFile(process.env.PGPASSFILE ?? '', '127.0.0.1', process.env.PGPORT ?? '5432', env.db.name, 'uns_meta_app');
     expect(pgPassword).toBeTruthy();

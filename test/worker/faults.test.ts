@@ -149,4 +149,23 @@ describe('worker under faults', () => {
       await sim.close();
     }
   });
+
+  it('after the last attempt of its job, a change Canary keeps refusing (HTTP 503) goes to the dead letters; nothing is lost', async () => {
+    fx.sim.state.setFaults({ serverError: { methods: ['storeData'] } });
+    await fx.db.pool('uns_meta_admin').query(`update uns_meta.settings set value = '"1 hour"' where key = 'debounce_interval'`);
+    const text = await change('Last', ['a']);
+    await fx.db.pool('uns_meta_admin').query(`update uns_meta.settings set value = '"0 seconds"' where key = 'debounce_interval'`);
+    // a job already at its last attempt (graphile-worker counts attempts when it takes a job)
+    await fx.db.pool('uns_meta_admin').query(`update graphile_worker._private_jobs set max_attempts = 1, run_at = now()`);
+    fx.worker = await startTestWorker(fx.sim, fx.db, { CANARY_RETRY_ATTEMPTS: '3' });
+    await waitFor('dead letter', async () => (await parity(fx.db)).some((r) => r.status === 'dead_letter' && r.canary_tag === null));
+    await waitFor('job completed', async () => (await fx.db.pool('uns_meta_admin').query('select 1 from graphile_worker.jobs')).rowCount === 0);
+    const { rows } = await fx.db.pool('uns_meta_ro').query<{ error: string; attempts: number; properties: Record<string, unknown> }>(
+      'select error, attempts, properties from uns_meta.canary_dead_letters where resolved_at is null and canary_tag = $1', [TAG('a', 'Last')]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.error).toContain('HTTP 503');
+    expect(rows[0]?.attempts).toBe(1);
+    expect(rows[0]?.properties).toMatchObject({ Description: `a ${text}` });
+    expect(storeRequests(fx.sim).filter((r) => r.outcome === 'HTTP 503').length).toBeGreaterThanOrEqual(3);
+  });
 });
