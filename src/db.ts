@@ -17,12 +17,20 @@ export function connectionConfig(env: NodeJS.ProcessEnv = process.env): pg.PoolC
   const database = decodeURIComponent(params?.pathname.slice(1) ?? '') || env.PGDATABASE || user;
   const password = passwordFromFile(env.PGPASSFILE ?? join(homedir(), '.pgpass'), host, port, database, user);
   if (password === undefined) return base;
-  // node-postgres lets a connection string's (empty) password override a `password` field: put it in the URL.
-  if (params) {
-    params.password = encodeURIComponent(password);
-    return { connectionString: params.toString() };
+  // The password goes to node-postgres as a function, never as data: a pool or client printed by a test runner
+  // or an error report then shows no secret. (A connection string, even without a password, would override
+  // it with an empty one, so the URL is taken apart here.)
+  const config: pg.PoolConfig = { host, port: Number(port), user, database, password: () => password };
+  for (const [name, value] of params?.searchParams ?? []) {
+    if (name === 'application_name') config.application_name = value;
+    else if (name === 'sslmode' && value === 'disable') config.ssl = false;
+    else if (name === 'sslmode' && (value === 'require' || value === 'verify-full')) config.ssl = { rejectUnauthorized: value === 'verify-full' };
+    else {
+      throw new Error(`DATABASE_URL parameter ${name}=${value} is not supported with a password file; ` +
+        'supported: application_name, sslmode=disable|require|verify-full (or give the password in PGPASSWORD)');
+    }
   }
-  return { password };
+  return config;
 }
 
 /** The first matching `host:port:database:user:password` line of a libpq password file. */
