@@ -57,6 +57,22 @@ interface Scope {
 
 type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
 
+/**
+ * The fields of a birth metric that uns_meta.ingest_birth reads (docs/sql-api.md): its identity, datatype, flags
+ * and properties. The value, timestamp and metadata (and a template's or data set's definition) stay out of the
+ * JSON the database must parse, which is a large share of a plant birth.
+ */
+export function catalogFields(m: MetricJson): MetricJson {
+  const out: MetricJson = {};
+  if (m.name !== undefined) out.name = m.name;
+  if (m.alias !== undefined) out.alias = m.alias;
+  if (m.datatype !== undefined) out.datatype = m.datatype;
+  if (m.isHistorical !== undefined) out.isHistorical = m.isHistorical;
+  if (m.isTransient !== undefined) out.isTransient = m.isTransient;
+  if (m.properties !== undefined) out.properties = m.properties;
+  return out;
+}
+
 class Rejected extends Error {
   override readonly name = 'Rejected';
   readonly sqlstate: string | undefined;
@@ -203,7 +219,7 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
       }
       if (isDevice) {
         const t1 = now();
-        const birth: Record<string, unknown> = { topic: msg.topic, received_at: receivedAt, payload: { ...chunk.header, metrics: chunk.metrics } };
+        const birth: Record<string, unknown> = { topic: msg.topic, received_at: receivedAt, payload: { metrics: chunk.metrics.map(catalogFields) } };
         if (chunk.index >= 0) birth.chunk = { index: chunk.index, last: chunk.last };
         const text = JSON.stringify(birth);
         if (chunk.index >= 0) chunk.metrics.length = 0; // let a decoded chunk go before the database answers
