@@ -132,10 +132,9 @@ create function uns_meta.ingest_birth(birth jsonb) returns jsonb
   set work_mem = '256MB'
   set jit = off
   set enable_memoize = off  -- a Memoize over decode_property_value(pv) hashes 826,880 distinct jsonb values
-  -- Generic plans: a custom plan would carry the birth as a constant, copied (tens of MB) into every statement
-  -- that names v_metrics each time it is planned.
-  set plan_cache_mode = force_generic_plan
-  set enable_nestloop = on  -- turned off for one statement below; restored for the caller when the function ends
+  -- Both changed below for large births only, and restored for the caller when the function ends.
+  set plan_cache_mode = auto
+  set enable_nestloop = on
   set timezone = 'UTC'
 as $fn$
 declare
@@ -152,6 +151,7 @@ declare
   v_old_path      text;
   v_device_rules  text;
   v_paths_current boolean;
+  v_large         boolean;
   v_expected      integer;
   v_bad           record;
   v_n             integer;
@@ -224,7 +224,11 @@ begin
 
   -- 2. The session's working tables ----------------------------------------------------------------------
   perform uns_meta.ingest_birth_prepare_session();
-  truncate uns_meta_stage_metrics, uns_meta_stage_segments, uns_meta_stage_props, uns_meta_stage_prop_changes;
+  -- Emptied at every commit already; only a second call in one transaction (a chunk, another device) finds rows.
+  -- TRUNCATE only then: it gives the tables new files, and every cached plan naming them must be made again.
+  if exists (select from uns_meta_stage_metrics) then
+    truncate uns_meta_stage_metrics, uns_meta_stage_segments, uns_meta_stage_props, uns_meta_stage_prop_changes;
+  end if;
 
   -- 3. The device: serialise births of one device, upsert it, follow its path ---------------------------
   perform pg_advisory_xact_lock(hashtextextended('uns_meta.ingest_birth/' || v_parts[2] || '/' || v_parts[4] || '/' || v_parts[5], 0));
@@ -283,9 +287,15 @@ begin
   -- Under the rules the device's live metric paths were computed with (devices.path_rules_version), a live
   -- metric keeps its path; the others (new names, revived metrics, or all after a rule change) get one below.
   v_paths_current := v_device_rules is not distinct from uns_meta.path_rules_version() and v_device_rules is not null;
-  -- The planner takes jsonb_to_recordset for 100 rows and would look each one up in metrics' index: a hash join
-  -- is three times faster for a large birth and no slower for a small one.
-  perform set_config('enable_nestloop', 'off', true);
+  -- A large birth: generic plans, since a custom plan would carry the birth as a constant, copied (tens of MB)
+  -- into every statement naming v_metrics each time it is planned; and a hash join for the catalog lookup below,
+  -- where the planner takes jsonb_to_recordset for 100 rows and would look each one up in metrics' index (three
+  -- times slower for 98,332 metrics; for a small birth the index lookups are the right plan).
+  v_large := jsonb_array_length(v_metrics) > 1000;
+  if v_large then
+    perform set_config('plan_cache_mode', 'force_generic_plan', true);
+    perform set_config('enable_nestloop', 'off', true);
+  end if;
   begin
     insert into uns_meta_stage_metrics (ord, name, datatype, alias, is_historical, is_transient, props_hash, problem,
                                         metric_id, old_uns_path, old_datatype, old_alias, old_is_historical, old_is_transient,
