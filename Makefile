@@ -15,6 +15,9 @@ export PGPASSFILE ?= $(HOME)/.config/uns-meta/pgpass
 export UNS_META_DB ?= uns_meta
 # The processes (ingest, worker, demo) connect as the least-privileged service role.
 export DATABASE_URL ?= postgres://uns_meta_app@$(PGHOST):$(PGPORT)/$(UNS_META_DB)
+# `make demo` runs on its own database, never the catalog's: $(UNS_META_DB)_demo (or $(UNS_META_DB) itself when its name
+# already ends in _demo), deployed like `make db`, with debounce_interval '2 seconds' so the Canary sync runs at once.
+UNS_META_DEMO_DB ?= $(if $(filter %_demo,$(UNS_META_DB)),$(UNS_META_DB),$(UNS_META_DB)_demo)
 export SQITCH_FULLNAME ?= uns-meta setup
 export SQITCH_EMAIL ?= uns-meta@localhost
 
@@ -47,8 +50,11 @@ test: setup ## everything CI runs: typecheck, lint, the SQL round trip with pgTA
 	@scripts/test-sql.sh
 	@vitest run
 
-demo: db ## run the pipeline on the embedded default
-	@node src/cli.ts demo
+demo: setup ## deploy the demo database (UNS_META_DEMO_DB), run the whole pipeline on the embedded default
+	@scripts/deploy-db.sh "$(UNS_META_DEMO_DB)"
+	@psql -qX -v ON_ERROR_STOP=1 -U uns_meta_admin -d "$(UNS_META_DEMO_DB)" \
+	  -c "update uns_meta.settings set value = '\"2 seconds\"' where key = 'debounce_interval' and value <> '\"2 seconds\"'"
+	@DATABASE_URL=postgres://uns_meta_app@$(PGHOST):$(PGPORT)/$(UNS_META_DEMO_DB) node src/cli.ts demo
 
 clean-test-dbs: setup ## drop databases left behind by interrupted test runs
 	@scripts/clean-test-dbs.sh

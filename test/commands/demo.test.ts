@@ -1,10 +1,12 @@
-// `uns-meta demo` end to end on a private database: decode the embedded birth, ingest it twice, show it.
+// `uns-meta demo` end to end on a private database: Mosquitto, the Canary simulator, the ingestor and the worker in
+// one run; the catalog, Canary parity and the simulator's read-back; the same birth again is a no-op.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const run = promisify(execFile);
+const tag = 'Secil.Portugal.Cement.Maceira.400 - Clinker Production.432 - Kiln.Normalised.Machines.FO6RGH32M1.Closed';
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -13,25 +15,53 @@ afterAll(async () => {
   await db.drop();
 });
 
-it('ingests the embedded plant DBIRTH, then finds the same birth a no-op', async () => {
-  const { stdout } = await run(process.execPath, ['src/cli.ts', 'demo'], {
-    env: { ...process.env, DATABASE_URL: db.url('uns_meta_app') },
-  });
-  const summaries = stdout
-    .split('\n')
-    .filter((l) => l.startsWith('demo: ingest_birth'))
-    .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as { metrics: { inserted: number; unchanged: number } });
-  expect(summaries.map((s) => s.metrics)).toMatchObject([
-    { inserted: 3, unchanged: 0 },
-    { inserted: 0, unchanged: 3 },
-  ]);
-  expect(stdout).toContain('Secil.Portugal.Cement.Maceira.400 - Clinker Production.432 - Kiln.Normalised.Machines.FO6RGH32M1.Closed');
+async function demo(databaseUrl: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, ['src/cli.ts', 'demo'], { env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 60_000 })
+    .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }))
+    .catch((e: unknown) => e as { code: number; stdout: string; stderr: string });
+}
+
+async function setDebounce(value: string): Promise<void> {
+  // The clone's pools are ended by db.drop().
+  await db.pool('uns_meta_admin').query(`update uns_meta.settings set value = to_jsonb($1::text) where key = 'debounce_interval'`, [value]);
+}
+
+it('refuses to wait out a long debounce_interval and says how to shorten it', async () => {
+  const res = await demo(db.url('uns_meta_app'));
+  expect(res.code).toBe(1);
+  expect(res.stderr).toMatch(/debounce_interval is 00:03:00 .*make demo/);
+});
+
+it('runs the birth through Mosquitto, the ingestor, the catalog, the worker and Canary; the same birth again is a no-op', async () => {
+  await setDebounce('1 second');
+  const { code, stdout, stderr } = await demo(db.url('uns_meta_app'));
+  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  expect(stdout).toMatch(/demo: Mosquitto listening on mqtt:\/\/127\.0\.0\.1:\d+/);
+  expect(stdout).toContain('demo: committed: device 1, 3 live metrics, metric versions 0 -> 3');
+  expect(stdout).toContain(`demo:   ${tag} (plant Maceira`);
+  expect(stdout).toContain('demo: uns_meta.canary_parity: 3/3 in_sync');
+  const held = /demo: simulator holds Secil\.Portugal[^:]*Closed: (\{.*\})/.exec(stdout)?.[1];
+  expect(JSON.parse(held ?? '{}')).toMatchObject({ Description: 'Valvula doseadora H32.1 extraccao SHI2 para caleira H57 - Closed/Position2' });
+  expect(stdout).toContain('demo: re-birth is a no-op: metric versions 3 -> 3, Canary storeData requests 1 -> 1');
+  expect(stdout).toContain('; done');
+
+  const { rows } = await db.pool('uns_meta_ro').query<{ status: string; n: number }>(
+    `select status, count(*)::int as n from uns_meta.canary_parity group by status`);
+  expect(rows).toEqual([{ status: 'in_sync', n: 3 }]);
+});
+
+it('runs again on the same database: the catalog already holds the birth, the new simulator is filled by a resync', async () => {
+  const { code, stdout } = await demo(db.url('uns_meta_app'));
+  expect(code).toBe(0);
+  expect(stdout).toContain('metric versions 3 -> 3');
+  expect(stdout).toContain('the catalog already held this birth');
+  expect(stdout).toContain('demo: uns_meta.canary_parity: 3/3 in_sync');
+  expect(stdout).toMatch(/demo: simulator holds Secil\.Portugal[^:]*Closed: \{.*"Description"/);
+  expect(stdout).toContain('demo: re-birth is a no-op: metric versions 3 -> 3, Canary storeData requests 1 -> 1');
 });
 
 it('fails with a clear message and exit code 1 when the database is not deployed', async () => {
-  const err = await run(process.execPath, ['src/cli.ts', 'demo'], {
-    env: { ...process.env, DATABASE_URL: db.url('uns_meta_app').replace(/\/[^/]+$/, '/postgres') },
-  }).catch((e: unknown) => e as { code: number; stderr: string });
-  expect(err).toMatchObject({ code: 1 });
-  expect((err as { stderr: string }).stderr).toMatch(/run `make db`/);
+  const res = await demo(db.url('uns_meta_app').replace(/\/[^/]+$/, '/postgres'));
+  expect(res.code).toBe(1);
+  expect(res.stderr).toMatch(/failed while connecting to the database: .*run `make db`/);
 });

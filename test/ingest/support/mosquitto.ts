@@ -1,13 +1,12 @@
 // A real Mosquitto broker for a test: /usr/sbin/mosquitto with a generated config on free ports. Always a plain
 // listener; with `pki`, a TLS 1.3 listener and an mTLS listener (client certificate required); with `users`, a
 // password file and no anonymous access.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestPki } from './certificates.ts';
-import { freePort } from './ports.ts';
+import { MOSQUITTO_BIN, freePort, waitForPort } from '../../../src/embedded-mosquitto.ts';
 
 export interface Broker {
   port: number;
@@ -23,23 +22,6 @@ export interface BrokerOptions {
   port?: number;
   pki?: TestPki;
   users?: Record<string, string>;
-}
-
-async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}: ${output()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`mosquitto did not listen on ${port}: ${output()}`);
 }
 
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
@@ -70,7 +52,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
   }
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, lines.join('\n') + '\n');
-  const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(MOSQUITTO_BIN, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
