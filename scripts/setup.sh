@@ -44,7 +44,8 @@ fi
 
 # --- 4. PostgreSQL -----------------------------------------------------------------------------
 # The superuser's peer-authenticated socket connection: the PG* variables aimed at TCP do not apply to it.
-as_postgres() { runuser -u postgres -- env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE -u PGPASSFILE "$@"; }
+# From /: the postgres user may not be allowed into the checkout (psql would complain it cannot chdir there).
+as_postgres() { (cd / && runuser -u postgres -- env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE -u PGPASSFILE "$@"); }
 cluster_status() { pg_lsclusters -h | awk '$1=="15" && $2=="main" {print $4}'; }
 if [ -z "$(cluster_status)" ]; then
   log "creating cluster 15/main"
