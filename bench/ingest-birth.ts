@@ -44,7 +44,11 @@ const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9
 const payload: PayloadJson = syntheticBirth({ metrics, seed: 1 });
 const all = payload.metrics!;
 const propertyCount = all.reduce((n, m) => n + (m.properties?.keys?.length ?? 0), 0);
+// Each birth as the full canonical JSON and as the ingestor sends it: only the fields ingest_birth reads
+// (catalogFields, src/ingest/apply.ts).
+const catalogJson = (p: PayloadJson) => JSON.stringify({ topic: TOPIC, payload: { metrics: (p.metrics ?? []).map(catalogFields) } });
 const birthJson = JSON.stringify({ topic: TOPIC, payload });
+const birthCatalogJson = catalogJson(payload);
 // The variant: evenly spread metrics get a new `documentation` string; names and everything else stay.
 const changedCount = Math.round(metrics * changeFraction);
 for (let k = 0; k < changedCount; k++) {
@@ -53,15 +57,7 @@ for (let k = 0; k < changedCount; k++) {
   value.stringValue = `${value.stringValue} (revised)`;
 }
 const changedJson = JSON.stringify({ topic: TOPIC, payload });
-// What the ingestor sends for the same births: only the fields ingest_birth reads (src/ingest/apply.ts).
-const catalogJson = (p: PayloadJson) => JSON.stringify({ topic: TOPIC, payload: { metrics: (p.metrics ?? []).map(catalogFields) } });
 const changedCatalogJson = catalogJson(payload);
-for (let k = 0; k < changedCount; k++) {
-  const props = all[Math.floor((k * metrics) / changedCount)]!.properties!;
-  const value = props.values![props.keys!.indexOf('documentation')]!;
-  value.stringValue = value.stringValue!.replace(/ \(revised\)$/, '');
-}
-const birthCatalogJson = catalogJson(payload);
 interface Form {
   label: string;
   birth: string;

@@ -22,26 +22,40 @@ as $$
 $$;
 comment on function uns_meta.jsonb_array_or_empty(jsonb) is 'j when it is a JSON array, otherwise an empty array.';
 
--- True for the PropertyValues that make up nearly every real birth, in their canonical encoding:
--- Int32 in intValue (a uint32 JSON number), Float, Double, Boolean, String, Text; not null.
--- decode_property_value takes a short path for these (a few casts) and the general path for the rest.
+-- True for the PropertyValues that make up nearly every real birth, given their fields: a non-null Int32 in
+-- intValue (a uint32), a Float, Double, Boolean, String or Text. decode_property_value takes a short path for
+-- these (a few casts), and so does ingest_birth, which reads the fields of a whole birth with jsonb_to_recordset;
+-- the general path gives the same result for them. `type`, `isNull` and `intValue` come as text, which is all that
+-- matters of them (the general path accepts a JSON number or string alike); the others as jsonb, whose JSON type
+-- must be checked.
+create function uns_meta.property_value_fields_are_common(type text, int_value text, float_value jsonb, double_value jsonb,
+                                                          boolean_value jsonb, string_value jsonb, is_null text)
+  returns boolean
+  language sql immutable parallel safe
+as $$
+  select coalesce((is_null is null or is_null = 'false') and case type
+    when '3' then int_value ~ '^[0-9]{1,10}$' and int_value::bigint <= 4294967295
+    when '9' then jsonb_typeof(float_value) = 'number'
+                  and (float_value::numeric = 0 or abs(float_value::numeric) between 1.2e-38 and 3.4028235e38)
+    when '10' then jsonb_typeof(double_value) = 'number'
+                   and (double_value::numeric = 0 or abs(double_value::numeric) between 2.3e-308 and 1.7976931348623157e308)
+    when '11' then jsonb_typeof(boolean_value) = 'boolean'
+    when '12' then jsonb_typeof(string_value) = 'string'
+    when '14' then jsonb_typeof(string_value) = 'string'
+  end, false)
+$$;
+comment on function uns_meta.property_value_fields_are_common(text, text, jsonb, jsonb, jsonb, jsonb, text) is
+  'True for a non-null Int32 (intValue), Float, Double, Boolean, String or Text PropertyValue, given its fields: the short path of decode_property_value and ingest_birth.';
+
+-- The same test on a PropertyValue as JSON.
 create function uns_meta.property_value_is_common(pv jsonb) returns boolean
   language sql immutable parallel safe
 as $$
-  select coalesce(pv -> 'isNull' = 'false'::jsonb, not (pv ? 'isNull')) and coalesce(case pv ->> 'type'
-    when '3' then jsonb_typeof(pv -> 'intValue') = 'number' and (pv ->> 'intValue') ~ '^[0-9]{1,10}$'
-                  and (pv ->> 'intValue')::bigint <= 4294967295
-    when '9' then jsonb_typeof(pv -> 'floatValue') = 'number'
-                  and ((pv -> 'floatValue')::numeric = 0 or abs((pv -> 'floatValue')::numeric) between 1.2e-38 and 3.4028235e38)
-    when '10' then jsonb_typeof(pv -> 'doubleValue') = 'number'
-                   and ((pv -> 'doubleValue')::numeric = 0 or abs((pv -> 'doubleValue')::numeric) between 2.3e-308 and 1.7976931348623157e308)
-    when '11' then jsonb_typeof(pv -> 'booleanValue') = 'boolean'
-    when '12' then jsonb_typeof(pv -> 'stringValue') = 'string'
-    when '14' then jsonb_typeof(pv -> 'stringValue') = 'string'
-  end, false)
+  select uns_meta.property_value_fields_are_common(pv ->> 'type', pv ->> 'intValue', pv -> 'floatValue', pv -> 'doubleValue',
+                                                   pv -> 'booleanValue', pv -> 'stringValue', pv ->> 'isNull')
 $$;
 comment on function uns_meta.property_value_is_common(jsonb) is
-  'True for a non-null Int32 (intValue), Float, Double, Boolean, String or Text PropertyValue in canonical encoding: decode_property_value''s short path.';
+  'True for a non-null Int32 (intValue), Float, Double, Boolean, String or Text PropertyValue: decode_property_value''s short path.';
 
 -- One Sparkplug PropertyValue (canonical protobuf JSON, e.g. {"type": 3, "intValue": 2147484164}) decoded
 -- into the typed storage of uns_meta.metric_properties, losslessly:
@@ -239,10 +253,12 @@ $$;
 comment on function uns_meta.property_json(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz) is
   'A stored property''s type and typed value as JSON, as metric_versions.diff records them.';
 
-revoke all on function uns_meta.jsonb_is_integer(jsonb, numeric, numeric), uns_meta.property_value_is_common(jsonb), uns_meta.jsonb_array_or_empty(jsonb), uns_meta.decode_property_value(jsonb),
+revoke all on function uns_meta.jsonb_is_integer(jsonb, numeric, numeric), uns_meta.property_value_is_common(jsonb),
+  uns_meta.property_value_fields_are_common(text, text, jsonb, jsonb, jsonb, jsonb, text), uns_meta.jsonb_array_or_empty(jsonb), uns_meta.decode_property_value(jsonb),
   uns_meta.property_json(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz),
   uns_meta.property_json_text(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz) from public;
-grant execute on function uns_meta.jsonb_is_integer(jsonb, numeric, numeric), uns_meta.property_value_is_common(jsonb), uns_meta.jsonb_array_or_empty(jsonb), uns_meta.decode_property_value(jsonb),
+grant execute on function uns_meta.jsonb_is_integer(jsonb, numeric, numeric), uns_meta.property_value_is_common(jsonb),
+  uns_meta.property_value_fields_are_common(text, text, jsonb, jsonb, jsonb, jsonb, text), uns_meta.jsonb_array_or_empty(jsonb), uns_meta.decode_property_value(jsonb),
   uns_meta.property_json(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz),
   uns_meta.property_json_text(bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz)
   to uns_meta_app, uns_meta_ro;

@@ -424,8 +424,8 @@ begin
   end if;
 
   -- 7. Decode the properties of metrics whose property JSON changed (all of them on a first birth) ---------
-  -- Nearly every value is a non-null Int32 (in intValue), Float, Double, Boolean, String or Text: those are decoded
-  -- right here from jsonb_to_recordset's columns (one pass per metric). The others are marked `general` and get
+  -- Nearly every value is common (uns_meta.property_value_fields_are_common): those are decoded right here from
+  -- jsonb_to_recordset's columns (one pass per metric). The others are marked `general` and get
   -- uns_meta.decode_property_value below, which gives the same result for the common ones too (pgTAP compares
   -- them). A values element that is not an object makes jsonb_to_recordset fail: then everything takes the
   -- general path, which names the offender.
@@ -444,19 +444,8 @@ begin
            case when f.common and f.t = '11' then f.bv::boolean end,
            case when jsonb_typeof(f.key) <> 'string' then 'the key is not a string'
                 when f.key #>> '{}' = '' then 'the key is empty' end
-      -- `type`, `isNull` and `intValue` are read as text: decode_property_value accepts a JSON number or string
-      -- for them alike, so the text is all that matters; the others must be checked for their JSON type.
       from (select s.ord, k.i - 1 as idx, k.key, k.t, k.iv, k.fv, k.dv, k.bv, k.sv,
-                   coalesce((k.isn is null or k.isn = 'false') and case k.t
-                     when '3' then k.iv ~ '^[0-9]{1,10}$' and k.iv::bigint <= 4294967295
-                     when '9' then jsonb_typeof(k.fv) = 'number'
-                                   and (k.fv::numeric = 0 or abs(k.fv::numeric) between 1.2e-38 and 3.4028235e38)
-                     when '10' then jsonb_typeof(k.dv) = 'number'
-                                    and (k.dv::numeric = 0 or abs(k.dv::numeric) between 2.3e-308 and 1.7976931348623157e308)
-                     when '11' then jsonb_typeof(k.bv) = 'boolean'
-                     when '12' then jsonb_typeof(k.sv) = 'string'
-                     when '14' then jsonb_typeof(k.sv) = 'string'
-                   end, false) as common
+                   uns_meta.property_value_fields_are_common(k.t, k.iv, k.fv, k.dv, k.bv, k.sv, k.isn) as common
               from uns_meta_stage_metrics as s
              cross join lateral rows from (
                     jsonb_array_elements(v_metrics -> s.ord -> 'properties' -> 'keys'),
