@@ -21,6 +21,7 @@
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import mqtt from 'mqtt';
@@ -74,7 +75,6 @@ interface Sustained {
 }
 
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function peakRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

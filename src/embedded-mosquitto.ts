@@ -5,6 +5,7 @@ import { accessSync, chmodSync, constants, mkdtempSync, rmSync, writeFileSync } 
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
 
@@ -41,7 +42,7 @@ export async function waitForPort(port: number, child: ChildProcess, output: () 
       s.on('error', () => resolve(false));
     });
     if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   throw new Error(`mosquitto did not listen on ${port}: ${output()}`);
 }

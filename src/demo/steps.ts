@@ -1,6 +1,7 @@
 // The demo's steps against a running DemoStack: publish the embedded birth, wait for the catalog, wait for Canary
 // parity, read back what the simulator stored, prove a repeated birth is a no-op. Each returns what it observed.
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import type pg from 'pg';
 import { syncSelection } from '../worker/sync.ts';
@@ -27,7 +28,7 @@ async function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promis
     const v = await probe();
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new DemoError(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 
@@ -129,7 +130,7 @@ export async function showSimulatorTag(stack: DemoStack, tag: string, say: Say):
 export async function rebirthIsNoop(stack: DemoStack, pool: pg.Pool, debounceSeconds: number, say: Say): Promise<void> {
   const writesBefore = canaryWrites(stack);
   const { before, after } = await publishAndCommit(stack, pool, say);
-  await new Promise((r) => setTimeout(r, debounceSeconds * 1000 + 3 * stack.workerPollMs));
+  await sleep(debounceSeconds * 1000 + 3 * stack.workerPollMs);
   const writesAfter = canaryWrites(stack);
   const line = `metric versions ${before?.versions ?? 0} -> ${after.versions}, Canary storeData requests ${writesBefore} -> ${writesAfter}`;
   if (before?.versions !== after.versions || writesAfter !== writesBefore) throw new DemoError(`the same birth again was not a no-op: ${line}`);

@@ -6,6 +6,7 @@
 // rollback) for the caller to dead-letter.
 // Serialization failures and deadlocks are retried in place; any other database failure throws
 // DatabaseUnavailable so the caller spools the message.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { type UnwrappedPayload, decodeMetricsChunked, decodePayload, unwrapPayload } from '../sparkplug/decode.ts';
 import { DecodeError } from '../sparkplug/errors.ts';
@@ -84,8 +85,6 @@ class Rejected extends Error {
     this.sqlstate = sqlstate;
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function countProperties(metrics: readonly MetricJson[]): number {
   let n = 0;

@@ -12,6 +12,7 @@
 //              committed or dead-lettered; a failure stops the pass (the rest stays on disk) until the next probe
 //
 // Dead letters of an unavailable database stay in the spool as the raw message and are written on replay.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { IngestConfig } from './config.ts';
 import { type ParsedTopic, type SparkplugTopic, TopicError, parseTopic } from '../sparkplug/topic.ts';
@@ -50,8 +51,6 @@ export interface Pipeline {
   spoolDepth(): number;
   stop(): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function deviceLabel(t: SparkplugTopic): string {
   return t.deviceId === undefined ? `${t.groupId}/${t.edgeNodeId}` : `${t.groupId}/${t.edgeNodeId}/${t.deviceId}`;

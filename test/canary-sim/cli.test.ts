@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from 'undici';
@@ -109,7 +110,7 @@ describe('uns-meta canary-sim', () => {
   it('exits 0 on SIGINT while a request hangs', async () => {
     const sim = await startCli(['--faults', '{"hang":{}}']);
     const pending = call(sim.url, 'version').catch((err: unknown) => err);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     sim.child.kill('SIGINT');
     expect(await sim.exited).toBe(0);
     expect(await pending).toBeInstanceOf(Error);

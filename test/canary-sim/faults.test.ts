@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startCanarySim, type CanarySim } from '../../src/canary-sim/index.ts';
@@ -88,7 +89,7 @@ describe('connection faults', () => {
     // A second hung request is still open when the simulator closes.
     own.state.setFaults({ hang: {} });
     const pending = transportError(call(own.url, 'version'));
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const start = performance.now();
     await own.close();
     expect(performance.now() - start).toBeLessThan(1000);

@@ -58,9 +58,7 @@ const execFileAsync = promisify(execFile);
 
 export const TS = '2025-08-26T12:00:00.0000000Z';
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { setTimeout as sleep } from 'node:timers/promises';
 
 /** A self-signed EC certificate for localhost and 127.0.0.1, made with the openssl CLI in a temp dir. */
 export async function makeSelfSignedCert(): Promise<{ dir: string; certPath: string; keyPath: string; cert: string; key: string }> {

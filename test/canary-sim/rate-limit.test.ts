@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { startCanarySim, type CanarySim, type RequestLogEntry } from '../../src/canary-sim/index.ts';
@@ -105,7 +106,7 @@ describe('request-rate cap', () => {
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await call(sim.url, 'version')).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
-    await new Promise((r) => setTimeout(r, 1050));
+    await sleep(1050);
     expect((await call(sim.url, 'version')).status).toBe(200);
   });
 

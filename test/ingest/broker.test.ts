@@ -1,5 +1,6 @@
 // The ingestor and its broker: reconnection after the broker goes away (capped backoff, resubscribed, counted,
 // /readyz follows), scaling out with a shared subscription, and rebirth requests on the wire.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,7 +104,7 @@ describe('the MQTT connection', () => {
       await waitFor('three births and a dead letter', () =>
         ing.records().filter((r) => r.event === 'birth.ingested').length === 3 && ing.records().some((r) => r.event === 'birth.dead_lettered'));
       await waitFor('two rebirth requests', () => commands.length === 2);
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       expect(commands.map(([t]) => t).sort()).toEqual(['spBv1.0/Rb/NCMD/E1', 'spBv1.0/Rb/NCMD/E2']);
       for (const [, payload] of commands) {
         expect(decodePayload(payload).metrics).toEqual([expect.objectContaining({ name: 'Node Control/Rebirth', datatype: 11, booleanValue: true })]);

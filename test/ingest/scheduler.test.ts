@@ -1,4 +1,5 @@
 // DeviceScheduler: per-device arrival order, an NBIRTH as a barrier for its edge node, and the parallelism bound.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { DeviceScheduler } from '../../src/ingest/scheduler.ts';
 
@@ -12,7 +13,7 @@ function recorder() {
       running++;
       peak = Math.max(peak, running);
       events.push(`start ${name}`);
-      await new Promise((r) => setTimeout(r, ms));
+      await sleep(ms);
       events.push(`end ${name}`);
       running--;
     },

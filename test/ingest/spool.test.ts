@@ -1,13 +1,13 @@
 // Nothing lost: the database cut off from the ingestor mid-stream (a TCP proxy between them, so the shared
 // cluster keeps running), and a full in-memory queue. Births go to the on-disk spool and are replayed in order.
 import { readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { appliedOrder, numberedBirth } from './support/births.ts';
 import { useIngestEnvironment } from './support/environment.ts';
 import { type RunningIngestor, startTestIngestor, subscribed, waitFor } from './support/ingestor.ts';
 
 const env = useIngestEnvironment({ proxy: true });
-
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -39,7 +39,7 @@ describe('the spool', () => {
         await env.proxy.restore();
       }
       for (const d of range(5)) await env.pub.publishAsync(`spBv1.0/Cut/DBIRTH/E/D${d}`, numberedBirth(k));
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     expect(spooledWhileCut).toBeGreaterThan(0);
     await waitFor('every birth applied', async () => {

@@ -2,6 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt, { type MqttClient } from 'mqtt';
 import { loadConfig } from '../../../src/ingest/config.ts';
 import { type Ingestor, startIngestor } from '../../../src/ingest/service.ts';
@@ -44,7 +45,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       last = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 
