@@ -1,11 +1,13 @@
 -- Deploy uns_meta:functions/ingest_birth to pg
 -- requires: functions/path_rules functions/decode_property_value functions/enqueue_canary_sync
 -- requires: tables/metric_properties tables/metric_versions tables/metric_path_lineage
--- requires: tables/device_path_lineage tables/ingest_rejections
+-- requires: tables/device_path_lineage tables/ingest_rejections tables/birth_fingerprints
 begin;
 
--- Working tables of ingest_birth: temporary, created once per session, emptied at every commit.
--- Kept in one place so the shape of the staging data is readable apart from the algorithm.
+-- Working tables of ingest_birth: temporary, created once per session. Their rows outlive a commit: ON COMMIT
+-- DELETE ROWS would truncate all six at every commit that touched them (~12 ms, as much as a small birth's whole
+-- ingest), so ingest_birth empties them itself (see "2." in ingest_birth). Kept in one place so the shape of the
+-- staging data is readable apart from the algorithm.
 create function uns_meta.ingest_birth_prepare_session() returns void
   language plpgsql volatile
   set search_path = pg_catalog, pg_temp
@@ -20,13 +22,14 @@ begin
     next_chunk    integer not null,
     changed       boolean not null,
     rules_version text,                    -- uns_meta.path_rules_version() when the birth began
-    rejected      boolean not null default false
-  ) on commit delete rows;
+    rejected      boolean not null default false,
+    xact          xid8 not null default pg_current_xact_id()  -- a row of another transaction is stale
+  ) on commit preserve rows;
   -- Every metric name of a chunked birth so far: the retirement step keeps exactly these.
   create temp table uns_meta_birth_names (
     device_id bigint not null,
     name      text not null
-  ) on commit delete rows;
+  ) on commit preserve rows;
   -- The metrics of this call, with what the catalog holds for them (old_*) and the verdict.
   create temp table uns_meta_stage_metrics (
     ord               integer primary key,   -- index in payload.metrics
@@ -52,12 +55,12 @@ begin
     props_changed     boolean not null default false,
     changed           boolean not null default false,  -- an existing metric that gets a new version
     reject_reason     text
-  ) on commit delete rows;
+  ) on commit preserve rows;
   -- Distinct name segments and their normal form (names share most folders).
   create temp table uns_meta_stage_segments (
     seg  text primary key,
     norm text
-  ) on commit delete rows;
+  ) on commit preserve rows;
   -- Decoded properties of the metrics whose property JSON differs from the last applied one.
   create temp table uns_meta_stage_props (
     ord            integer not null,
@@ -77,7 +80,7 @@ begin
     value_bool     boolean,
     value_datetime timestamptz,
     problem        text
-  ) on commit delete rows;
+  ) on commit preserve rows;
   -- Property changes of existing metrics: added / changed / removed, with old and new typed JSON.
   create temp table uns_meta_stage_prop_changes (
     metric_id bigint not null,
@@ -86,11 +89,11 @@ begin
     change    text not null,
     old_json  jsonb,
     new_json  jsonb
-  ) on commit delete rows;
+  ) on commit preserve rows;
 end
 $$;
 comment on function uns_meta.ingest_birth_prepare_session() is
-  'Creates the session''s temporary staging tables of ingest_birth (once per session; rows vanish at commit).';
+  'Creates the session''s temporary staging tables of ingest_birth (once per session; ingest_birth empties them).';
 revoke all on function uns_meta.ingest_birth_prepare_session() from public;
 grant execute on function uns_meta.ingest_birth_prepare_session() to uns_meta_app;
 
@@ -152,6 +155,7 @@ declare
   v_device_rules  text;
   v_paths_current boolean;
   v_large         boolean;
+  v_fingerprint   bytea;
   v_expected      integer;
   v_bad           record;
   v_n             integer;
@@ -224,11 +228,8 @@ begin
 
   -- 2. The session's working tables ----------------------------------------------------------------------
   perform uns_meta.ingest_birth_prepare_session();
-  -- Emptied at every commit already; only a second call in one transaction (a chunk, another device) finds rows.
-  -- TRUNCATE only then: it gives the tables new files, and every cached plan naming them must be made again.
-  if exists (select from uns_meta_stage_metrics) then
-    truncate uns_meta_stage_metrics, uns_meta_stage_segments, uns_meta_stage_props, uns_meta_stage_prop_changes;
-  end if;
+  -- Our own writes to metrics and metric_properties keep the birth fingerprints (tables/birth_fingerprints).
+  perform set_config('uns_meta.ingest_birth_active', 'on', true);
 
   -- 3. The device: serialise births of one device, upsert it, follow its path ---------------------------
   perform pg_advisory_xact_lock(hashtextextended('uns_meta.ingest_birth/' || v_parts[2] || '/' || v_parts[4] || '/' || v_parts[5], 0));
@@ -265,14 +266,49 @@ begin
     v_changed := true;
   end if;
 
-  -- 4. Chunk bookkeeping ---------------------------------------------------------------------------------
+  -- 3b. A birth identical to the last one applied in full (same metrics, same rules): nothing can change --------
+  -- Comparing one md5 of the metrics replaces staging, decoding and comparing every metric (a re-birth after a
+  -- reconnect usually repeats the last one). Only unchunked births are fingerprinted.
+  if v_chunk_index is null then
+    v_fingerprint := decode(md5(v_metrics::text), 'hex');
+    if not v_changed and exists (select from uns_meta.birth_fingerprints as f
+                                  where f.device_id = v_device_id and f.fingerprint = v_fingerprint
+                                    and f.path_rules_version = uns_meta.path_rules_version()) then
+      perform set_config('uns_meta.ingest_birth_active', 'off', true);
+      return jsonb_build_object(
+        'device_id', v_device_id, 'device_uns_path', v_device_path,
+        'metrics', jsonb_build_object('inserted', 0, 'updated', 0, 'revived', 0,
+                                      'unchanged', jsonb_array_length(v_metrics), 'retired', 0, 'rejected', 0),
+        'properties_written', 0, 'versions_written', 0, 'lineage_written', 0, 'jobs_enqueued', 0, 'rejections', '[]'::jsonb);
+    end if;
+  end if;
+  -- Whatever this birth does, the last fingerprint no longer describes the device (one is stored at the end).
+  delete from uns_meta.birth_fingerprints where device_id = v_device_id;
+
+  -- 4. Empty the staging tables; chunk bookkeeping ------------------------------------------------------
+  -- The previous call's rows are still there (a large call truncates its own at its end). DELETE them: TRUNCATE
+  -- gives the tables new files and rebuilds their indexes, and every cached plan naming them must be made again.
+  -- Deleted rows are never vacuumed in a temporary table, though, and every scan reads them: once the two big
+  -- tables pass 1 MB (every ~100 births of 50 metrics) they are truncated after all. Measured for 50-metric
+  -- re-births (docs/sql-api.md): TRUNCATE every call 17-22 ms per call; this, 6-7 ms; a 4 MB limit, 9-10 ms.
+  if pg_relation_size(to_regclass('pg_temp.uns_meta_stage_props')) + pg_relation_size(to_regclass('pg_temp.uns_meta_stage_metrics'))
+     > 1024 * 1024 then
+    truncate uns_meta_stage_metrics, uns_meta_stage_segments, uns_meta_stage_props, uns_meta_stage_prop_changes;
+  elsif exists (select from uns_meta_stage_metrics) then
+    delete from uns_meta_stage_metrics;
+    delete from uns_meta_stage_segments;
+    delete from uns_meta_stage_props;
+    delete from uns_meta_stage_prop_changes;
+  end if;
   if coalesce(v_chunk_index, 0) = 0 then
-    delete from uns_meta_birth_state where device_id = v_device_id;
-    delete from uns_meta_birth_names where device_id = v_device_id;
+    -- Also what an earlier transaction left (it committed in the middle of a chunked birth).
+    delete from uns_meta_birth_state where device_id = v_device_id or xact <> pg_current_xact_id();
+    delete from uns_meta_birth_names as n
+     where n.device_id = v_device_id or not exists (select from uns_meta_birth_state as b where b.device_id = n.device_id);
     insert into uns_meta_birth_state (device_id, next_chunk, changed, rules_version)
     values (v_device_id, 1, false, uns_meta.path_rules_version());
   else
-    select next_chunk into v_expected from uns_meta_birth_state where device_id = v_device_id;
+    select next_chunk into v_expected from uns_meta_birth_state where device_id = v_device_id and xact = pg_current_xact_id();
     if v_expected is distinct from v_chunk_index then
       raise exception using errcode = 'U0003',
         message = format('ingest_birth: chunk %s of %s arrived, but this transaction expects chunk %s; send chunks 0, 1, 2, ... of one birth in one transaction',
@@ -720,8 +756,24 @@ begin
       from (select case when not b.rejected and b.rules_version = uns_meta.path_rules_version() then b.rules_version end
               from uns_meta_birth_state as b where b.device_id = v_device_id) as v(version)
      where d.device_id = v_device_id and d.path_rules_version is distinct from v.version;
+    -- Remember a complete unchunked birth applied without rejection under unchanged rules (the same condition
+    -- that just kept devices.path_rules_version): its identical successor is answered at step 3b.
+    if v_chunk_index is null then
+      insert into uns_meta.birth_fingerprints (device_id, fingerprint, path_rules_version)
+      select d.device_id, v_fingerprint, d.path_rules_version
+        from uns_meta.devices as d
+       where d.device_id = v_device_id and d.path_rules_version is not null;
+    end if;
     delete from uns_meta_birth_state where device_id = v_device_id;
     delete from uns_meta_birth_names where device_id = v_device_id;
+  end if;
+  perform set_config('uns_meta.ingest_birth_active', 'off', true);
+  -- A large call gives its staging space back now rather than holding it until the session's next birth.
+  if v_large then
+    truncate uns_meta_stage_metrics, uns_meta_stage_segments, uns_meta_stage_props, uns_meta_stage_prop_changes;
+    if not exists (select from uns_meta_birth_names) then
+      truncate uns_meta_birth_names;
+    end if;
   end if;
 
   return jsonb_build_object(
