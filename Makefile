@@ -50,7 +50,8 @@ test: setup ## everything CI runs: typecheck, lint, the SQL round trip with pgTA
 	@scripts/test-sql.sh
 	@vitest run
 
-demo: setup ## deploy the demo database (UNS_META_DEMO_DB), run the whole pipeline on the embedded default
+demo: setup ## deploy the demo database (UNS_META_DEMO_DB) afresh, run the whole pipeline on the embedded default
+	@dropdb -U uns_meta_admin --if-exists --force "$(UNS_META_DEMO_DB)"
 	@scripts/deploy-db.sh "$(UNS_META_DEMO_DB)"
 	@psql -qX -v ON_ERROR_STOP=1 -U uns_meta_admin -d "$(UNS_META_DEMO_DB)" \
 	  -c "update uns_meta.settings set value = '\"2 seconds\"' where key = 'debounce_interval' and value <> '\"2 seconds\"'"
