@@ -17,7 +17,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { PayloadJson } from '../src/sparkplug/json-types.ts';
@@ -145,18 +144,6 @@ async function measure(db: TestDatabase, workDir: string, form: Form): Promise<{
   }
 }
 
-/** Drops the clone; the app session may still be exiting, and DROP ... WITH (FORCE) cannot end another role's. */
-async function dropDatabase(db: TestDatabase): Promise<void> {
-  for (let attempt = 1; attempt < 5; attempt++) {
-    try {
-      return await db.drop();
-    } catch {
-      await sleep(1000);
-    }
-  }
-  await db.drop();
-}
-
 async function runForm(form: Form): Promise<{ results: Result[]; serverVersion: string }> {
   const db = await createTestDatabase();
   const workDir = mkdtempSync(join(tmpdir(), 'bench-ingest-birth-'));
@@ -168,7 +155,7 @@ async function runForm(form: Form): Promise<{ results: Result[]; serverVersion: 
     throw error;
   } finally {
     rmSync(workDir, { recursive: true, force: true });
-    await dropDatabase(db).catch((error: unknown) => console.error(`could not drop ${db.name}:`, error));
+    await db.drop().catch((error: unknown) => console.error(`could not drop ${db.name}:`, error));
   }
 }
 

@@ -1,6 +1,7 @@
 // Every test file works in its own database, cloned from the template that `scripts/test-sql.sh` deploys
 // (Sqitch deploy + graphile-worker schema), and dropped afterwards. Clones are cheap (file copy), so tests
 // start clean, fast, and can run in parallel without touching the developer's database.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { connectionConfig } from '../../src/db.ts';
@@ -55,7 +56,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       const c = adminClient();
       await c.connect();
       try {
-        await c.query(`drop database if exists ${name} with (force)`);
+        // A child process (ingestor, worker) that just exited may leave its sessions closing for a moment, and
+        // DROP ... WITH (FORCE) may not end another role's sessions (42501): wait for them, up to 5 s.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await c.query(`drop database if exists ${name} with (force)`);
+            return;
+          } catch (err) {
+            if ((err as { code?: string }).code !== '42501' || attempt >= 5) throw err;
+            await sleep(1000);
+          }
+        }
       } finally {
         await c.end();
       }
