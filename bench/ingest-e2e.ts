@@ -150,6 +150,7 @@ async function main(): Promise<void> {
       await measure('(b) DBIRTH, 1,000,000 metrics (DEFLATE-compressed on the wire)', 'spBv1.0/Secil/DBIRTH/Portugal/Million', compressed, 1_000_000);
     }
     if (args.sustained) sustained = await sustain(() => ingestor.output(), pub);
+    if (args.docs) writeDocs(runs, sustained); // before the clean-up, so a failing drop loses no figure
   } finally {
     await pub.endAsync();
     ingestor.child.kill('SIGTERM');
@@ -158,7 +159,6 @@ async function main(): Promise<void> {
     await db.drop();
     rmSync(spool, { recursive: true, force: true });
   }
-  if (args.docs) writeDocs(runs, sustained);
 }
 
 /**

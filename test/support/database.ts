@@ -57,13 +57,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await c.connect();
       try {
         // A child process (ingestor, worker) that just exited may leave its sessions closing for a moment, and
-        // DROP ... WITH (FORCE) may not end another role's sessions (42501): wait for them, up to 5 s.
+        // DROP ... WITH (FORCE) may not end another role's sessions (42501): wait for them, up to 30 s.
         for (let attempt = 1; ; attempt++) {
           try {
             await c.query(`drop database if exists ${name} with (force)`);
             return;
           } catch (err) {
-            if ((err as { code?: string }).code !== '42501' || attempt >= 5) throw err;
+            if ((err as { code?: string }).code !== '42501' || attempt >= 30) throw err;
             await sleep(1000);
           }
         }
