@@ -116,7 +116,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     metricsPort: metricsPort === undefined ? undefined : int(env, 'METRICS_PORT', 9465, 0),
     staleLockSeconds: int(env, 'WORKER_STALE_LOCK_SECONDS', 10),
     staleCheckMs: int(env, 'WORKER_STALE_CHECK_MS', 30_000, 100),
-    maxSemiSpaceMb: int(env, 'WORKER_MAX_SEMI_SPACE_MB', 8, 0),
+    maxSemiSpaceMb: int(env, 'WORKER_MAX_SEMI_SPACE_MB', 4, 0),
   };
 }
 
