@@ -10,6 +10,8 @@
 //   3. the job's run_at is moved to now() + 2 s: the debounce "expires" then;
 //   4. timed from that run_at to the last canary_sync_state.confirmed_at (both the database clock), once every
 //      metric is confirmed. Peak RSS of the worker is its VmHWM (/proc/<pid>/status) before it is stopped.
+//      CPU time: the worker's and every postgres process's from /proc/<pid>/stat, the simulator's from this process.
+//      BENCH_PG_TOP=1 also prints the CPU time of each postgres process (which connection did the work).
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -159,7 +161,16 @@ function postgresTicks(): Map<string, number> {
 /** CPU seconds PostgreSQL processes used since `before` (processes that ended meanwhile are not counted). */
 function postgresSecondsSince(before: Map<string, number>): number {
   let ticks = 0;
-  for (const [pid, now] of postgresTicks()) ticks += now - (before.get(pid) ?? 0);
+  const top: [number, string][] = [];
+  for (const [pid, now] of postgresTicks()) {
+    ticks += now - (before.get(pid) ?? 0);
+    if (process.env.BENCH_PG_TOP) {
+      try {
+        top.push([now - (before.get(pid) ?? 0), readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')]);
+      } catch { /* ended */ }
+    }
+  }
+  for (const [t, cmd] of top.sort((a, b) => b[0] - a[0]).slice(0, 12)) console.log((t / 100).toFixed(2), cmd);
   return ticks / 100;
 }
 
