@@ -18,10 +18,10 @@ const SEMI_SPACE_FLAG = '--max-semi-space-size';
 
 /**
  * Under the sync's allocation rate V8 grows its young generation to its default maximum (about 150 MB of RSS on a
- * 64-bit machine with plenty of RAM), which the worker does not need: with semi-spaces of a few MB the peak RSS of a
- * 100,000-metric sync drops by that much at no measurable CPU cost (docs/worker.md "Memory"). The flag only works at
- * start-up, so the process replaces itself (execve: same pid, signals and exit status unchanged) with one started
- * with it, unless it already has the flag (from the command line or NODE_OPTIONS) or the cap is 0.
+ * 64-bit machine with plenty of RAM), which the worker does not need: with semi-spaces of a few MB the peak RSS of
+ * a 100,000-metric sync drops by that much at no measurable CPU cost (docs/worker.md, "Speed and memory"). The flag
+ * only works at start-up, so the process replaces itself (execve: same pid, signals and exit status unchanged) with
+ * one started with it, unless it already has the flag (from the command line or NODE_OPTIONS) or the cap is 0.
  */
 function capYoungGeneration(mb: number): void {
   if (mb === 0 || process.execve === undefined) return; // execve: POSIX only
