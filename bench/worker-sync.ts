@@ -10,9 +10,11 @@
 //   3. the job's run_at is moved to now() + 2 s: the debounce "expires" then;
 //   4. timed from that run_at to the last canary_sync_state.confirmed_at (both the database clock), once every
 //      metric is confirmed. Peak RSS of the worker is its VmHWM (/proc/<pid>/status) before it is stopped.
+//      CPU time: the worker's and every postgres process's from /proc/<pid>/stat, the simulator's from this process.
+//      BENCH_PG_TOP=1 also prints the CPU time of each postgres process (which connection did the work).
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -57,6 +59,7 @@ try {
   const loadBefore = load();
   const cpuTicks = () => readFileSync(`/proc/${child?.pid}/stat`, 'utf8').split(') ')[1]?.split(' ').slice(11, 13).reduce((a, b) => a + Number(b), 0) ?? 0;
   const workerCpuBefore = cpuTicks();
+  const postgresCpuBefore = postgresTicks();
   const benchCpuBefore = process.cpuUsage();
   const { rows: [job] } = await admin.query<{ run_at: Date }>(
     `update graphile_worker._private_jobs set run_at = now() + interval '2 seconds' returning run_at`);
@@ -72,6 +75,7 @@ try {
     await sleep(200);
   }
   const workerCpu = (cpuTicks() - workerCpuBefore) / 100;
+  const postgresCpu = postgresSecondsSince(postgresCpuBefore);
   const benchCpuUsage = process.cpuUsage(benchCpuBefore);
   const simCpu = (benchCpuUsage.user + benchCpuUsage.system) / 1e6;
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
@@ -83,7 +87,7 @@ try {
   const seconds = done.seconds ?? NaN;
   const storeCount = stats.requests.byMethod.storeData?.received ?? stores.length;
   console.log({ seconds, confirmed: done.n, inSync: parity?.in_sync, storeData: storeCount, maxInAnyWindow: stats.rate.maxReceivedInAnyWindow,
-    rejected: stats.rate.rejected, peakRssMb, workerCpu, simCpu, lastBatch: sample && { tags: sample.tags, bytes: sample.bodyBytes } });
+    rejected: stats.rate.rejected, peakRssMb, workerCpu, simCpu, postgresCpu, lastBatch: sample && { tags: sample.tags, bytes: sample.bodyBytes } });
 
   const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
   const code = execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
@@ -112,6 +116,7 @@ try {
 | worker peak RSS (VmHWM) | ${peakRssMb.toFixed(0)} MB | ≤ 300 MB | ${verdict(peakRssMb <= 300)} |
 | CPU time of the worker process during the sync | ${workerCpu.toFixed(1)} s | | |
 | CPU time of the simulator (the bench process) during the sync | ${simCpu.toFixed(1)} s | | |
+| CPU time of all PostgreSQL processes during the sync (the machine's, other sessions included) | ${postgresCpu.toFixed(1)} s | | |
 | metrics in_sync in \`uns_meta.canary_parity\` | ${parity?.in_sync} | ${metrics} | ${verdict(parity?.in_sync === metrics)} |
 `;
   console.log(section);
@@ -135,6 +140,38 @@ try {
   }
   await sim.close();
   await dropWithRetries();
+}
+
+/** utime + stime (clock ticks) of every process named postgres, by pid: the server's CPU, whichever session used it. */
+function postgresTicks(): Map<string, number> {
+  const ticks = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes(' (postgres) ')) continue;
+      const fields = stat.split(') ')[1]?.split(' ') ?? [];
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks;
+}
+
+/** CPU seconds PostgreSQL processes used since `before` (processes that ended meanwhile are not counted). */
+function postgresSecondsSince(before: Map<string, number>): number {
+  let ticks = 0;
+  const top: [number, string][] = [];
+  for (const [pid, now] of postgresTicks()) {
+    ticks += now - (before.get(pid) ?? 0);
+    if (process.env.BENCH_PG_TOP) {
+      try {
+        top.push([now - (before.get(pid) ?? 0), readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')]);
+      } catch { /* ended */ }
+    }
+  }
+  for (const [t, cmd] of top.sort((a, b) => b[0] - a[0]).slice(0, 12)) console.log((t / 100).toFixed(2), cmd);
+  return ticks / 100;
 }
 
 /** The worker's sessions may still be closing: DROP ... WITH (FORCE) cannot end another role's right away. */

@@ -8,7 +8,7 @@ import { sessionSettings, type WorkerConfig } from './config.ts';
 import { BadSessionTokenError, PermanentCanaryError, TransientCanaryError } from './canary-errors.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { RateGate } from './rate-gate.ts';
-import { canaryPolicies, circuitStateValue } from './resilience.ts';
+import { CircuitState, canaryPolicies, circuitStateValue } from './resilience.ts';
 
 export interface Envelope {
   statusCode: string;
@@ -49,6 +49,7 @@ export class CanaryClient {
       onRetry: () => deps.metrics.retries.inc(),
       onCircuitState: (state) => {
         deps.metrics.circuitState.set(circuitStateValue[state]);
+        if (state === CircuitState.Open) deps.metrics.circuitOpens.inc();
         deps.logger.warn({ circuit: circuitStateValue[state] }, 'Canary circuit breaker changed state (0 closed, 1 half-open, 2 open)');
       },
     });

@@ -41,6 +41,8 @@ export interface WorkerConfig {
   /** A job lock older than this with no live owner process is released. */
   staleLockSeconds: number;
   staleCheckMs: number;
+  /** V8 semi-space cap (MB) for the `uns-meta worker` process; 0 = Node's default. See docs/worker.md "Memory". */
+  maxSemiSpaceMb: number;
 }
 
 export class ConfigError extends Error {}
@@ -102,7 +104,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     retryMaxDelayMs: int(env, 'CANARY_RETRY_MAX_DELAY_MS', 6400, 0),
     operationTimeoutMs: int(env, 'CANARY_OPERATION_TIMEOUT_MS', 60_000),
     breakerConsecutive: int(env, 'CANARY_BREAKER_CONSECUTIVE_FAILURES', 20),
-    breakerFailureRatio: num(env, 'CANARY_BREAKER_FAILURE_RATIO', 0.02, (n) => n > 0 && n <= 1, 'a fraction in (0, 1]'),
+    breakerFailureRatio: num(env, 'CANARY_BREAKER_FAILURE_RATIO', 0.02, (n) => n > 0 && n < 1, 'a fraction in (0, 1)'),
     breakerWindowMs: int(env, 'CANARY_BREAKER_WINDOW_MS', 60_000, 1000),
     breakerMinimumRps: num(env, 'CANARY_BREAKER_MINIMUM_RPS', 5, (n) => n > 0, 'a positive number'),
     breakerHalfOpenAfterMs: int(env, 'CANARY_BREAKER_HALF_OPEN_AFTER_MS', 60_000),
@@ -114,6 +116,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     metricsPort: metricsPort === undefined ? undefined : int(env, 'METRICS_PORT', 9465, 0),
     staleLockSeconds: int(env, 'WORKER_STALE_LOCK_SECONDS', 10),
     staleCheckMs: int(env, 'WORKER_STALE_CHECK_MS', 30_000, 100),
+    maxSemiSpaceMb: int(env, 'WORKER_MAX_SEMI_SPACE_MB', 4, 0),
   };
 }
 

@@ -16,6 +16,7 @@ export function createWorkerMetrics() {
     limiterQueued: new Gauge({ name: 'uns_meta_canary_limiter_queued', help: 'Requests waiting in the rate limiter', ...r }),
     limiterWait: new Histogram({ name: 'uns_meta_canary_limiter_wait_seconds', help: 'Time a request waited for its rate slot', buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], ...r }),
     slotsMissed: new Counter({ name: 'uns_meta_canary_rate_slots_missed_total', help: 'Reserved request slots given up because the request was not ready within the tolerance', ...r }),
+    circuitOpens: new Counter({ name: 'uns_meta_canary_circuit_opens_total', help: 'Times the circuit breaker opened (consecutive failures or the failure ratio)', ...r }),
     circuitState: new Gauge({ name: 'uns_meta_canary_circuit_state', help: 'Circuit breaker: 0 closed, 1 half-open, 2 open, 3 isolated', ...r }),
     sessionRefreshes: new Counter({ name: 'uns_meta_canary_session_refreshes_total', help: 'Canary sessions acquired (first and re-acquired)', ...r }),
     deadLetters: new Counter({ name: 'uns_meta_canary_dead_letters_total', help: 'Metric changes written to canary_dead_letters', ...r }),

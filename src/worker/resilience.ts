@@ -42,6 +42,8 @@ class EitherBreaker implements IBreaker {
   }
 }
 
+const RATIO_EPSILON = 1e-9;
+
 export const circuitStateValue: Record<CircuitState, number> = {
   [CircuitState.Closed]: 0,
   [CircuitState.HalfOpen]: 1,
@@ -61,7 +63,8 @@ export function canaryPolicies(config: WorkerConfig, hooks: ResilienceHooks) {
     breaker: new EitherBreaker(
       new ConsecutiveBreaker(config.breakerConsecutive),
       new SamplingBreaker({
-        threshold: config.breakerFailureRatio,
+        // cockatiel opens when failures > threshold × calls; the rule is "≥ ratio", hence the tiny allowance
+        threshold: config.breakerFailureRatio - RATIO_EPSILON,
         duration: config.breakerWindowMs,
         minimumRps: config.breakerMinimumRps,
       }),
@@ -81,4 +84,4 @@ export function canaryPolicies(config: WorkerConfig, hooks: ResilienceHooks) {
   return { breaker, policy: wrap(operation, retries, breaker) };
 }
 
-export { BrokenCircuitError };
+export { BrokenCircuitError, CircuitState };

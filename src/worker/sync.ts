@@ -250,8 +250,11 @@ class Confirmer {
 
 async function confirm(deps: SyncDeps, confirmations: Confirmation[]): Promise<void> {
   // The property values travel as the JSON text the database produced: no second serialization.
-  const json = `[${confirmations.map(({ sent, ...rest }) => `{"sent":${sent},${JSON.stringify(rest).slice(1)}`).join(',')}]`;
-  const { rows } = await deps.pool.query<{ latency_seconds: number }>(workerSql.confirm, [json]);
+  // A named (prepared) statement: parsed and planned once per connection, not once per group.
+  const { rows } = await deps.pool.query<{ latency_seconds: number }>({ name: 'uns_meta_confirm', text: workerSql.confirm, values: [
+    confirmations.map((c) => c.metric_id), confirmations.map((c) => c.version), confirmations.map((c) => c.tag),
+    confirmations.map((c) => c.outcome), confirmations.map((c) => c.changed_at), `[${confirmations.map((c) => c.sent).join(',')}]`,
+  ] });
   for (const row of rows) {
     if (row.latency_seconds !== null && Number.isFinite(row.latency_seconds)) deps.metrics.endToEnd.observe(row.latency_seconds);
   }

@@ -10,7 +10,7 @@ import {
 
 const fx = useWorkerFixture();
 
-const gauge = async (w: RunningWorker, name: 'circuitState' | 'sessionRefreshes' | 'retries' | 'deadLetters') =>
+const gauge = async (w: RunningWorker, name: 'circuitState' | 'circuitOpens' | 'sessionRefreshes' | 'retries' | 'deadLetters') =>
   (await w.deps.metrics[name].get()).values[0]?.value ?? 0;
 
 let version = 0;
@@ -167,5 +167,59 @@ describe('worker under faults', () => {
     expect(rows[0]?.attempts).toBe(1);
     expect(rows[0]?.properties).toMatchObject({ Description: `a ${text}` });
     expect(storeRequests(fx.sim).filter((r) => r.outcome === 'HTTP 503').length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('circuit breaker: the failure-ratio rule (5xx over a sliding window)', () => {
+  // A 1 s window instead of a minute so the test takes seconds; 20 consecutive failures (the default) would open
+  // it by the other rule, so the tests check that no run of 20 failures happened. One tag per request: 300 requests.
+  const ratioEnv = (ratio: string) => ({
+    CANARY_BREAKER_FAILURE_RATIO: ratio, CANARY_BREAKER_WINDOW_MS: '1000', CANARY_BREAKER_MINIMUM_RPS: '20',
+    CANARY_BREAKER_CONSECUTIVE_FAILURES: '20', CANARY_BREAKER_HALF_OPEN_AFTER_MS: '500', CANARY_BATCH_MAX_TAGS: '1',
+  });
+  const names = Array.from({ length: 300 }, (_, i) => `m${i}`);
+  /** Every metric of the device is in sync (other tests of this file leave dead letters behind). */
+  const deviceInSync = async (device: string) => {
+    const { rows } = await fx.db.pool('uns_meta_ro').query<{ n: number; in_sync: number }>(
+      `select count(*)::int as n, count(*) filter (where status = 'in_sync')::int as in_sync
+         from uns_meta.canary_parity where uns_path like $1`, [`Secil/Portugal/${device}/%`]);
+    return rows[0] !== undefined && rows[0].n === names.length && rows[0].in_sync === rows[0].n;
+  };
+  /** storeData requests since `from`: how many failed with HTTP 503, and the longest run of them in a row. */
+  const failures = (from: number) => {
+    let run = 0;
+    let longest = 0;
+    let total = 0;
+    for (const r of storeRequests(fx.sim).slice(from)) {
+      run = r.outcome === 'HTTP 503' ? run + 1 : 0;
+      total += r.outcome === 'HTTP 503' ? 1 : 0;
+      longest = Math.max(longest, run);
+    }
+    return { total, longest };
+  };
+
+  it('opens on >= 2 % of requests failing with 5xx within the window, with fewer than 20 failures in a row', async () => {
+    const from = storeRequests(fx.sim).length;
+    fx.sim.state.setFaults({ seed: 7, serverError: { fraction: 0.1, methods: ['storeData'] } });
+    fx.worker = await startTestWorker(fx.sim, fx.db, ratioEnv('0.02'));
+    await change('RatioHigh', names);
+    const w = fx.worker;
+    await waitFor('circuit opened', async () => (await gauge(w, 'circuitOpens')) >= 1);
+    const seen = failures(from);
+    expect(seen.total).toBeGreaterThan(0);
+    expect(seen.longest).toBeLessThan(20);
+    fx.sim.state.clearFaults();
+    await waitFor('in sync after recovery', () => deviceInSync('RatioHigh'), 30_000);
+  });
+
+  it('stays closed while the 5xx ratio is below the threshold, and every change is delivered', async () => {
+    const from = storeRequests(fx.sim).length;
+    fx.sim.state.setFaults({ seed: 7, serverError: { fraction: 0.03, methods: ['storeData'] } });
+    fx.worker = await startTestWorker(fx.sim, fx.db, ratioEnv('0.25'));
+    await change('RatioLow', names);
+    await waitFor('in sync', () => deviceInSync('RatioLow'), 30_000);
+    expect(failures(from).total).toBeGreaterThan(0); // failures happened (and were retried) ...
+    expect(await gauge(fx.worker, 'circuitOpens')).toBe(0); // ... without opening the circuit
+    expect(await gauge(fx.worker, 'circuitState')).toBe(0);
   });
 });

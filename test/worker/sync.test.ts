@@ -105,11 +105,14 @@ describe('canary_sync_device', () => {
     await ingest(fx.db, birth('Mill', {
       'Mill/Power': { description: 'fallback', documentation: 'Mill motor power', engLow: 0, tooltip: 'kW', enabled: true, note: null },
       'Mill/Flicker': { engUnit: 'x' },
+      // a raw key named like a mapped name loses to the mapped key; description is used without documentation
+      'Mill/Raw': { 'Eng Units': 'raw', engUnit: 'mapped', description: 'only description' },
     }, undefined, { 'Mill/Flicker': { isTransient: true } }));
     await syncNow('Mill');
     expect(canaryProps(fx.sim, TAG('Mill/Power', 'Mill'))).toEqual({
       Description: 'Mill motor power', 'Default Low Scale': 0, tooltip: 'kW', enabled: true, note: null,
     });
+    expect(canaryProps(fx.sim, TAG('Mill/Raw', 'Mill'))).toEqual({ 'Eng Units': 'mapped', Description: 'only description' });
     expect(fx.sim.state.tag(TAG('Mill/Flicker', 'Mill'))).toBeUndefined();
     const { rows } = await fx.db.pool('uns_meta_ro').query<{ last_outcome: string }>(
       `select last_outcome from uns_meta.canary_parity where uns_path like '%Flicker'`);

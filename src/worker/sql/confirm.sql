@@ -1,13 +1,15 @@
--- Records what Canary confirmed: $1 is a JSON array of
--- {metric_id, version, tag (NULL when nothing was written), sent (the properties written), outcome, changed_at}.
+-- Records what Canary confirmed, one element per metric in parallel arrays: $1 metric_id, $2 version, $3 tag (NULL
+-- when nothing was written), $4 outcome, $5 changed_at, and $6 a JSON array of the properties written (objects).
+-- Parallel arrays rather than one JSON document: only the property values need a JSON parse (half the bytes).
 -- Never moves a metric back to an older version (a late job of an older state). The properties Canary holds for
 -- the tag are merged; a new tag starts from what was written to it. Open dead letters of the metric are resolved.
 with confirmed as (
   insert into uns_meta.canary_sync_state as s
          (metric_id, confirmed_version, confirmed_at, canary_tag, confirmed_properties, outcome, changed_at)
-  select r.metric_id, r.version, now(), r.tag, coalesce(r.sent, '{}'), r.outcome, r.changed_at
-    from jsonb_to_recordset($1::jsonb) as r(metric_id bigint, version integer, tag text, sent jsonb, outcome text,
-                                           changed_at timestamptz)
+  select r.metric_id, r.version, now(), r.tag, coalesce(w.sent, '{}'), r.outcome, r.changed_at
+    from unnest($1::bigint[], $2::integer[], $3::text[], $4::text[], $5::timestamptz[])
+           with ordinality as r(metric_id, version, tag, outcome, changed_at, n)
+    join jsonb_array_elements($6::jsonb) with ordinality as w(sent, n) using (n)
   on conflict (metric_id) do update
      set confirmed_version = excluded.confirmed_version,
          confirmed_at = excluded.confirmed_at,

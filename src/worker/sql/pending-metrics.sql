@@ -4,9 +4,14 @@
 --    differs from the version Canary confirmed, and only properties Canary does not hold with that value
 --    (all of them when the tag path is new),
 -- $6 dataset override (NULL = the first segment of canary_id, the Sparkplug group), $7 metric_ids (NULL = any).
--- `properties_json` (JSON text) maps Canary property names (through uns_meta.canary_property_names; on a clash the lowest
--- precedence wins) to typed JSON values: numbers stay numbers, NaN/±Infinity and DateTime are strings, an explicit
--- null is JSON null. Nested-set markers carry no value and are not sent. One set-based pass per page.
+-- `properties_json` (compact JSON text) maps Canary property names (through uns_meta.canary_property_names; on a
+-- clash the lowest precedence wins, and a mapped name wins over a raw key of the same name) to typed JSON values:
+-- numbers stay numbers, NaN/±Infinity and DateTime are strings, an explicit null is JSON null. Nested-set markers
+-- carry no value and are not sent.
+-- Cost (it is most of the database's work in a sync): one index scan of metric_properties per picked metric, the
+-- text built with string_agg. A page-wide join + sort + group and jsonb_object_agg cost about twice as much; as text
+-- does not merge duplicate keys, a property whose Canary name another key of the metric wins is dropped before
+-- aggregating (`shadowed`).
 with picked as (
   select m.metric_id, m.version, m.is_transient, m.retired_at is not null as retired, m.updated_at,
          s.canary_tag as confirmed_tag, s.confirmed_properties,
@@ -23,37 +28,38 @@ with picked as (
    limit $4
 ), shared as (
   select canary_name from uns_meta.canary_property_names group by canary_name having count(*) > 1
-), desired as (
-  select mp.metric_id,
-         -- keys without a mapping cannot clash (keys are unique per metric): no ordering needed; mapped names are
-         -- merged last, so they win over a raw key of the same name, and among themselves the lowest precedence wins.
-         coalesce(jsonb_object_agg(mp.key, v.value) filter (where n.canary_name is null), '{}')
-           || coalesce(jsonb_object_agg(n.canary_name, v.value) filter (where n.canary_name is not null and not v.shadowed), '{}') as props
-    from picked p
-    join uns_meta.metric_properties mp on mp.metric_id = p.metric_id
-    left join uns_meta.canary_property_names n on n.property_key = mp.key
-    cross join lateral (
-      select case when mp.is_null then 'null'::jsonb
-                  else coalesce(to_jsonb(mp.value_int), to_jsonb(mp.value_long), to_jsonb(mp.value_uint64),
-                                to_jsonb(mp.value_float), to_jsonb(mp.value_double), to_jsonb(mp.value_string),
-                                to_jsonb(mp.value_bool), to_jsonb(mp.value_datetime)) end as value,
-             -- another key of this metric maps to the same Canary name with a lower (precedence, key)
-             n.canary_name is not null and n.canary_name in (select canary_name from shared) and exists (
+), sent as (
+  select p.*,
+         -- the properties to send, as a compact JSON object
+         (select '{' || string_agg(to_json(v.name)::text || ':' || v.value, ',') || '}'
+            from uns_meta.metric_properties mp
+            left join uns_meta.canary_property_names n on n.property_key = mp.key
+            cross join lateral (
+              select coalesce(n.canary_name, mp.key) as name,
+                     case when mp.is_null then 'null'
+                          else coalesce(to_json(mp.value_int), to_json(mp.value_long), to_json(mp.value_uint64),
+                                        to_json(mp.value_float), to_json(mp.value_double), to_json(mp.value_string),
+                                        to_json(mp.value_bool), to_json(mp.value_datetime))::text end as value
+            ) v
+           where mp.metric_id = p.metric_id
+             and mp.type not in ('propertyset', 'propertysetlist')
+             -- shadowed: another key of this metric maps to the same Canary name and wins (a raw key loses to any
+             -- mapped key; among mapped keys the lower (precedence, key) wins). Only a raw key named like a mapped
+             -- name, or a mapped name several keys share, can be shadowed: the exists runs only for those.
+             and not ((case when n.canary_name is null then mp.key in (select canary_name from uns_meta.canary_property_names)
+                            else n.canary_name in (select canary_name from shared) end) and exists (
                select 1 from uns_meta.canary_property_names n2
                  join uns_meta.metric_properties mp2 on mp2.metric_id = mp.metric_id and mp2.key = n2.property_key
-                where n2.canary_name = n.canary_name and (n2.precedence, n2.property_key) < (n.precedence, n.property_key)
-                  and mp2.type not in ('propertyset', 'propertysetlist')) as shadowed
-    ) v
-   where mp.type not in ('propertyset', 'propertysetlist')
-     -- bounds for the index scan: without them a merge join reads metric_properties from the start on every page
-     and mp.metric_id > $3 and mp.metric_id <= (select max(metric_id) from picked)
-   group by mp.metric_id
+                where n2.canary_name = v.name and n2.property_key <> mp.key
+                  and (n.canary_name is null or (n2.precedence, n2.property_key) < (n.precedence, n.property_key))
+                  and mp2.type not in ('propertyset', 'propertysetlist')))
+             -- only what Canary does not hold with this value (everything on a new tag, or when forced)
+             and ($5::boolean or p.confirmed_tag is distinct from p.tag or p.confirmed_properties -> v.name is distinct from v.value::jsonb)
+         ) as props
+    from picked p
 )
 select p.metric_id::text as metric_id, p.version, p.tag, p.is_transient, p.retired,
        to_char(p.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as changed_at,
-       case when $5::boolean or p.confirmed_tag is distinct from p.tag then coalesce(d.props, '{}')
-            else coalesce((select jsonb_object_agg(e.key, e.value) from jsonb_each(d.props) e
-                            where p.confirmed_properties -> e.key is distinct from e.value), '{}') end::text as properties_json
-  from picked p
-  left join desired d using (metric_id)
+       coalesce(p.props, '{}') as properties_json
+  from sent p
  order by p.metric_id
