@@ -139,7 +139,7 @@ try {
     await new Promise((resolve) => child?.once('exit', resolve));
   }
   await sim.close();
-  await dropWithRetries();
+  await db.drop(); // waits for the worker's closing sessions
 }
 
 /** utime + stime (clock ticks) of every process named postgres, by pid: the server's CPU, whichever session used it. */
@@ -174,14 +174,3 @@ function postgresSecondsSince(before: Map<string, number>): number {
   return ticks / 100;
 }
 
-/** The worker's sessions may still be closing: DROP ... WITH (FORCE) cannot end another role's right away. */
-async function dropWithRetries(): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.drop();
-    } catch (err) {
-      if (attempt >= 5) throw err;
-      await sleep(1000);
-    }
-  }
-}

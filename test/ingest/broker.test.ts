@@ -12,9 +12,7 @@ import { type Broker, startBroker } from './support/mosquitto.ts';
 import { type RunningIngestor, publisher, startTestIngestor, subscribed, waitFor } from './support/ingestor.ts';
 
 let db: TestDatabase;
-let adminPool: pg.Pool | undefined;
-/** One pool for the whole file (each db.pool() call opens a new one). */
-const admin = (): pg.Pool => (adminPool ??= db.pool('uns_meta_admin'));
+const admin = (): pg.Pool => db.pool('uns_meta_admin');
 
 beforeAll(async () => {
   db = await createTestDatabase();

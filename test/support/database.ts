@@ -16,7 +16,7 @@ export interface TestDatabase {
   name: string;
   /** Connection URL for a role (password from PGPASSFILE, never in the URL). */
   url(role?: Role): string;
-  /** A pool connected as the role; closed by drop(). */
+  /** The pool connected as the role (one per role, at most 4 connections, made on first use); closed by drop(). */
   pool(role?: Role): pg.Pool;
   drop(): Promise<void>;
 }
@@ -39,20 +39,25 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   } finally {
     await admin.end();
   }
-  const pools: pg.Pool[] = [];
+  // One pool per role: a test that polls with db.pool(role).query(...) must not open a new pool per call (a
+  // polling loop once used up the server's 100 connections that way).
+  const pools = new Map<Role, pg.Pool>();
   const url = (role: Role = 'uns_meta_app') => `postgres://${role}@${host}:${port}/${name}`;
   return {
     name,
     url,
     pool(role: Role = 'uns_meta_app') {
-      const p = new pg.Pool({ ...configFor(url(role)), max: 4 });
-      // An idle client's connection ends when drop() removes the database (57P01): expected, not a test failure.
-      p.on('error', () => undefined);
-      pools.push(p);
+      let p = pools.get(role);
+      if (p === undefined) {
+        p = new pg.Pool({ ...configFor(url(role)), max: 4 });
+        // An idle client's connection ends when drop() removes the database (57P01): expected, not a test failure.
+        p.on('error', () => undefined);
+        pools.set(role, p);
+      }
       return p;
     },
     async drop() {
-      await Promise.all(pools.map((p) => p.end()));
+      await Promise.all([...pools.values()].map((p) => p.end()));
       const c = adminClient();
       await c.connect();
       try {
