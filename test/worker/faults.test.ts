@@ -41,17 +41,19 @@ describe('worker under faults', () => {
   });
 
   it('the circuit opens after consecutive failures (changes wait in Postgres), then a half-open probe closes it', async () => {
-    fx.worker = await startTestWorker(fx.sim, fx.db, { CANARY_BREAKER_CONSECUTIVE_FAILURES: '3', CANARY_RETRY_ATTEMPTS: '6', CANARY_BREAKER_HALF_OPEN_AFTER_MS: '1000' });
+    // Open for 4 s: the checks "while open" below must finish before the half-open probe, even on a loaded machine.
+    fx.worker = await startTestWorker(fx.sim, fx.db, { CANARY_BREAKER_CONSECUTIVE_FAILURES: '3', CANARY_RETRY_ATTEMPTS: '6', CANARY_BREAKER_HALF_OPEN_AFTER_MS: '4000' });
     fx.sim.state.setFaults({ serverError: { methods: ['storeData'] } });
     const text = await change('Faults', ['a', 'b']);
     const w = fx.worker;
     await waitFor('circuit open', async () => (await gauge(w, 'circuitState')) === 2);
-    await sleep(200); // the simulator finishes logging the last refused request
-    const failedSoFar = storeRequests(fx.sim).filter((r) => r.outcome === 'HTTP 503').length;
     await waitFor('job failed and kept', async () =>
       (await fx.db.pool('uns_meta_admin').query(`select 1 from graphile_worker.jobs where last_error is not null`)).rowCount === 1);
+    // Counted once the job's attempt has ended, so no refused request is still on its way into the simulator's log.
+    await sleep(200);
+    const failedSoFar = storeRequests(fx.sim).filter((r) => r.outcome === 'HTTP 503').length;
     expect((await parity(fx.db)).filter((r) => r.status === 'pending')).toHaveLength(2);
-    // while open (1 s), nothing more reaches Canary
+    // while open, nothing more reaches Canary
     await sleep(400);
     expect(await gauge(w, 'circuitState')).toBe(2);
     expect(storeRequests(fx.sim).filter((r) => r.outcome === 'HTTP 503').length).toBe(failedSoFar);
