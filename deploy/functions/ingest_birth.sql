@@ -6,7 +6,7 @@ begin;
 
 -- Working tables of ingest_birth: temporary, created once per session. Their rows outlive a commit: ON COMMIT
 -- DELETE ROWS would truncate all six at every commit that touched them (~12 ms, as much as a small birth's whole
--- ingest), so ingest_birth empties them itself (see "2." in ingest_birth). Kept in one place so the shape of the
+-- ingest), so ingest_birth empties them itself (see "4." in ingest_birth). Kept in one place so the shape of the
 -- staging data is readable apart from the algorithm.
 create function uns_meta.ingest_birth_prepare_session() returns void
   language plpgsql volatile
