@@ -266,14 +266,18 @@ begin
     v_changed := true;
   end if;
 
-  -- 3b. A birth identical to the last one applied in full (same metrics, same rules): nothing can change --------
+  -- Under the rules the device's live metric paths were computed with (devices.path_rules_version), a live
+  -- metric keeps its path (step 5), and a birth identical to the last one applied in full changes nothing (3b).
+  v_paths_current := v_device_rules is not distinct from uns_meta.path_rules_version() and v_device_rules is not null;
+
+  -- 3b. A birth identical to the last one applied in full, under the same rules: nothing can change -----------
   -- Comparing one md5 of the metrics replaces staging, decoding and comparing every metric (a re-birth after a
   -- reconnect usually repeats the last one). Only unchunked births are fingerprinted.
   if v_chunk_index is null then
     v_fingerprint := decode(md5(v_metrics::text), 'hex');
-    if not v_changed and exists (select from uns_meta.birth_fingerprints as f
-                                  where f.device_id = v_device_id and f.fingerprint = v_fingerprint
-                                    and f.path_rules_version = uns_meta.path_rules_version()) then
+    if not v_changed and v_paths_current
+       and exists (select from uns_meta.birth_fingerprints as f
+                    where f.device_id = v_device_id and f.fingerprint = v_fingerprint) then
       perform set_config('uns_meta.ingest_birth_active', 'off', true);
       return jsonb_build_object(
         'device_id', v_device_id, 'device_uns_path', v_device_path,
@@ -320,9 +324,8 @@ begin
   -- 5. Stage the metrics with what the catalog holds for them; every one must be well-formed ---------------
   -- jsonb_to_recordset splits the array in one pass (far cheaper than an -> per field and metric); it rejects
   -- an element that is not an object, and then the element-by-element check below names the offender.
-  -- Under the rules the device's live metric paths were computed with (devices.path_rules_version), a live
-  -- metric keeps its path; the others (new names, revived metrics, or all after a rule change) get one below.
-  v_paths_current := v_device_rules is not distinct from uns_meta.path_rules_version() and v_device_rules is not null;
+  -- Under the current rules (v_paths_current) a live metric keeps its stored path; the others (new names, revived
+  -- metrics, or all after a rule change) get one below.
   -- A large birth: generic plans, since a custom plan would carry the birth as a constant, copied (tens of MB)
   -- into every statement naming v_metrics each time it is planned; and a hash join for the catalog lookup below,
   -- where the planner takes jsonb_to_recordset for 100 rows and would look each one up in metrics' index (three
@@ -759,8 +762,8 @@ begin
     -- Remember a complete unchunked birth applied without rejection under unchanged rules (the same condition
     -- that just kept devices.path_rules_version): its identical successor is answered at step 3b.
     if v_chunk_index is null then
-      insert into uns_meta.birth_fingerprints (device_id, fingerprint, path_rules_version)
-      select d.device_id, v_fingerprint, d.path_rules_version
+      insert into uns_meta.birth_fingerprints (device_id, fingerprint)
+      select d.device_id, v_fingerprint
         from uns_meta.devices as d
        where d.device_id = v_device_id and d.path_rules_version is not null;
     end if;

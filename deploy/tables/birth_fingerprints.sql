@@ -3,16 +3,14 @@
 begin;
 
 create table uns_meta.birth_fingerprints (
-  device_id          bigint primary key references uns_meta.devices (device_id) on delete cascade,
-  fingerprint        bytea not null,
-  path_rules_version text not null,
-  applied_at         timestamptz not null default now()
+  device_id   bigint primary key references uns_meta.devices (device_id) on delete cascade,
+  fingerprint bytea not null,
+  applied_at  timestamptz not null default now()
 );
 comment on table uns_meta.birth_fingerprints is
-  'ingest_birth''s memory of the last birth it applied in full per device: a birth whose metrics are byte-for-byte the same (as canonical jsonb) under the same path rules changes nothing, and is answered without staging it. Only complete, unchunked births without rejections are remembered. Any write to metrics or metric_properties other than ingest_birth''s (a DBA edit, reapply_path_rules, a deleted device) forgets every fingerprint, so the next birth of each device is compared metric by metric again. Safe to empty at any time.';
+  'ingest_birth''s memory of the last birth it applied in full per device: a birth whose metrics are byte-for-byte the same (as canonical jsonb), while devices.path_rules_version is still the current rules'' version, changes nothing, and is answered without staging it. Only complete, unchunked births without rejections are remembered. Any write to metrics or metric_properties other than ingest_birth''s (a DBA edit, reapply_path_rules, a deleted device) forgets every fingerprint, so the next birth of each device is compared metric by metric again. Safe to empty at any time.';
 comment on column uns_meta.birth_fingerprints.device_id is 'The device (devices.device_id).';
 comment on column uns_meta.birth_fingerprints.fingerprint is 'md5 of payload.metrics of the last birth applied in full, as canonical jsonb text.';
-comment on column uns_meta.birth_fingerprints.path_rules_version is 'uns_meta.path_rules_version() of the rules that birth was applied under.';
 comment on column uns_meta.birth_fingerprints.applied_at is 'When that birth was applied (transaction time).';
 
 grant select, insert, update, delete on uns_meta.birth_fingerprints to uns_meta_app;

@@ -10,15 +10,15 @@ select plan(29);
 -- Structure.
 select has_table('uns_meta', 'birth_fingerprints', 'table uns_meta.birth_fingerprints exists');
 select table_owner_is('uns_meta', 'birth_fingerprints', 'uns_meta_admin', 'birth_fingerprints is owned by uns_meta_admin');
-select columns_are('uns_meta', 'birth_fingerprints', array['device_id', 'fingerprint', 'path_rules_version', 'applied_at'],
-                   'birth_fingerprints has exactly its columns');
+select columns_are('uns_meta', 'birth_fingerprints', array['device_id', 'fingerprint', 'applied_at'],
+                   'birth_fingerprints has exactly its columns (the rules version is read from devices.path_rules_version)');
 select col_type_is('uns_meta', 'birth_fingerprints', c, t, format('birth_fingerprints.%s is %s', c, t))
-  from (values ('device_id', 'bigint'), ('fingerprint', 'bytea'), ('path_rules_version', 'text'),
-               ('applied_at', 'timestamp with time zone')) as t(c, t);
+  from (values ('device_id', 'bigint'), ('fingerprint', 'bytea'), ('applied_at', 'timestamp with time zone')) as t(c, t);
+select col_not_null('uns_meta', 'birth_fingerprints', 'fingerprint', 'a fingerprint row always has its md5');
 select col_is_pk('uns_meta', 'birth_fingerprints', 'device_id', 'one fingerprint per device');
 select fk_ok('uns_meta', 'birth_fingerprints', 'device_id', 'uns_meta', 'devices', 'device_id', 'device_id references devices');
 select is((select count(*)::int from pg_description where objoid = 'uns_meta.birth_fingerprints'::regclass and classoid = 'pg_class'::regclass),
-          5, 'the table and each of its four columns have a comment');
+          4, 'the table and each of its three columns have a comment');
 
 -- Privileges.
 select table_privs_are('uns_meta', 'birth_fingerprints', 'uns_meta_app', array['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
@@ -41,8 +41,8 @@ insert into uns_meta.devices (group_id, edge, device, uns_path) values ('G', 'E'
 insert into uns_meta.metrics (device_id, name, datatype, uns_path)
   select device_id, 'T', 10, uns_path || '/T' from uns_meta.devices;
 create function pg_temp.remember() returns integer language sql as $$
-  insert into uns_meta.birth_fingerprints (device_id, fingerprint, path_rules_version)
-  select device_id, decode(md5(device), 'hex'), 'rules' from uns_meta.devices
+  insert into uns_meta.birth_fingerprints (device_id, fingerprint)
+  select device_id, decode(md5(device), 'hex') from uns_meta.devices
   on conflict (device_id) do nothing;
   select count(*)::int from uns_meta.birth_fingerprints
 $$;

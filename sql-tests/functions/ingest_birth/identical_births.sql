@@ -20,8 +20,8 @@ select pg_temp.birth('D', :'ab', '2026-11-22T10:00:00Z') as first \gset
 reset role;
 select is((select fingerprint from uns_meta.birth_fingerprints where device_id = pg_temp.device_id('D')),
           decode(md5((:'ab')::jsonb::text), 'hex'), 'a birth applied in full leaves the md5 of its metrics');
-select is((select path_rules_version from uns_meta.birth_fingerprints where device_id = pg_temp.device_id('D')),
-          uns_meta.path_rules_version(), 'and the version of the rules it was applied under');
+select is((select path_rules_version from uns_meta.devices where device_id = pg_temp.device_id('D')),
+          uns_meta.path_rules_version(), 'and the device records the version of the rules it was applied under');
 select is(current_setting('uns_meta.ingest_birth_active', true), 'off', 'ingest_birth clears its marker when it returns');
 
 -- An identical re-birth (another received_at) changes nothing and says so.
@@ -74,8 +74,9 @@ set local role uns_meta_app;
 select pg_temp.birth('D', :'ab', '2026-11-22T16:00:00Z') as rules \gset
 reset role;
 select is((select uns_path from uns_meta.metrics where name = 'Plant/B'), 'G/E/D/Plant/Bee', 'after a rule change the same birth follows the new rules');
-select is((select path_rules_version from uns_meta.birth_fingerprints where device_id = pg_temp.device_id('D')), uns_meta.path_rules_version(),
-          'and is remembered under them');
+select is((select d.path_rules_version from uns_meta.devices as d join uns_meta.birth_fingerprints using (device_id)
+            where d.device_id = pg_temp.device_id('D')), uns_meta.path_rules_version(),
+          'and is remembered, under them');
 
 -- A birth with a rejected metric is not remembered: the metric may be accepted by the same birth later.
 set local role uns_meta_app;
