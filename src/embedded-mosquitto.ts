@@ -1,5 +1,6 @@
 // A throwaway Mosquitto broker: /usr/sbin/mosquitto with a generated config (plain listener on 127.0.0.1, anonymous,
-// no persistence) in a temporary directory. `uns-meta demo` runs one; the ingestor tests build on the same helpers.
+// no persistence) in a temporary directory. `uns-meta demo` runs one; the ingestor tests run theirs (TLS, passwords)
+// through the same runMosquitto.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, chmodSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -30,7 +31,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Resolves once `port` accepts connections; rejects when the child exits first or after 10 s. */
-export async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
+async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}: ${output()}`);
@@ -47,8 +48,18 @@ export async function waitForPort(port: number, child: ChildProcess, output: () 
   throw new Error(`mosquitto did not listen on ${port}: ${output()}`);
 }
 
-/** Starts Mosquitto on a free port; `stop()` ends it and removes its directory. */
-export async function startEmbeddedBroker(): Promise<EmbeddedBroker> {
+/** A running Mosquitto: its log so far, and `stop()`, which ends it and removes its directory. */
+export interface MosquittoProcess {
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs Mosquitto on the config `lines(dir)` returns (given its own temporary directory, for files the config names),
+ * and resolves once every port in `ports` accepts connections; if one never does, it is stopped and the error says
+ * what it logged.
+ */
+export async function runMosquitto(lines: (dir: string) => string[], ports: number[]): Promise<MosquittoProcess> {
   try {
     accessSync(MOSQUITTO_BIN, constants.X_OK);
   } catch {
@@ -56,10 +67,8 @@ export async function startEmbeddedBroker(): Promise<EmbeddedBroker> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'uns-meta-mosquitto-'));
   chmodSync(dir, 0o755); // mosquitto started as root drops to its own user
-  const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, ['persistence false', 'log_dest stdout', 'log_type error', 'log_type warning', 'allow_anonymous true',
-    `listener ${port} 127.0.0.1`].join('\n') + '\n');
+  writeFileSync(conf, lines(dir).join('\n') + '\n');
   const child = spawn(MOSQUITTO_BIN, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -74,10 +83,18 @@ export async function startEmbeddedBroker(): Promise<EmbeddedBroker> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForPort(port, child, output);
+    for (const port of ports) await waitForPort(port, child, output);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { port, url: `mqtt://127.0.0.1:${port}`, output, stop };
+  return { output, stop };
+}
+
+/** Starts Mosquitto on a free port (plain listener on 127.0.0.1, anonymous, no persistence). */
+export async function startEmbeddedBroker(): Promise<EmbeddedBroker> {
+  const port = await freePort();
+  const broker = await runMosquitto(() => ['persistence false', 'log_dest stdout', 'log_type error', 'log_type warning',
+    'allow_anonymous true', `listener ${port} 127.0.0.1`], [port]);
+  return { port, url: `mqtt://127.0.0.1:${port}`, ...broker };
 }

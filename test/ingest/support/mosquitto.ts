@@ -1,12 +1,11 @@
 // A real Mosquitto broker for a test: /usr/sbin/mosquitto with a generated config on free ports. Always a plain
 // listener; with `pki`, a TLS 1.3 listener and an mTLS listener (client certificate required); with `users`, a
 // password file and no anonymous access.
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestPki } from './certificates.ts';
-import { MOSQUITTO_BIN, freePort, waitForPort } from '../../../src/embedded-mosquitto.ts';
+import { freePort, runMosquitto } from '../../../src/embedded-mosquitto.ts';
 
 export interface Broker {
   port: number;
@@ -25,52 +24,30 @@ export interface BrokerOptions {
 }
 
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
-  const dir = mkdtempSync(join(tmpdir(), 'uns-meta-mosquitto-'));
-  chmodSync(dir, 0o755); // mosquitto started as root drops to its own user
   const port = options.port ?? (await freePort());
-  const lines = ['per_listener_settings false', 'persistence false', 'log_dest stdout', 'log_type error', 'log_type warning',
-    'log_type notice', 'max_queued_messages 100000', 'max_inflight_messages 0'];
-  if (options.users) {
-    const file = join(dir, 'passwd');
-    writeFileSync(file, '');
-    for (const [user, password] of Object.entries(options.users)) execFileSync('mosquitto_passwd', ['-b', file, user, password], { stdio: 'pipe' });
-    chmodSync(file, 0o644);
-    lines.push('allow_anonymous false', `password_file ${file}`);
-  } else {
-    lines.push('allow_anonymous true');
-  }
-  lines.push(`listener ${port} 127.0.0.1`);
-  let tlsPort: number | undefined;
-  let mtlsPort: number | undefined;
-  if (options.pki) {
-    const { caCert, serverCert, serverKey } = options.pki;
-    tlsPort = await freePort();
-    mtlsPort = await freePort();
-    lines.push(`listener ${tlsPort} 127.0.0.1`, `cafile ${caCert}`, `certfile ${serverCert}`, `keyfile ${serverKey}`, 'tls_version tlsv1.3');
-    lines.push(`listener ${mtlsPort} 127.0.0.1`, `cafile ${caCert}`, `certfile ${serverCert}`, `keyfile ${serverKey}`, 'tls_version tlsv1.3',
-      'require_certificate true');
-  }
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, lines.join('\n') + '\n');
-  const child = spawn(MOSQUITTO_BIN, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const output = () => out;
-  await waitForPort(port, child, output);
-  if (tlsPort) await waitForPort(tlsPort, child, output);
-  if (mtlsPort) await waitForPort(mtlsPort, child, output);
-  return {
-    port, tlsPort, mtlsPort,
-    url: `mqtt://127.0.0.1:${port}`,
-    output,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+  const tlsPort = options.pki ? await freePort() : undefined;
+  const mtlsPort = options.pki ? await freePort() : undefined;
+  const config = (dir: string) => {
+    const lines = ['per_listener_settings false', 'persistence false', 'log_dest stdout', 'log_type error', 'log_type warning',
+      'log_type notice', 'max_queued_messages 100000', 'max_inflight_messages 0'];
+    if (options.users) {
+      const file = join(dir, 'passwd');
+      writeFileSync(file, '');
+      for (const [user, password] of Object.entries(options.users)) execFileSync('mosquitto_passwd', ['-b', file, user, password], { stdio: 'pipe' });
+      chmodSync(file, 0o644);
+      lines.push('allow_anonymous false', `password_file ${file}`);
+    } else {
+      lines.push('allow_anonymous true');
+    }
+    lines.push(`listener ${port} 127.0.0.1`);
+    if (options.pki) {
+      const { caCert, serverCert, serverKey } = options.pki;
+      lines.push(`listener ${tlsPort} 127.0.0.1`, `cafile ${caCert}`, `certfile ${serverCert}`, `keyfile ${serverKey}`, 'tls_version tlsv1.3');
+      lines.push(`listener ${mtlsPort} 127.0.0.1`, `cafile ${caCert}`, `certfile ${serverCert}`, `keyfile ${serverKey}`, 'tls_version tlsv1.3',
+        'require_certificate true');
+    }
+    return lines;
   };
+  const broker = await runMosquitto(config, [port, tlsPort, mtlsPort].filter((p) => p !== undefined));
+  return { port, tlsPort, mtlsPort, url: `mqtt://127.0.0.1:${port}`, ...broker };
 }
