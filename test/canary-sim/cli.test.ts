@@ -1,14 +1,12 @@
 // `uns-meta canary-sim` as ops run it: a child process, JSON logs on stdout, SIGTERM/SIGINT → exit 0.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from 'undici';
+import { spawnCli } from '../support/cli.ts';
 import { call, getJson, makeSelfSignedCert } from './helpers.ts';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Running {
   child: ChildProcess;
@@ -24,17 +22,9 @@ afterEach(() => {
 });
 
 function runCli(args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['src/cli.ts', 'canary-sim', ...args], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'info', CANARY_SIM_API_TOKEN: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnCli(['canary-sim', ...args], { LOG_LEVEL: 'info', CANARY_SIM_API_TOKEN: '', ...env });
   children.push(child);
-  let text = '';
-  child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (text += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => text, exited };
+  return { child, output: child.output, exited: child.exited };
 }
 
 /** Starts the simulator and waits for its {"msg":"listening","url":...} line. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { startCanarySim } from '../../src/canary-sim/index.ts';
 import type { RunningWorker } from '../../src/worker/index.ts';
 import {
-  allInSync, birth, canaryProps, exitOf, ingest, parity, spawnCli, startTestWorker, storeRequests, TAG, testEnv, useWorkerFixture, waitFor,
+  allInSync, birth, canaryProps, ingest, parity, spawnCli, startTestWorker, storeRequests, TAG, testEnv, useWorkerFixture, waitFor,
 } from './helpers.ts';
 
 const fx = useWorkerFixture();
@@ -98,13 +98,13 @@ describe('worker under faults', () => {
 
     const before = storeRequests(fx.sim).length;
     const dry = spawnCli(['canary', 'replay'], testEnv(fx.sim, fx.db));
-    expect(await exitOf(dry)).toBe(0);
+    expect(await dry.exited).toBe(0);
     expect(storeRequests(fx.sim).length).toBe(before);
     expect(dry.output()).toContain(TAG('bad', 'Errs'));
     expect(dry.output()).toContain('dry run');
 
     const send = spawnCli(['canary', 'replay', '--send'], testEnv(fx.sim, fx.db));
-    expect(await exitOf(send)).toBe(0);
+    expect(await send.exited).toBe(0);
     expect(canaryProps(fx.sim, TAG('bad', 'Errs')).Description).toBe(`bad ${text}`);
     expect((await parity(fx.db)).every((r) => r.status === 'in_sync')).toBe(true);
   });

@@ -1,6 +1,5 @@
 // Shared set-up for the worker's tests: a cloned database, the simulator as a real HTTP server, births built
 // from plain objects, the worker in-process or as a child process, and a parity check against the simulator.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import pino from 'pino';
@@ -74,19 +73,8 @@ export async function startTestWorker(sim: CanarySim, db: TestDatabase, extra: R
   return startWorker(testConfig(sim, db, extra), { logger: pino({ level: 'silent' }), database: configFor(db.url('uns_meta_app')) });
 }
 
-/** `uns-meta <args>` as a child process with the test environment (password from PGPASSFILE). */
-export function spawnCli(args: string[], env: Record<string, string>): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, ['src/cli.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  return Object.assign(child, { output: () => output });
-}
-
-export async function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
+/** `uns-meta <args>` as a child process (with testEnv(...) for the test's database and simulator). */
+export { spawnCli } from '../support/cli.ts';
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

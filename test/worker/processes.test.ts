@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCanarySim, type CanarySim } from '../../src/canary-sim/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { allInSync, birth, canaryProps, exitOf, ingest, parity, setDebounce, spawnCli, storeRequests, TAG, testEnv, waitFor, type Props } from './helpers.ts';
+import { allInSync, birth, canaryProps, ingest, parity, setDebounce, spawnCli, storeRequests, TAG, testEnv, waitFor, type Props } from './helpers.ts';
 
 let db: TestDatabase;
 let sim: CanarySim;
@@ -20,7 +20,7 @@ afterEach(async () => {
   for (const child of children.splice(0)) {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
-      await exitOf(child);
+      await child.exited;
     }
   }
   await sim.close();
@@ -50,7 +50,7 @@ describe('uns-meta worker processes', () => {
     const first = worker(env);
     await waitFor('a few batches delivered', () => Promise.resolve(storeRequests(sim).filter((r) => r.outcome === 'Good').length >= 3));
     first.kill('SIGKILL');
-    await exitOf(first);
+    await first.exited;
     const done = (await parity(db)).filter((r) => r.status === 'in_sync').length;
     expect(done).toBeGreaterThan(0);
     expect(done).toBeLessThan(200);
@@ -82,7 +82,7 @@ describe('uns-meta worker processes', () => {
     sim = await startCanarySim({ port: 0 });
     const env = testEnv(sim, db);
     const dry = spawnCli(['canary', 'resync', '--prefix', 'Secil/Portugal/R1', '--dry-run'], env);
-    expect(await exitOf(dry)).toBe(0);
+    expect(await dry.exited).toBe(0);
     expect(storeRequests(sim)).toHaveLength(0);
     const printed = dry.output().split('\n').filter((l) => l.startsWith('{"method":"storeData"'));
     expect(printed).toHaveLength(4);
@@ -93,7 +93,7 @@ describe('uns-meta worker processes', () => {
       ['Description', expect.any(String), 'R1 m0 v1', 192], ['Eng Units', expect.any(String), 'bar', 192],
     ]);
     const real = spawnCli(['canary', 'resync', '--prefix', 'Secil/Portugal/R1'], env);
-    expect(await exitOf(real)).toBe(0);
+    expect(await real.exited).toBe(0);
     expect(storeRequests(sim)).toHaveLength(4);
     everyTagMatches(['R1'], 400, 'v1');
     expect(sim.state.tags('Secil.Portugal.R2')).toEqual([]);
@@ -109,7 +109,7 @@ describe('uns-meta worker processes', () => {
     await ingest(db, birth('Tok', metricsOf('Tok', 3, 'v2')));
     await waitFor('in sync', () => allInSync(db));
     child.kill('SIGTERM');
-    expect(await exitOf(child)).toBe(0);
+    expect(await child.exited).toBe(0);
     const out = child.output();
     expect(out).toContain('device synced to Canary');
     expect(out).toContain('Canary session revoked');

@@ -1,9 +1,7 @@
 // The ingestor as a separate process (`node src/cli.ts ingest`), for what an in-process test cannot do: SIGKILL,
 // and reading every byte it writes to stdout and stderr.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const cli = fileURLToPath(new URL('../../../src/cli.ts', import.meta.url));
+import type { ChildProcess } from 'node:child_process';
+import { spawnCli } from '../../support/cli.ts';
 
 export interface ChildIngestor {
   child: ChildProcess;
@@ -12,13 +10,6 @@ export interface ChildIngestor {
 }
 
 export function spawnIngestor(env: Record<string, string>): ChildIngestor {
-  const child = spawn(process.execPath, [cli, 'ingest'], {
-    env: { ...process.env, METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
+  const child = spawnCli(['ingest'], { METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...env });
+  return { child, output: child.output, exited: child.exited };
 }
