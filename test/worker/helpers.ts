@@ -69,8 +69,28 @@ export function testConfig(sim: CanarySim, db: TestDatabase, extra: Record<strin
   return loadWorkerConfig(testEnv(sim, db, extra));
 }
 
-export async function startTestWorker(sim: CanarySim, db: TestDatabase, extra: Record<string, string> = {}): Promise<RunningWorker> {
-  return startWorker(testConfig(sim, db, extra), { logger: pino({ level: 'silent' }), database: configFor(db.url('uns_meta_app')) });
+export async function startTestWorker(sim: CanarySim, db: TestDatabase, extra: Record<string, string> = {},
+  logger: pino.Logger = pino({ level: 'silent' })): Promise<RunningWorker> {
+  return startWorker(testConfig(sim, db, extra), { logger, database: configFor(db.url('uns_meta_app')) });
+}
+
+/** A circuit breaker state change the worker logged: `t` on the simulator's clock (CanarySim request log `t`). */
+export interface CircuitChange { t: number; state: number }
+
+/**
+ * A logger for startTestWorker that records every circuit breaker state change (0 closed, 1 half-open, 2 open) with
+ * the time it happened on the simulator's clock, so a test can check request arrivals against the circuit's state.
+ */
+export function circuitRecorder(sim: CanarySim): { logger: pino.Logger; changes: CircuitChange[] } {
+  const changes: CircuitChange[] = [];
+  const logger = pino({ level: 'warn' }, {
+    write(line: string) {
+      const t = performance.now() - sim.state.t0; // pino writes synchronously, inside the breaker's state-change hook
+      const record = JSON.parse(line) as { circuit?: number };
+      if (typeof record.circuit === 'number') changes.push({ t, state: record.circuit });
+    },
+  });
+  return { logger, changes };
 }
 
 /** `uns-meta <args>` as a child process (with testEnv(...) for the test's database and simulator). */
