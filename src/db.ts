@@ -23,11 +23,12 @@ export function connectionConfig(env: NodeJS.ProcessEnv = process.env): pg.PoolC
   const config: pg.PoolConfig = { host, port: Number(port), user, database, password: () => password };
   for (const [name, value] of params?.searchParams ?? []) {
     if (name === 'application_name') config.application_name = value;
+    else if (name === 'options') config.options = value; // libpq's session settings, e.g. -c lock_timeout=5s
     else if (name === 'sslmode' && value === 'disable') config.ssl = false;
     else if (name === 'sslmode' && (value === 'require' || value === 'verify-full')) config.ssl = { rejectUnauthorized: value === 'verify-full' };
     else {
       throw new Error(`DATABASE_URL parameter ${name}=${value} is not supported with a password file; ` +
-        'supported: application_name, sslmode=disable|require|verify-full (or give the password in PGPASSWORD)');
+        'supported: application_name, options, sslmode=disable|require|verify-full (or give the password in PGPASSWORD)');
     }
   }
   return config;

@@ -34,11 +34,11 @@ describe('connectionConfig', () => {
     void pool.end();
   });
 
-  it('keeps application_name and sslmode from the URL, and refuses a parameter it would drop', () => {
-    expect(connectionConfig({ ...env, DATABASE_URL: `${env.DATABASE_URL}?application_name=x&sslmode=require` })).toMatchObject({
-      application_name: 'x', ssl: { rejectUnauthorized: false },
+  it('keeps application_name, options and sslmode from the URL, and refuses a parameter it would drop', () => {
+    expect(connectionConfig({ ...env, DATABASE_URL: `${env.DATABASE_URL}?application_name=x&sslmode=require&options=-c%20lock_timeout%3D5s` })).toMatchObject({
+      application_name: 'x', ssl: { rejectUnauthorized: false }, options: '-c lock_timeout=5s',
     });
-    expect(() => connectionConfig({ ...env, DATABASE_URL: `${env.DATABASE_URL}?options=-c%20x` })).toThrow(/DATABASE_URL parameter options=-c x is not supported/);
+    expect(() => connectionConfig({ ...env, DATABASE_URL: `${env.DATABASE_URL}?connect_timeout=3` })).toThrow(/DATABASE_URL parameter connect_timeout=3 is not supported/);
   });
 
   it('leaves a password given in the URL or PGPASSWORD to node-postgres', () => {

@@ -29,6 +29,8 @@ export interface EnvironmentOptions {
   proxy?: boolean;
   /** Start an ingestor with these variables (MQTT_URL and DATABASE_URL are filled in). */
   ingestor?: Record<string, string>;
+  /** Session settings of the ingestor's database connections (DATABASE_URL `options`), e.g. `-c lock_timeout=200ms`. */
+  databaseOptions?: string;
 }
 
 export function useIngestEnvironment(options: EnvironmentOptions = {}): IngestEnvironment {
@@ -47,7 +49,9 @@ export function useIngestEnvironment(options: EnvironmentOptions = {}): IngestEn
     env.broker = await startBroker(options.broker);
     if (options.proxy) env.proxy = await startTcpProxy(process.env.PGHOST ?? '127.0.0.1', Number(process.env.PGPORT ?? 5432));
     if (options.ingestor) {
-      env.ingestor = await startTestIngestor({ MQTT_URL: env.broker.url, DATABASE_URL: env.db.url('uns_meta_app'), ...options.ingestor });
+      const database = new URL(env.db.url('uns_meta_app'));
+      if (options.databaseOptions) database.searchParams.set('options', options.databaseOptions);
+      env.ingestor = await startTestIngestor({ MQTT_URL: env.broker.url, DATABASE_URL: database.toString(), ...options.ingestor });
       await subscribed(env.ingestor);
     }
     env.pub = await publisher(env.broker.url, options.publisher);
