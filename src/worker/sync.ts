@@ -88,7 +88,26 @@ export function createLimiter(config: WorkerConfig): Bottleneck {
   return new Bottleneck({ maxConcurrent: config.maxInFlight, minTime: 1000 / (config.rateLimitRps * config.rateSafety) });
 }
 
+/**
+ * ANALYZEs the catalog tables a bulk birth changed since their last analyze, so the page query is planned with real
+ * statistics (without them a sync right after a 100,000-metric birth reads every remaining metric for each page).
+ * A failure only costs speed: logged, and the sync goes on.
+ */
+async function refreshStatistics(deps: SyncDeps): Promise<void> {
+  try {
+    const start = performance.now();
+    const { rows } = await deps.pool.query<{ analyzed: string[] }>(workerSql['refresh-statistics']);
+    const analyzed = rows[0]?.analyzed ?? [];
+    if (analyzed.length > 0) {
+      deps.logger.info({ analyzed, ms: Math.round(performance.now() - start) }, 'analyzed catalog tables changed in bulk since their last analyze');
+    }
+  } catch (err) {
+    deps.logger.warn({ err: safeError(err) }, 'could not refresh the catalog statistics (uns_meta.refresh_catalog_statistics); syncing anyway');
+  }
+}
+
 export async function syncSelection(deps: SyncDeps, selection: Selection, options: SyncOptions): Promise<SyncReport> {
+  await refreshStatistics(deps);
   const report: SyncReport = { metrics: 0, written: 0, unchanged: 0, skipped: 0, requests: 0, deadLettered: 0, failed: 0 };
   const fetchPage = (after: string) => timed(deps.logger, 'page read', () => deps.pool.query<PendingRow>(workerSql['pending-metrics'], [
     selection.deviceId ?? null, selection.pathPrefix ?? null, after, deps.config.pageSize, options.force,

@@ -1,0 +1,48 @@
+-- Deploy uns_meta:functions/refresh_catalog_statistics to pg
+-- requires: tables/metrics tables/metric_properties tables/canary_sync_state
+begin;
+
+-- Planner statistics right after a bulk load. A first birth of 100,000 metrics leaves `metrics` and
+-- `metric_properties` without statistics until autovacuum gets to them (a minute or more); a sync job that runs
+-- before that gets plans made for a near-empty table: its page query read every remaining metric of the device
+-- for each page of 1000 (quadratic; 7.2 s instead of 2.8 s of database time for 100,000 metrics, docs/worker.md).
+-- The worker calls this before each sync. It analyzes a table that was never analyzed once it holds 64 pages
+-- (512 kB), or that has grown by more than 20 % + 64 pages since pg_class.relpages was last set (by ANALYZE or
+-- VACUUM). Growth is read from the table's size on disk, which is current at once, rather than from the cumulative
+-- statistics (n_mod_since_analyze), which a backend reports up to 10 s after its commit. Usually the call costs a
+-- catalog lookup. SECURITY DEFINER: ANALYZE needs the table owner (uns_meta_admin), which the worker's role is not.
+-- When another session is running it already (advisory lock taken), it returns at once instead of waiting.
+create function uns_meta.refresh_catalog_statistics() returns text[]
+  language plpgsql volatile security definer
+  set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_table text;
+  v_analyzed text[] := '{}';
+begin
+  if not pg_try_advisory_xact_lock(hashtext('uns_meta.refresh_catalog_statistics')) then
+    return v_analyzed;
+  end if;
+  for v_table in
+    select c.relname
+      from pg_class as c
+      left join pg_stat_user_tables as s on s.relid = c.oid
+     cross join lateral (select pg_relation_size(c.oid) / current_setting('block_size')::bigint as pages) as now
+     where c.relnamespace = 'uns_meta'::regnamespace
+       and c.relname in ('metrics', 'metric_properties', 'canary_sync_state')
+       and case when s.last_analyze is null and s.last_autoanalyze is null then now.pages >= 64
+                else now.pages > 1.2 * c.relpages + 64 end
+     order by c.relname
+  loop
+    execute format('analyze uns_meta.%I', v_table);
+    v_analyzed := v_analyzed || v_table;
+  end loop;
+  return v_analyzed;
+end
+$$;
+comment on function uns_meta.refresh_catalog_statistics() is
+  'ANALYZEs metrics, metric_properties and canary_sync_state when never analyzed and at least 64 pages, or grown by more than 20 % + 64 pages since pg_class.relpages was set; returns the tables analyzed. The worker calls it before each sync, so a sync right after a bulk birth is planned with real statistics.';
+revoke all on function uns_meta.refresh_catalog_statistics() from public;
+grant execute on function uns_meta.refresh_catalog_statistics() to uns_meta_app;
+
+commit;
