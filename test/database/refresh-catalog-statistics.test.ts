@@ -56,6 +56,10 @@ describe('uns_meta.refresh_catalog_statistics()', () => {
     expect(await analyzedAt('metrics')).not.toBeNull();
     const { rows } = await admin.query<{ reltuples: number }>(`select reltuples from pg_class where oid = 'uns_meta.metrics'::regclass`);
     expect(rows[0]?.reltuples).toBe(4000); // the planner now knows the table
+    // only the columns the worker filters and joins on; the full ANALYZE is left to autovacuum
+    const { rows: columns } = await admin.query<{ attname: string }>(
+      `select attname from pg_stats where schemaname = 'uns_meta' and tablename = 'metrics' order by attname`);
+    expect(columns.map((c) => c.attname)).toEqual(['device_id', 'metric_id']);
     expect(await refresh()).toEqual([]); // nothing grew since
 
     // 100 more metrics: a few pages, left to autovacuum
