@@ -86,9 +86,10 @@ describe('session lifecycle', () => {
   });
 
   it('any call resets the idle timer', async () => {
-    const token = await openSession(sim, { clientTimeout: 400 }, withToken);
+    const token = await openSession(sim, { clientTimeout: 1000 }, withToken);
     for (let i = 0; i < 8; i++) {
-      await sleep(100); // 800 ms in all, far past 400 ms, but never 400 ms idle
+      // 1.6 s in all, far past 1 s, but never 1 s idle (an 800 ms stall of a loaded machine still passes)
+      await sleep(200);
       const method = i % 2 === 0 ? 'keepAlive' : 'storeData';
       expect((await call(sim.url, method, { sessionToken: token })).json.statusCode).toBe('Good');
     }
