@@ -9,9 +9,25 @@ import { appliedOrder, numberedBirth } from './support/births.ts';
 import { useIngestEnvironment } from './support/environment.ts';
 import { waitFor } from './support/ingestor.ts';
 
+type Env = ReturnType<typeof useIngestEnvironment>;
+const retriesOf = (env: Env, sqlstate: string) => env.ingestor.records().filter((r) => r.event === 'ingest.retry' && r.sqlstate === sqlstate);
+
+/** The birth was applied exactly once, its retries counted under their SQLSTATE, nothing spooled or dead-lettered. */
+async function expectAppliedOnce(env: Env, topic: string, devicePath: string, sqlstate: string): Promise<void> {
+  await waitFor('the birth applied', async () => (await appliedOrder(env.admin(), devicePath)).length === 1);
+  expect(env.ingestor.records().filter((r) => r.event === 'birth.ingested' && r.topic === topic)).toHaveLength(1);
+  const text = await (await fetch(`http://127.0.0.1:${env.ingestor.metricsPort}/metrics`)).text();
+  const counted = Number(new RegExp(`uns_meta_ingest_transient_retries_total\\{sqlstate="${sqlstate}"\\} (\\d+)`).exec(text)?.[1]);
+  expect(counted).toBe(retriesOf(env, sqlstate).length);
+  expect(counted).toBeGreaterThan(0);
+  expect(text).toContain('uns_meta_ingest_spool_depth 0');
+  const { rows } = await env.admin().query('select 1 from uns_meta.dead_letters where topic = $1', [topic]);
+  expect(rows).toHaveLength(0);
+}
+
 describe('a lock timeout (55P03)', () => {
   const env = useIngestEnvironment({ ingestor: { INGEST_RETRY_ATTEMPTS: '50' }, databaseOptions: '-c lock_timeout=200ms' });
-  const retries = () => env.ingestor.records().filter((r) => r.event === 'ingest.retry' && r.sqlstate === '55P03');
+  const retries = () => retriesOf(env, '55P03');
 
   it('a birth meeting a lock timeout (55P03) is retried with backoff and applied once the lock is gone; nothing spooled or dead-lettered', async () => {
     const topic = 'spBv1.0/Secil/DBIRTH/Portugal/Locked';
@@ -27,22 +43,14 @@ describe('a lock timeout (55P03)', () => {
     } finally {
       holder.release();
     }
-    await waitFor('the birth applied', async () => (await appliedOrder(env.admin(), 'Secil/Portugal/Locked')).length === 1);
+    await expectAppliedOnce(env, topic, 'Secil/Portugal/Locked', '55P03');
     expect(retries().map((r) => r.attempt).slice(0, 2)).toEqual([1, 2]);
-    expect(env.ingestor.records().filter((r) => r.event === 'birth.ingested' && r.topic === topic)).toHaveLength(1);
-
-    const text = await (await fetch(`http://127.0.0.1:${env.ingestor.metricsPort}/metrics`)).text();
-    const counted = Number(/uns_meta_ingest_transient_retries_total\{sqlstate="55P03"\} (\d+)/.exec(text)?.[1]);
-    expect(counted).toBe(retries().length);
-    expect(text).toContain('uns_meta_ingest_spool_depth 0');
-    const { rows } = await env.admin().query('select 1 from uns_meta.dead_letters where topic = $1', [topic]);
-    expect(rows).toHaveLength(0);
   });
 });
 
 describe('a deadlock (40P01)', () => {
   const env = useIngestEnvironment({ ingestor: { INGEST_RETRY_ATTEMPTS: '5' } });
-  const retries = () => env.ingestor.records().filter((r) => r.event === 'ingest.retry' && r.sqlstate === '40P01');
+  const retries = () => retriesOf(env, '40P01');
 
   it('the birth chosen as the deadlock victim is retried and applied once the other transaction commits', async () => {
     const topic = 'spBv1.0/Secil/DBIRTH/Portugal/Deadlock';
@@ -68,10 +76,6 @@ describe('a deadlock (40P01)', () => {
     } finally {
       holder.release();
     }
-    await waitFor('the birth applied', async () => (await appliedOrder(env.admin(), 'Secil/Portugal/Deadlock')).length === 1);
-    expect(env.ingestor.records().filter((r) => r.event === 'birth.ingested' && r.topic === topic)).toHaveLength(1);
-    const text = await (await fetch(`http://127.0.0.1:${env.ingestor.metricsPort}/metrics`)).text();
-    expect(text).toMatch(/uns_meta_ingest_transient_retries_total\{sqlstate="40P01"\} [1-9]/);
-    expect(text).toContain('uns_meta_ingest_spool_depth 0');
+    await expectAppliedOnce(env, topic, 'Secil/Portugal/Deadlock', '40P01');
   });
 });
