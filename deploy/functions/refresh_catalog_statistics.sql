@@ -14,10 +14,12 @@ begin;
 -- a full ANALYZE); such an ANALYZE still updates relpages and reltuples but leaves n_mod_since_analyze alone, so
 -- autovacuum still runs its full ANALYZE for the analysts' queries. SECURITY DEFINER: ANALYZE needs the table
 -- owner (uns_meta_admin), which the worker's role is not.
--- When another session is running it already (advisory lock taken), it returns at once instead of waiting.
+-- When another session is running it already (advisory lock taken), it returns at once instead of waiting; a
+-- table locked by another session is skipped after 2 s.
 create function uns_meta.refresh_catalog_statistics() returns text[]
   language plpgsql volatile security definer
   set search_path = pg_catalog, pg_temp
+  set lock_timeout = '2s'
 as $$
 declare
   v_table text;
@@ -39,8 +41,14 @@ begin
                 else now.pages > 1.2 * c.relpages + 64 end
      order by c.relname
   loop
-    execute format('analyze uns_meta.%I (%s)', v_table, v_columns);
-    v_analyzed := v_analyzed || v_table;
+    -- A table another session holds (a DBA's VACUUM, CREATE INDEX CONCURRENTLY) is skipped after lock_timeout (2 s)
+    -- rather than holding up the sync; autovacuum gets to it later.
+    begin
+      execute format('analyze uns_meta.%I (%s)', v_table, v_columns);
+      v_analyzed := v_analyzed || v_table;
+    exception when lock_not_available then
+      raise notice 'refresh_catalog_statistics: uns_meta.% is locked by another session; not analyzed', v_table;
+    end;
   end loop;
   return v_analyzed;
 end

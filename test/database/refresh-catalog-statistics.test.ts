@@ -89,4 +89,20 @@ describe('uns_meta.refresh_catalog_statistics()', () => {
     }
     expect(await refresh()).toEqual(['metric_properties', 'metrics']);
   });
+
+  it('skips a table another session holds (after 2 s) instead of waiting for it', async () => {
+    await app.query('select uns_meta.ingest_birth($1::jsonb)', [birth('Bulk4', 30000)]);
+    const other = await admin.connect();
+    try {
+      await other.query('begin');
+      await other.query('lock table uns_meta.metrics in share update exclusive mode'); // what VACUUM and ANALYZE take
+      const start = Date.now();
+      expect(await refresh()).toEqual(['metric_properties']);
+      expect(Date.now() - start).toBeLessThan(10_000);
+      await other.query('commit');
+    } finally {
+      other.release();
+    }
+    expect(await refresh()).toEqual(['metrics']);
+  });
 });
