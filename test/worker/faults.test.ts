@@ -128,12 +128,13 @@ describe('worker under faults', () => {
   });
 
   it('keeps an idle session alive with keepAlive, and the next change needs no new session', async () => {
-    fx.worker = await startTestWorker(fx.sim, fx.db, { CANARY_SESSION_TIMEOUT_MS: '1000' });
+    // keepAlive after 1 s idle (checked every 0.4 s), expiry after 2 s: a stall of up to 0.6 s still passes
+    fx.worker = await startTestWorker(fx.sim, fx.db, { CANARY_SESSION_TIMEOUT_MS: '2000' });
     await change('Idle', ['a']);
     await waitFor('in sync', () => allInSync(fx.db));
     const w = fx.worker;
     const expiredBefore = fx.sim.state.stats().sessions.expired;
-    await sleep(2500); // 2.5 session timeouts without a storeData
+    await sleep(5000); // 2.5 session timeouts without a storeData
     expect(fx.sim.state.requests({ method: 'keepAlive' }).length).toBeGreaterThanOrEqual(2);
     expect(fx.sim.state.stats().sessions.expired).toBe(expiredBefore);
     const refreshes = await gauge(w, 'sessionRefreshes');
