@@ -36,9 +36,9 @@ begin
                    ('canary_sync_state', 'metric_id, confirmed_version')) as t(relname, columns)
       join pg_class as c on c.relname = t.relname and c.relnamespace = 'uns_meta'::regnamespace
       left join pg_stat_user_tables as s on s.relid = c.oid
-     cross join lateral (select pg_relation_size(c.oid) / current_setting('block_size')::bigint as pages) as now
-     where case when s.last_analyze is null and s.last_autoanalyze is null then now.pages >= 64
-                else now.pages > 1.2 * c.relpages + 64 end
+     cross join lateral (select pg_relation_size(c.oid) / current_setting('block_size')::bigint as pages) as on_disk
+     where case when s.last_analyze is null and s.last_autoanalyze is null then on_disk.pages >= 64
+                else on_disk.pages > 1.2 * c.relpages + 64 end
      order by c.relname
   loop
     -- A table another session holds (a DBA's VACUUM, CREATE INDEX CONCURRENTLY) is skipped after lock_timeout (2 s)

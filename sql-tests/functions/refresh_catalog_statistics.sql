@@ -1,8 +1,8 @@
 -- pgTAP: uns_meta.refresh_catalog_statistics(), which the worker calls before each sync so that a sync right after
--- a bulk birth is planned with statistics. Which tables it analyzes depends on the cumulative statistics of
--- committed work (n_mod_since_analyze), which a test inside one transaction cannot produce: that part is
--- test/database/refresh-catalog-statistics.test.ts. Here: its definition, rights, and that it analyzes nothing
--- while another session holds its lock.
+-- a bulk birth is planned with statistics. Which tables it analyzes depends on how much committed births grew them
+-- and on last_analyze, which a test inside one transaction cannot produce: that part (and the advisory lock, and a
+-- locked table) is test/database/refresh-catalog-statistics.test.ts. Here: its definition, its rights, and that a
+-- fresh catalog needs nothing.
 begin;
 \ir ../_session.psql
 set local statement_timeout = '30s';

@@ -89,9 +89,9 @@ export function createLimiter(config: WorkerConfig): Bottleneck {
 }
 
 /**
- * ANALYZEs the catalog tables a bulk birth changed since their last analyze, so the page query is planned with real
+ * ANALYZEs the catalog tables a bulk birth grew since their last analyze, so the page query is planned with real
  * statistics (without them a sync right after a 100,000-metric birth reads every remaining metric for each page).
- * A failure only costs speed: logged, and the sync goes on.
+ * Usually one catalog lookup. A failure only costs speed: logged, and the sync goes on.
  */
 async function refreshStatistics(deps: SyncDeps): Promise<void> {
   try {
@@ -99,7 +99,7 @@ async function refreshStatistics(deps: SyncDeps): Promise<void> {
     const { rows } = await deps.pool.query<{ analyzed: string[] }>(workerSql['refresh-statistics']);
     const analyzed = rows[0]?.analyzed ?? [];
     if (analyzed.length > 0) {
-      deps.logger.info({ analyzed, ms: Math.round(performance.now() - start) }, 'analyzed catalog tables changed in bulk since their last analyze');
+      deps.logger.info({ analyzed, ms: Math.round(performance.now() - start) }, 'analyzed catalog tables a bulk birth grew');
     }
   } catch (err) {
     deps.logger.warn({ err: safeError(err) }, 'could not refresh the catalog statistics (uns_meta.refresh_catalog_statistics); syncing anyway');

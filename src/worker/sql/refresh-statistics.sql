@@ -1,3 +1,3 @@
--- Before a sync: ANALYZE the catalog tables a bulk birth changed since their last analyze (uns_meta.refresh_catalog_statistics,
+-- Before a sync: ANALYZE the catalog tables a bulk birth grew since their last analyze (uns_meta.refresh_catalog_statistics,
 -- deploy/functions/refresh_catalog_statistics.sql), so the page query is not planned for a near-empty table.
 select uns_meta.refresh_catalog_statistics() as analyzed
