@@ -3,7 +3,10 @@
 
 export interface TagWrite<T> {
   tag: string;
-  rows: [string, string, unknown, number][];
+  /** The tag's property rows as JSON text: `[[name, timestamp, value, quality], ...]`. */
+  rowsJson: string;
+  /** How many rows rowsJson holds. */
+  rowCount: number;
   item: T;
 }
 
@@ -23,7 +26,7 @@ export function toBatches<T>(writes: TagWrite<T>[], maxTags: number, maxBytes: n
   let bytes = ENVELOPE_BYTES;
   const close = () => batches.push({ writes: current, bytes, json: `{${fragments.join(',')}}` });
   for (const write of writes) {
-    const fragment = `${JSON.stringify(write.tag)}:${JSON.stringify(write.rows)}`;
+    const fragment = `${JSON.stringify(write.tag)}:${write.rowsJson}`;
     const size = Buffer.byteLength(fragment) + 1;
     if (current.length > 0 && (current.length >= maxTags || bytes + size > maxBytes)) {
       close();

@@ -41,6 +41,8 @@ export interface WorkerConfig {
   /** A job lock older than this with no live owner process is released. */
   staleLockSeconds: number;
   staleCheckMs: number;
+  /** How often an idle worker refreshes the catalog statistics (uns_meta.refresh_catalog_statistics); 0 = only before a sync. */
+  statsRefreshMs: number;
   /** V8 semi-space cap (MB) for the `uns-meta worker` process; 0 = Node's default. See docs/worker.md "Memory". */
   maxSemiSpaceMb: number;
 }
@@ -116,6 +118,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     metricsPort: metricsPort === undefined ? undefined : int(env, 'METRICS_PORT', 9465, 0),
     staleLockSeconds: int(env, 'WORKER_STALE_LOCK_SECONDS', 10),
     staleCheckMs: int(env, 'WORKER_STALE_CHECK_MS', 30_000, 100),
+    statsRefreshMs: int(env, 'WORKER_STATS_REFRESH_MS', 5000, 0),
     maxSemiSpaceMb: int(env, 'WORKER_MAX_SEMI_SPACE_MB', 4, 0),
   };
 }

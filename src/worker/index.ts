@@ -9,7 +9,7 @@ import { createSyncDeps } from './canary-sync.ts';
 import type { WorkerConfig } from './config.ts';
 import { startProbeServer, type ProbeServer } from './http.ts';
 import { Liveness, unlockDeadWorkers } from './liveness.ts';
-import { syncSelection, WORKER_SESSION_OPTIONS, type SyncDeps } from './sync.ts';
+import { refreshStatistics, syncSelection, WORKER_SESSION_OPTIONS, type SyncDeps } from './sync.ts';
 
 export interface RunningWorker {
   deps: SyncDeps;
@@ -97,6 +97,12 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   await unlock();
   const staleTimer = setInterval(() => void unlock(), config.staleCheckMs);
   staleTimer.unref();
+  // Statistics of a bulk birth are refreshed while its sync job waits out the debounce, not when the sync starts.
+  let refreshing: Promise<void> | undefined;
+  const statsTimer = config.statsRefreshMs > 0 ? setInterval(() => {
+    refreshing ??= refreshStatistics(deps).finally(() => { refreshing = undefined; });
+  }, config.statsRefreshMs) : undefined;
+  statsTimer?.unref();
 
   let running = true;
   const ready = async () => {
@@ -119,7 +125,9 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       stopping ??= (async () => {
         running = false;
         clearInterval(staleTimer);
+        clearInterval(statsTimer);
         await runner.stop();
+        await refreshing;
         await done;
         await deps.client.close();
         await liveness.releaseAll();

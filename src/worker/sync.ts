@@ -10,7 +10,11 @@ import { PermanentCanaryError } from './canary-errors.ts';
 import { safeError, type CanaryClient } from './canary-client.ts';
 import type { WorkerConfig } from './config.ts';
 import type { WorkerMetrics } from './metrics.ts';
+import { propertyRowsJson } from './property-rows.ts';
 import { workerSql } from './sql.ts';
+
+/** OPC quality Good: every property row the worker writes carries it. */
+const QUALITY_GOOD = 192;
 
 export interface Selection {
   deviceId?: string | undefined;
@@ -48,8 +52,10 @@ interface PendingRow {
   is_transient: boolean;
   retired: boolean;
   changed_at: string;
-  /** Canary name → value to send, as JSON text (parsed once for the rows, passed on as is to the database). */
+  /** Canary name → value to send, as JSON text (rewritten into storeData rows, passed on as is to the database). */
   properties_json: string;
+  /** How many properties properties_json holds. */
+  property_count: number;
 }
 
 interface Confirmation {
@@ -91,9 +97,11 @@ export function createLimiter(config: WorkerConfig): Bottleneck {
 /**
  * ANALYZEs the catalog tables a bulk birth grew since their last analyze, so the page query is planned with real
  * statistics (without them a sync right after a 100,000-metric birth reads every remaining metric for each page).
- * Usually one catalog lookup. A failure only costs speed: logged, and the sync goes on.
+ * Runs before every sync and, in `uns-meta worker`, every WORKER_STATS_REFRESH_MS while the debounce runs, so a big
+ * birth is usually analyzed before its sync starts. Usually one catalog lookup. A failure only costs speed: logged,
+ * and the sync goes on.
  */
-async function refreshStatistics(deps: SyncDeps): Promise<void> {
+export async function refreshStatistics(deps: Pick<SyncDeps, 'pool' | 'logger'>): Promise<void> {
   try {
     const start = performance.now();
     const { rows } = await deps.pool.query<{ analyzed: string[] }>(workerSql['refresh-statistics']);
@@ -153,14 +161,7 @@ async function syncPage(deps: SyncDeps, rows: PendingRow[], options: SyncOptions
     if (row.retired) quiet.push({ ...base, tag: null, outcome: 'retired' });
     else if (row.is_transient && !deps.config.syncTransient) quiet.push({ ...base, tag: null, outcome: 'skipped_transient' });
     else if (row.properties_json === '{}') quiet.push({ ...base, tag: row.tag, outcome: 'unchanged' });
-    else {
-      const properties = JSON.parse(row.properties_json) as Record<string, unknown>;
-      writes.push({
-        tag: row.tag,
-        rows: Object.entries(properties).map(([name, value]) => [name, row.changed_at, value, 192]),
-        item: row,
-      });
-    }
+    else writes.push({ tag: row.tag, rowsJson: propertyRowsJson(row.properties_json, row.changed_at, QUALITY_GOOD), rowCount: row.property_count, item: row });
   }
   report.skipped += quiet.filter((q) => q.outcome !== 'unchanged').length;
   report.unchanged += quiet.filter((q) => q.outcome === 'unchanged').length;
@@ -223,7 +224,7 @@ async function sendBatch(deps: SyncDeps, batch: Batch<PendingRow>, options: Sync
     })));
     report.written += delivered.length;
     deps.metrics.tagsWritten.inc(delivered.length);
-    deps.metrics.propertiesWritten.inc(delivered.reduce((n, w) => n + w.rows.length, 0));
+    deps.metrics.propertiesWritten.inc(delivered.reduce((n, w) => n + w.rowCount, 0));
   }
   return undefined;
 }

@@ -90,7 +90,28 @@ describe('uns_meta.refresh_catalog_statistics()', () => {
     expect(await refresh()).toEqual(['metric_properties', 'metrics']);
   });
 
-  it('skips a table another session holds (after 2 s) instead of waiting for it', async () => {
+  it('leaves a table alone while another transaction is still writing it in bulk, and analyzes it after the commit', async () => {
+    const writer = await app.connect();
+    try {
+      await writer.query('begin');
+      await writer.query('select uns_meta.ingest_birth($1::jsonb)', [birth('Uncommitted', 20000)]);
+      const grown = await pages('metrics');
+      expect(grown.now).toBeGreaterThan(1.2 * grown.recorded + 64); // the size test alone would analyze it now
+      const before = await analyzedAt('metrics');
+      const start = Date.now();
+      expect(await refresh()).toEqual([]); // its rows are not committed: analyzing would record a near-empty table
+      expect(Date.now() - start).toBeLessThan(5000);
+      expect(await analyzedAt('metrics')).toEqual(before);
+      await writer.query('commit');
+    } finally {
+      writer.release();
+    }
+    expect(await refresh()).toEqual(['metric_properties', 'metrics']);
+    const { rows } = await admin.query<{ reltuples: number }>(`select reltuples from pg_class where oid = 'uns_meta.metrics'::regclass`);
+    expect(rows[0]?.reltuples).toBeGreaterThan(20000);
+  });
+
+  it('skips a table another session holds (within 2 s) instead of waiting for it', async () => {
     await app.query('select uns_meta.ingest_birth($1::jsonb)', [birth('Bulk4', 30000)]);
     const other = await admin.connect();
     try {

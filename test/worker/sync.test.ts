@@ -119,6 +119,23 @@ describe('canary_sync_device', () => {
     expect(rows[0]?.last_outcome).toBe('skipped_transient');
   });
 
+  it('keys and values that need JSON escaping reach Canary byte for byte, numbers stay numbers', async () => {
+    const awkward = {
+      'say "hi", then: {go}': 'a "quoted" value, with: commas, {braces} and [brackets]',
+      backslash: 'C:\\plant\\kiln\\',
+      'line\tbreak': 'first\nsecond\r\u0001 end',
+      unicode: 'Forno nº 2 — 1450 °C ✓ 🔥',
+      looksNumeric: '1e5',
+      empty: '',
+      tiny: -1.5e-300,
+      huge: 1.7976931348623157e308,
+      negativeZero: -0.25,
+    };
+    await ingest(fx.db, birth('Escape', { 'E/x': awkward }));
+    await syncNow('Escape');
+    expect(canaryProps(fx.sim, TAG('E/x', 'Escape'))).toEqual(awkward);
+  });
+
   it('the parity view matches the simulator: every confirmed tag holds exactly the confirmed properties', async () => {
     const { rows } = await fx.db.pool('uns_meta_app').query<{ canary_tag: string; confirmed_properties: Record<string, unknown> }>(
       `select canary_tag, confirmed_properties from uns_meta.canary_sync_state where outcome in ('written', 'unchanged') and canary_tag is not null`);
@@ -135,7 +152,8 @@ describe('probes', () => {
     await waitFor('in sync', () => allInSync(fx.db));
     const base = `http://127.0.0.1:${fx.worker.probe?.port}`;
     const text = await (await fetch(`${base}/metrics`)).text();
-    expect(text).toMatch(/^uns_meta_canary_tags_written_total [1-9]/m);
+    expect(text).toMatch(/^uns_meta_canary_tags_written_total 1$/m);
+    expect(text).toMatch(/^uns_meta_canary_properties_written_total 1$/m); // engUnit → "Eng Units"
     expect(text).toMatch(/^uns_meta_canary_requests_total\{method="storeData",outcome="Good"\} [1-9]/m);
     expect(text).toContain('uns_meta_canary_end_to_end_seconds_bucket');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);

@@ -2,10 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { toBatches, type TagWrite } from '../../src/worker/batches.ts';
 import { attributeErrors } from '../../src/worker/canary-client.ts';
+import { propertyRowsJson } from '../../src/worker/property-rows.ts';
 import { ConfigError, loadWorkerConfig, sessionSettings } from '../../src/worker/config.ts';
 import { parseDeviceId } from '../../src/worker/index.ts';
 
-const write = (tag: string, bytes = 10): TagWrite<null> => ({ tag, rows: [['Description', '2026-01-01T00:00:00Z', 'x'.repeat(bytes), 192]], item: null });
+const write = (tag: string, bytes = 10): TagWrite<null> =>
+  ({ tag, rowsJson: JSON.stringify([['Description', '2026-01-01T00:00:00Z', 'x'.repeat(bytes), 192]]), rowCount: 1, item: null });
 
 describe('toBatches', () => {
   it('at most maxTags tags per request', () => {
@@ -16,9 +18,43 @@ describe('toBatches', () => {
     const batches = toBatches([write('D.a', 300), write('D.b', 300), write('D.c', 3000), write('D.d', 10)], 100, 1024);
     expect(batches.map((b) => b.writes.map((w) => w.tag))).toEqual([['D.a', 'D.b'], ['D.c'], ['D.d']]);
     for (const b of batches.filter((x) => x.writes.length > 1)) {
-      const body = JSON.stringify({ sessionToken: '00000000-0000-0000-0000-000000000000', properties: Object.fromEntries(b.writes.map((w) => [w.tag, w.rows])) });
+      const body = JSON.stringify({ sessionToken: '00000000-0000-0000-0000-000000000000', properties: Object.fromEntries(b.writes.map((w) => [w.tag, JSON.parse(w.rowsJson) as unknown])) });
       expect(Buffer.byteLength(body)).toBeLessThanOrEqual(1024);
     }
+  });
+});
+
+describe('propertyRowsJson', () => {
+  const TS = '2026-12-05T03:19:17.123456Z';
+  const viaObjects = (json: string) => (Object.entries(JSON.parse(json) as Record<string, unknown>)).map(([k, v]) => [k, TS, v, 192]);
+
+  it('rewrites a compact JSON object into [name, timestamp, value, quality] rows, escapes kept', () => {
+    const json = JSON.stringify({ 'Eng Units': 'degC', 'a "b", c: {d}': 'x\\"y",z:[1]}', n: -1.5e-300, big: 1e308, t: true, f: false, z: null, u: 'é✓🔥\u0001' });
+    expect(JSON.parse(propertyRowsJson(json, TS, 192))).toEqual(viaObjects(json));
+    expect(propertyRowsJson('{"Eng Units":"degC","High":12.5}', TS, 0)).toBe(`[["Eng Units","${TS}","degC",0],["High","${TS}",12.5,0]]`);
+    expect(propertyRowsJson('{}', TS, 192)).toBe('[]');
+  });
+
+  it('agrees with parse-and-serialize on 2000 random objects of awkward strings and numbers', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const alphabet = ['a', ' ', '"', '\\', ',', ':', '{', '}', '[', ']', '\n', '\t', '\u0000', 'é', '🔥', '1', 'e', '-', '.'];
+    const text = () => Array.from({ length: Math.floor(rand() * 12) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
+    const value = () => {
+      const r = rand();
+      if (r < 0.5) return text();
+      if (r < 0.7) return (rand() - 0.5) * 10 ** Math.floor(rand() * 600 - 300);
+      if (r < 0.8) return Math.floor(rand() * 1e6);
+      return r < 0.9 ? rand() < 0.5 : null;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const json = JSON.stringify(Object.fromEntries(Array.from({ length: 1 + Math.floor(rand() * 10) }, () => [text(), value()])));
+      expect(JSON.parse(propertyRowsJson(json, TS, 192))).toEqual(viaObjects(json));
+    }
+  });
+
+  it('refuses text that is not an object', () => {
+    expect(() => propertyRowsJson('[1]', TS, 192)).toThrow(/must be a JSON object/);
   });
 });
 

@@ -29,9 +29,10 @@ with picked as (
 ), shared as (
   select canary_name from uns_meta.canary_property_names group by canary_name having count(*) > 1
 ), sent as (
-  select p.*,
-         -- the properties to send, as a compact JSON object
-         (select '{' || string_agg(to_json(v.name)::text || ':' || v.value, ',') || '}'
+  select p.*, x.props, x.n
+    from picked p
+    -- the properties to send, as a compact JSON object, and how many
+    cross join lateral (select '{' || string_agg(to_json(v.name)::text || ':' || v.value, ',') || '}' as props, count(*)::int as n
             from uns_meta.metric_properties mp
             left join uns_meta.canary_property_names n on n.property_key = mp.key
             cross join lateral (
@@ -55,11 +56,10 @@ with picked as (
                   and mp2.type not in ('propertyset', 'propertysetlist')))
              -- only what Canary does not hold with this value (everything on a new tag, or when forced)
              and ($5::boolean or p.confirmed_tag is distinct from p.tag or p.confirmed_properties -> v.name is distinct from v.value::jsonb)
-         ) as props
-    from picked p
+         ) x
 )
 select p.metric_id::text as metric_id, p.version, p.tag, p.is_transient, p.retired,
        to_char(p.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as changed_at,
-       coalesce(p.props, '{}') as properties_json
+       coalesce(p.props, '{}') as properties_json, p.n as property_count
   from sent p
  order by p.metric_id
