@@ -1,7 +1,7 @@
 // The database's share of a worker sync, without the worker, the simulator or HTTP: the worker's own statements
 // (src/worker/sql/pending-metrics.sql and confirm.sql) run page after page on one connection, timed apart.
 //
-//   node bench/worker-sql.ts                          100,000 metrics, pages of 5000 (WORKER_PAGE_SIZE's default)
+//   node bench/worker-sql.ts                          100,000 metrics, pages of 5000 (WORKER_PAGE_SIZE's default is 2000)
 //   node bench/worker-sql.ts --metrics 20000 --page 1000 --no-analyze
 //
 // In a fresh clone of the test template (dropped at the end): one synthetic plant-shaped DBIRTH is ingested; then,

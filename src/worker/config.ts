@@ -111,7 +111,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     breakerMinimumRps: num(env, 'CANARY_BREAKER_MINIMUM_RPS', 5, (n) => n > 0, 'a positive number'),
     breakerHalfOpenAfterMs: int(env, 'CANARY_BREAKER_HALF_OPEN_AFTER_MS', 60_000),
     syncTransient: bool(env, 'CANARY_SYNC_TRANSIENT', false),
-    pageSize: int(env, 'WORKER_PAGE_SIZE', 5000),
+    pageSize: int(env, 'WORKER_PAGE_SIZE', 2000),
     concurrency: int(env, 'WORKER_CONCURRENCY', 2),
     dbPoolSize: int(env, 'WORKER_DB_POOL_SIZE', 6, 2),
     pollIntervalMs: int(env, 'WORKER_POLL_INTERVAL_MS', 2000, 100),
