@@ -18,7 +18,10 @@ with picked as (
          case when $6::text is null then m.canary_id
               else $6::text || '.' || substr(m.canary_id, strpos(m.canary_id, '.') + 1) end as tag
     from uns_meta.metrics m
-    left join uns_meta.canary_sync_state s using (metric_id)
+    -- `s.metric_id > $3` repeats the page's start for the planner (it does not carry an inequality across the join):
+    -- without it a merge join read canary_sync_state from its first row for every page, which grows with each page
+    -- confirmed (quadratic in the device's size)
+    left join uns_meta.canary_sync_state s on s.metric_id = m.metric_id and s.metric_id > $3
    where ($1::bigint is null or m.device_id = $1)
      and ($2::text is null or m.uns_path = $2 or starts_with(m.uns_path, $2 || '/'))
      and ($7::bigint[] is null or m.metric_id = any ($7))
