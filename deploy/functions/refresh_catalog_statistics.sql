@@ -15,7 +15,7 @@ begin;
 -- autovacuum still runs its full ANALYZE for the analysts' queries. SECURITY DEFINER: ANALYZE needs the table
 -- owner (uns_meta_admin), which the worker's role is not.
 -- When another session is running it already (advisory lock taken), it returns at once instead of waiting; a
--- table locked by another session is skipped after 2 s.
+-- table another session writes or locks is skipped (after 200 ms, see below).
 -- Reworked (@v0.4.0 → now): a table another transaction is still writing in bulk is left alone. Its rows are on
 -- disk but not committed, so the size test passes while ANALYZE counts none of them: it would record a near-empty
 -- table, and that transaction (a 100,000-metric first birth in ingest_birth) would re-plan its next statements for
@@ -56,8 +56,8 @@ begin
       raise notice 'refresh_catalog_statistics: another transaction is still writing uns_meta.% (or holds it); not analyzed this time', v_table;
       continue;
     end;
-    -- A table another session holds (a DBA's VACUUM, CREATE INDEX CONCURRENTLY) is skipped after lock_timeout (2 s)
-    -- rather than holding up the sync; autovacuum gets to it later.
+    -- The SHARE lock already kept out writers and a DBA's VACUUM; ANALYZE's own lock can still meet one SHARE lets in
+    -- (a plain CREATE INDEX): such a table is skipped after 2 s rather than holding up the sync.
     begin
       perform set_config('lock_timeout', '2s', true);
       execute format('analyze uns_meta.%I (%s)', v_table, v_columns);

@@ -110,7 +110,7 @@ export async function refreshStatistics(deps: Pick<SyncDeps, 'pool' | 'logger'>)
       deps.logger.info({ analyzed, ms: Math.round(performance.now() - start) }, 'analyzed catalog tables a bulk birth grew');
     }
   } catch (err) {
-    deps.logger.warn({ err: safeError(err) }, 'could not refresh the catalog statistics (uns_meta.refresh_catalog_statistics); syncing anyway');
+    deps.logger.warn({ err: safeError(err) }, 'could not refresh the catalog statistics (uns_meta.refresh_catalog_statistics; is the database deployed with sqitch?); syncs go on, possibly with slower page reads');
   }
 }
 
