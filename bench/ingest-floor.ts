@@ -84,6 +84,7 @@ interface Step { label: string; seconds: number; load: string }
 const steps: Step[] = [];
 const split = new Map<string, { ms: number; calls: number }>();
 let splitAvailable: boolean;
+const copyByTable = new Map<string, number>();
 const work = mkdtempSync(join(tmpdir(), 'bench-ingest-floor-'));
 
 /** Sends the chunks through ingest_birth in one transaction as uns_meta_app; seconds, COMMIT included. */
@@ -131,8 +132,11 @@ try {
   psqlAdmin(source, TABLES.map((t) => `\\copy (select ${columns.get(t)} from uns_meta.${t}) to '${file(t)}'`));
   const copyBefore = load();
   const copyStart = process.hrtime.bigint();
-  psqlAdmin(target, TABLES.map((t) => `\\copy uns_meta.${t} (${columns.get(t)}) from '${file(t)}'`), true);
+  const timed = psqlAdmin(target, ['\\timing on', ...TABLES.map((t) => `\\copy uns_meta.${t} (${columns.get(t)}) from '${file(t)}'`)], true);
   steps.push({ label: 'copy', seconds: since(copyStart), load: copyBefore });
+  // psql's \timing lines, one per \copy (the last four)
+  const times = [...timed.matchAll(/Time: ([\d.]+) ms/g)].map((m) => Number(m[1]) / 1000).slice(-TABLES.length);
+  TABLES.forEach((t, i) => copyByTable.set(t, times[i] ?? NaN));
   const copied = psqlAdmin(target, [`select ${TABLES.map((t) => `(select count(*) from uns_meta.${t})`).join(` || ' / ' || `)}`]).trim();
   console.log(`COPY into the real tables: rows ${copied}`);
 } finally {
@@ -180,7 +184,7 @@ const table = [
   '|---|---:|---|',
   `| the ingest: ${chunks.length} chunks through \`ingest_birth\`, one transaction, COMMIT included | ${ingest.seconds.toFixed(2)} | ${ingest.load} |`,
   `| parse: the same chunks turned into jsonb and nothing else | ${parse.seconds.toFixed(2)} | ${parse.load} |`,
-  `| COPY of the rows the ingest wrote into the real tables of a fresh clone (indexes, constraints, foreign keys, triggers), one transaction | ${copy.seconds.toFixed(2)} | ${copy.load} |`,
+  `| COPY of the rows the ingest wrote into the real tables of a fresh clone (indexes, constraints, foreign keys, triggers), one transaction: ${TABLES.map((t) => `${t} ${(copyByTable.get(t) ?? NaN).toFixed(2)} s`).join(', ')} | ${copy.seconds.toFixed(2)} | ${copy.load} |`,
   `| **floor** = parse + COPY | **${floor.toFixed(2)}** | |`,
   `| the ingest above the floor | ${(ingest.seconds - floor).toFixed(2)} | |`,
 ].join('\n');
