@@ -14,7 +14,7 @@
 // metric_properties, metric_versions) into unindexed, constraint-free `(like ...)` copies of the tables.
 // Prints a table and rewrites the "ingest_birth" section of docs/benchmarks.md (unless --no-docs).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +22,7 @@ import pg from 'pg';
 import type { PayloadJson } from '../src/sparkplug/json-types.ts';
 import { catalogFields } from '../src/ingest/apply.ts';
 import { syntheticBirth } from '../src/sparkplug/synthetic.ts';
+import { writeBenchmarkSection } from './support/benchmarks-doc.ts';
 import { type TestDatabase, configFor, createTestDatabase } from '../test/support/database.ts';
 
 const { values: args } = parseArgs({
@@ -214,24 +215,7 @@ const section = `## ingest_birth
 
 ${tables}
 `;
-if (args.docs) {
-  const path = 'docs/benchmarks.md';
-  let doc: string;
-  try {
-    doc = readFileSync(path, 'utf8');
-  } catch {
-    doc = '# Benchmarks\n\nResults of the programs in `bench/`, with the command and the machine that produced them.\n';
-  }
-  const start = doc.indexOf('\n## ingest_birth\n');
-  if (start < 0) {
-    doc = `${doc.trimEnd()}\n\n${section}`;
-  } else {
-    const next = doc.indexOf('\n## ', start + 1);
-    doc = doc.slice(0, start + 1) + section + (next < 0 ? '' : doc.slice(next));
-  }
-  writeFileSync(path, doc);
-  console.log(`${path}: section "ingest_birth" written`);
-}
+if (args.docs) writeBenchmarkSection('ingest_birth', section);
 if (failed) {
   console.error('the summaries did not match the expected counts (see "check")');
   process.exitCode = 1;

@@ -19,7 +19,7 @@
 //     one in --changed-every (default 10) with one changed property. /metrics is sampled every 250 ms for the
 //     queue and spool depth during the timed re-births.
 // Rewrites the "ingestor" section of docs/benchmarks.md (unless --no-docs).
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +31,7 @@ import { syntheticBirthBuffer } from '../src/sparkplug/synthetic.ts';
 import { createTestDatabase } from '../test/support/database.ts';
 import { spawnIngestor } from '../test/ingest/support/child.ts';
 import { startBroker } from '../test/ingest/support/mosquitto.ts';
+import { writeBenchmarkSection } from './support/benchmarks-doc.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -245,8 +246,6 @@ async function sustain(output: () => string, pub: mqtt.MqttClient): Promise<Sust
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
 
 function writeDocs(runs: Run[], sustained: Sustained | undefined): void {
-  const file = new URL('../docs/benchmarks.md', import.meta.url);
-  const text = readFileSync(file, 'utf8');
   const pgVersion = execFileSync('psql', ['-AtX', '-U', 'uns_meta_admin', '-d', 'postgres', '-c', 'show server_version'], { encoding: 'utf8' }).trim();
   const cmd = `node bench/ingest-e2e.ts${args.million ? ' --million' : ''}${args.sustained ? ' --sustained' : ''}${args.heap ? ` --heap ${args.heap}` : ''}${args.chunk !== '20000' ? ` --chunk ${args.chunk}` : ''}`;
   const rows = runs.map((r) =>
@@ -287,15 +286,7 @@ was spooled and the last birth was committed within 5 s of its publish).
 Per birth the ingestor spent ${sustained.meanTotalMs.toFixed(1)} ms on average, ${sustained.meanDatabaseMs.toFixed(1)} ms of it waiting for the database (\`INGEST_CONCURRENCY\` ${process.env.INGEST_CONCURRENCY ?? 4}).
 ` : '(c) not run in this invocation (`--sustained`).'}
 `;
-  const start = text.indexOf('## ingestor\n');
-  let next: string;
-  if (start < 0) next = `${text.trimEnd()}\n\n${section}`;
-  else {
-    const end = text.indexOf('\n## ', start + 1);
-    next = text.slice(0, start) + section + (end < 0 ? '' : text.slice(end));
-  }
-  writeFileSync(file, next.endsWith('\n') ? next : `${next}\n`);
-  console.log('docs/benchmarks.md: ingestor section written');
+  writeBenchmarkSection('ingestor', section);
 }
 
 await main();

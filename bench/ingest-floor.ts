@@ -19,7 +19,7 @@
 // normalisation, decoding typed values, building versions, lineage, jobs).
 // Writes the "ingest floor" section of docs/benchmarks.md (unless --no-docs).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +27,7 @@ import pg from 'pg';
 import { catalogFields } from '../src/ingest/apply.ts';
 import { syntheticBirth } from '../src/sparkplug/synthetic.ts';
 import { configFor, createTestDatabase, type TestDatabase } from '../test/support/database.ts';
+import { writeBenchmarkSection } from './support/benchmarks-doc.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -217,16 +218,6 @@ if (args.docs) {
 ${table}
 ${splitTable}
 `;
-  const path = new URL('../docs/benchmarks.md', import.meta.url);
-  const text = readFileSync(path, 'utf8');
-  const begin = text.indexOf('## ingest floor\n');
-  let next: string;
-  if (begin < 0) next = `${text.trimEnd()}\n\n${section}`;
-  else {
-    const end = text.indexOf('\n## ', begin + 1);
-    next = text.slice(0, begin) + section + (end < 0 ? '' : text.slice(end));
-  }
-  writeFileSync(path, next.endsWith('\n') ? next : `${next}\n`);
-  console.log('docs/benchmarks.md: "ingest floor" section written');
+  writeBenchmarkSection('ingest floor', section);
 }
 process.exit(0);

@@ -20,13 +20,14 @@
 //      BENCH_PG_TOP=1 also prints the CPU time of each postgres process (which connection did the work).
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startCanarySim } from '../src/canary-sim/index.ts';
 import { syntheticBirth } from '../src/sparkplug/synthetic.ts';
 import { createTestDatabase } from '../test/support/database.ts';
+import { writeBenchmarkSection } from './support/benchmarks-doc.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -148,18 +149,7 @@ try {
 | metrics in_sync in \`uns_meta.canary_parity\` | ${parity?.in_sync} | ${metrics} | ${verdict(parity?.in_sync === metrics)} |
 `;
   console.log(section);
-  if (args.docs) {
-    const path = 'docs/benchmarks.md';
-    let doc = readFileSync(path, 'utf8');
-    const start = doc.indexOf('\n## worker\n');
-    if (start < 0) doc = `${doc.trimEnd()}\n\n${section}`;
-    else {
-      const next = doc.indexOf('\n## ', start + 1);
-      doc = doc.slice(0, start + 1) + section + (next < 0 ? '' : doc.slice(next));
-    }
-    writeFileSync(path, doc);
-    console.log(`${path}: section "worker" written`);
-  }
+  if (args.docs) writeBenchmarkSection('worker', section);
   t = Date.now();
 } finally {
   if (child && child.exitCode === null) {
