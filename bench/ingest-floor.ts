@@ -12,7 +12,7 @@
 //      wall time;
 //   3. COPY: the rows that ingest wrote (devices, metrics, metric_properties, metric_versions), exported and
 //      COPYed in one transaction into the REAL tables of another fresh clone: every index, check constraint, foreign
-//      key and trigger the catalog has. No implementation can write these rows for less.
+//      key and trigger the catalog has. PostgreSQL has no faster way to write these rows.
 //   4. with a superuser: the same ingest again in a third clone with auto_explain, the durations of the function's
 //      statements summed over the chunks (the notices slow that run down: its wall time is not reported).
 // floor = parse + COPY; the rest of the ingest is the work the catalog asks for on top (staging, path
@@ -45,7 +45,7 @@ const STATEMENT_TIMEOUT_MS = 600_000;
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const since = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
-// The chunks exactly as src/ingest/apply.ts builds them.
+// The chunks as src/ingest/apply.ts builds them: catalogFields of each metric, the chunk protocol, one topic.
 const all = syntheticBirth({ metrics: metricCount, seed: 1 }).metrics!.map(catalogFields);
 const receivedAt = new Date().toISOString();
 const chunks: string[] = [];
