@@ -23,6 +23,7 @@ import type { PayloadJson } from '../src/sparkplug/json-types.ts';
 import { catalogFields } from '../src/ingest/apply.ts';
 import { syntheticBirth } from '../src/sparkplug/synthetic.ts';
 import { writeBenchmarkSection } from './support/benchmarks-doc.ts';
+import { psqlAsAdmin } from './support/psql.ts';
 import { type TestDatabase, configFor, createTestDatabase } from '../test/support/database.ts';
 
 const { values: args } = parseArgs({
@@ -118,10 +119,7 @@ async function measure(db: TestDatabase, workDir: string, form: Form): Promise<{
     await ingest('first ingest', form.birth, { inserted: metrics, updated: 0, unchanged: 0 });
 
     // Baseline: the rows the first ingest wrote, exported, then COPYed (one transaction) into unindexed copies.
-    const psql = (commands: string[], single = false) =>
-      execFileSync('psql', ['-qAtX', '-v', 'ON_ERROR_STOP=1', ...(single ? ['-1'] : []), '-U', 'uns_meta_admin', '-d', db.name,
-        '-c', `set statement_timeout = ${STATEMENT_TIMEOUT_MS}`, ...commands.flatMap((c) => ['-c', c])],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const psql = (commands: string[], single = false) => psqlAsAdmin(db.name, commands, single);
     const file = (table: string) => join(workDir, `${table}.copy`);
     psql([
       ...TABLES.map((t) => `\\copy (select * from uns_meta.${t}) to '${file(t)}'`),

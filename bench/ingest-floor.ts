@@ -28,6 +28,7 @@ import { catalogFields } from '../src/ingest/apply.ts';
 import { syntheticBirth } from '../src/sparkplug/synthetic.ts';
 import { configFor, createTestDatabase, type TestDatabase } from '../test/support/database.ts';
 import { writeBenchmarkSection } from './support/benchmarks-doc.ts';
+import { psqlAsAdmin } from './support/psql.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -70,12 +71,6 @@ function superuser(database: string, sql: string): boolean {
   }
 }
 
-function psqlAdmin(db: TestDatabase, commands: string[], single = false): string {
-  return execFileSync('psql', ['-qAtX', '-v', 'ON_ERROR_STOP=1', ...(single ? ['-1'] : []), '-U', 'uns_meta_admin', '-d', db.name,
-    '-c', `set statement_timeout = ${STATEMENT_TIMEOUT_MS}`, ...commands.flatMap((c) => ['-c', c])],
-  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-}
-
 /** A statement of ingest_birth named by the first words of its text. */
 function statementLabel(queryText: string): string {
   return queryText.replace(/--[^\n]*/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 90);
@@ -88,57 +83,53 @@ let splitAvailable: boolean;
 const copyByTable = new Map<string, number>();
 const work = mkdtempSync(join(tmpdir(), 'bench-ingest-floor-'));
 
-/** Sends the chunks through ingest_birth in one transaction as uns_meta_app; seconds, COMMIT included. */
-async function runIngest(db: TestDatabase, onNotice?: (message: string) => void): Promise<number> {
+/**
+ * Sends every chunk through `statement` ($1 = the chunk's text) on a new uns_meta_app connection, in one transaction
+ * when `transaction`; seconds from the first statement to the last (COMMIT included), the connection not counted.
+ */
+async function sendChunks(db: TestDatabase, statement: string, transaction: boolean, onNotice?: (message: string) => void): Promise<number> {
   const client = new pg.Client({ ...configFor(db.url('uns_meta_app')), statement_timeout: STATEMENT_TIMEOUT_MS });
   await client.connect();
   try {
     if (onNotice) client.on('notice', (notice) => onNotice(notice.message ?? ''));
     const start = process.hrtime.bigint();
-    await client.query('begin');
-    for (const text of chunks) await client.query('select uns_meta.ingest_birth($1::jsonb)', [text]);
-    await client.query('commit');
+    if (transaction) await client.query('begin');
+    for (const text of chunks) await client.query(statement, [text]);
+    if (transaction) await client.query('commit');
     return since(start);
   } finally {
     await client.end();
   }
 }
+const INGEST = 'select uns_meta.ingest_birth($1::jsonb)';
 
 const source = await createTestDatabase();
 const target = await createTestDatabase();
 try {
   // 1. parse alone, 2. the ingest
-  const client = new pg.Client({ ...configFor(source.url('uns_meta_app')), statement_timeout: STATEMENT_TIMEOUT_MS });
-  await client.connect();
-  try {
-    const before = load();
-    const start = process.hrtime.bigint();
-    for (const text of chunks) await client.query('select jsonb_typeof($1::jsonb)', [text]);
-    steps.push({ label: 'parse', seconds: since(start), load: before });
-  } finally {
-    await client.end();
-  }
-  const before = load();
-  steps.push({ label: 'ingest', seconds: await runIngest(source), load: before });
-  const inserted = psqlAdmin(source, ['select count(*) from uns_meta.metrics']).trim();
+  let before = load();
+  steps.push({ label: 'parse', seconds: await sendChunks(source, 'select jsonb_typeof($1::jsonb)', false), load: before });
+  before = load();
+  steps.push({ label: 'ingest', seconds: await sendChunks(source, INGEST, true), load: before });
+  const inserted = psqlAsAdmin(source.name, ['select count(*) from uns_meta.metrics']).trim();
   if (Number(inserted) !== metricCount) throw new Error(`${inserted} metrics in the database, expected ${metricCount}`);
 
   // 3. COPY into the real tables of a fresh clone. Generated columns are left out (the table computes them).
   const columns = new Map<string, string>();
   for (const t of TABLES) {
-    columns.set(t, psqlAdmin(source, [`select string_agg(quote_ident(attname), ',' order by attnum) from pg_attribute
+    columns.set(t, psqlAsAdmin(source.name, [`select string_agg(quote_ident(attname), ',' order by attnum) from pg_attribute
       where attrelid = 'uns_meta.${t}'::regclass and attnum > 0 and not attisdropped and attgenerated = ''`]).trim());
   }
   const file = (t: string) => join(work, `${t}.copy`);
-  psqlAdmin(source, TABLES.map((t) => `\\copy (select ${columns.get(t)} from uns_meta.${t}) to '${file(t)}'`));
+  psqlAsAdmin(source.name, TABLES.map((t) => `\\copy (select ${columns.get(t)} from uns_meta.${t}) to '${file(t)}'`));
   const copyBefore = load();
   const copyStart = process.hrtime.bigint();
-  const timed = psqlAdmin(target, ['\\timing on', ...TABLES.map((t) => `\\copy uns_meta.${t} (${columns.get(t)}) from '${file(t)}'`)], true);
+  const timed = psqlAsAdmin(target.name, ['\\timing on', ...TABLES.map((t) => `\\copy uns_meta.${t} (${columns.get(t)}) from '${file(t)}'`)], true);
   steps.push({ label: 'copy', seconds: since(copyStart), load: copyBefore });
   // psql's \timing lines, one per \copy (the last four)
   const times = [...timed.matchAll(/Time: ([\d.]+) ms/g)].map((m) => Number(m[1]) / 1000).slice(-TABLES.length);
   TABLES.forEach((t, i) => copyByTable.set(t, times[i] ?? NaN));
-  const copied = psqlAdmin(target, [`select ${TABLES.map((t) => `(select count(*) from uns_meta.${t})`).join(` || ' / ' || `)}`]).trim();
+  const copied = psqlAsAdmin(target.name, [`select ${TABLES.map((t) => `(select count(*) from uns_meta.${t})`).join(` || ' / ' || `)}`]).trim();
   console.log(`COPY into the real tables: rows ${copied}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
@@ -157,7 +148,7 @@ try {
   ].every((sql) => superuser(explained.name, sql));
   if (!splitAvailable) console.log('no superuser through runuser: the per-statement split is left out');
   else {
-    await runIngest(explained, (message) => {
+    await sendChunks(explained, INGEST, true, (message) => {
       const m = /^duration: ([\d.]+) ms\s+plan:\s*\nQuery Text: ([\s\S]*?)\n(?=\S)/.exec(message);
       if (!m) return;
       const label = statementLabel(m[2]!);

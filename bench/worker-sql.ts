@@ -12,6 +12,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { syntheticBirth } from '../src/sparkplug/synthetic.ts';
 import { workerSql } from '../src/worker/sql.ts';
+import { confirmValues } from '../src/worker/sync.ts';
 import { createTestDatabase } from '../test/support/database.ts';
 
 const { values: args } = parseArgs({
@@ -59,10 +60,9 @@ try {
     after = rows[rows.length - 1]!.metric_id;
     jsonBytes += rows.reduce((n, r) => n + r.properties_json.length, 0);
     t = performance.now();
-    await client.query({ name: 'uns_meta_confirm', text: workerSql.confirm, values: [
-      rows.map((r) => r.metric_id), rows.map((r) => r.version), rows.map((r) => r.tag), rows.map(() => 'written'),
-      rows.map((r) => r.changed_at), `[${rows.map((r) => r.properties_json).join(',')}]`,
-    ] });
+    await client.query({ name: 'uns_meta_confirm', text: workerSql.confirm, values: confirmValues(rows.map((r) => ({
+      metric_id: r.metric_id, version: r.version, tag: r.tag, outcome: 'written', changed_at: r.changed_at, sent: r.properties_json,
+    }))) });
     confirmMs += performance.now() - t;
   }
   console.log(`${pages} pages of up to ${pageSize}: page reads ${Math.round(readMs)} ms, confirmations ${Math.round(confirmMs)} ms, ` +

@@ -58,7 +58,7 @@ interface PendingRow {
   property_count: number;
 }
 
-interface Confirmation {
+export interface Confirmation {
   metric_id: string;
   version: number;
   tag: string | null;
@@ -268,13 +268,20 @@ class Confirmer {
   }
 }
 
-async function confirm(deps: SyncDeps, confirmations: Confirmation[]): Promise<void> {
-  // The property values travel as the JSON text the database produced: no second serialization.
-  // A named (prepared) statement: parsed and planned once per connection, not once per group.
-  const { rows } = await deps.pool.query<{ latency_seconds: number }>({ name: 'uns_meta_confirm', text: workerSql.confirm, values: [
+/**
+ * The parameters of src/worker/sql/confirm.sql for these confirmations. The property values travel as the JSON text
+ * the database produced: no second serialization.
+ */
+export function confirmValues(confirmations: Confirmation[]): unknown[] {
+  return [
     confirmations.map((c) => c.metric_id), confirmations.map((c) => c.version), confirmations.map((c) => c.tag),
     confirmations.map((c) => c.outcome), confirmations.map((c) => c.changed_at), `[${confirmations.map((c) => c.sent).join(',')}]`,
-  ] });
+  ];
+}
+
+async function confirm(deps: SyncDeps, confirmations: Confirmation[]): Promise<void> {
+  // A named (prepared) statement: parsed and planned once per connection, not once per group.
+  const { rows } = await deps.pool.query<{ latency_seconds: number }>({ name: 'uns_meta_confirm', text: workerSql.confirm, values: confirmValues(confirmations) });
   for (const row of rows) {
     if (row.latency_seconds !== null && Number.isFinite(row.latency_seconds)) deps.metrics.endToEnd.observe(row.latency_seconds);
   }
