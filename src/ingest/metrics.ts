@@ -23,7 +23,7 @@ export interface IngestMetrics {
 
 export function createMetrics(): IngestMetrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'uns_meta_ingest_process_' });
+  client.collectDefaultMetrics({ register: registry, prefix: 'uns_meta_ingest_' });
   const registers = [registry];
   return {
     registry,

@@ -143,7 +143,11 @@ export class CanaryClient {
     }
     this.deps.metrics.limiterWait.observe((performance.now() - waitStart) / 1000);
     this.lastCallAt = performance.now();
-    const count = (outcome: string) => this.deps.metrics.requests.inc({ method, outcome });
+    const sent = performance.now();
+    const count = (outcome: string) => {
+      this.deps.metrics.requests.inc({ method, outcome });
+      this.deps.metrics.requestDuration.observe({ method }, (performance.now() - sent) / 1000);
+    };
     let res;
     try {
       res = await request(`${this.config.canaryUrl}/api/v1/${method}`, {

@@ -5,6 +5,7 @@ import { Logger as GraphileLogger, run, type Runner, type Task, type WorkerEvent
 import type { Logger } from 'pino';
 import pg from 'pg';
 import { connectionConfig } from '../db.ts';
+import { registerCatalogMetrics } from './catalog-metrics.ts';
 import { createSyncDeps } from './canary-sync.ts';
 import type { WorkerConfig } from './config.ts';
 import { startProbeServer, type ProbeServer } from './http.ts';
@@ -110,6 +111,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     await pool.query('select 1');
     return true;
   };
+  if (config.metricsPort !== undefined) registerCatalogMetrics(deps.metrics.registry, pool, logger);
   const probe = config.metricsPort === undefined ? undefined : await startProbeServer(config.metricsPort, deps.metrics.registry, ready);
   logger.info({ canary: config.canaryUrl, dataset: config.dataset ?? '(group)', rateLimitRps: config.rateLimitRps, metricsPort: probe?.port }, 'worker started');
 

@@ -3,11 +3,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export function createWorkerMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry, prefix: 'uns_meta_worker_' });
   const r = { registers: [registry] };
   return {
     registry,
     requests: new Counter({ name: 'uns_meta_canary_requests_total', help: 'Canary API requests by method and outcome', labelNames: ['method', 'outcome'], ...r }),
+    requestDuration: new Histogram({ name: 'uns_meta_canary_request_duration_seconds', help: 'Canary API request time, sent to answer read (rate-slot wait excluded), by method', labelNames: ['method'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], ...r }),
     retries: new Counter({ name: 'uns_meta_canary_retries_total', help: 'Canary request attempts retried after a transient failure', ...r }),
     tagsWritten: new Counter({ name: 'uns_meta_canary_tags_written_total', help: 'Tags whose properties Canary confirmed', ...r }),
     propertiesWritten: new Counter({ name: 'uns_meta_canary_properties_written_total', help: 'Property rows Canary confirmed', ...r }),
