@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<Command>> = {
   'canary-sim': () => import('./commands/canary-sim.ts'),
   worker: () => import('./commands/worker.ts'),
   canary: () => import('./commands/canary.ts'),
+  db: () => import('./commands/db.ts'),
 };
 
 async function usage(): Promise<string> {
