@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a development / CI machine (Debian 12, run as root):
-#   1. Debian packages (PostgreSQL 15, pgTAP, pg_prove, Sqitch, Mosquitto) when missing;
+#   1. Debian packages (PostgreSQL 15, pgTAP, pg_prove, Sqitch, Mosquitto, systemd-analyze, promtool) when missing;
 #   2. Node 24 from the npm registry into .tools/ when the machine's Node is older than 22;
 #   3. npm ci when node_modules does not match package-lock.json;
 #   4. PostgreSQL 15/main running with wal_level=logical (the publication is for logical replication);
@@ -12,7 +12,8 @@ root=$PWD
 log() { printf 'setup: %s\n' "$*"; }
 
 # --- 1. Debian packages ------------------------------------------------------------------------
-packages=(postgresql postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl sqitch mosquitto mosquitto-clients)
+# systemd: for systemd-analyze (the units' tests); prometheus (for its promtool, the alert rules' tests) below.
+packages=(postgresql postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl sqitch mosquitto mosquitto-clients systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -22,6 +23,25 @@ if ((${#missing[@]})); then
   log "installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# prometheus without its recommendations: they would bring prometheus-node-exporter, another daemon nobody needs here.
+if ! dpkg-query -W -f='${Status}' prometheus 2>/dev/null | grep -q 'install ok installed'; then
+  [ "$(id -u)" = 0 ] || { echo "setup: missing Debian package prometheus (for promtool); run as root or install it" >&2; exit 1; }
+  log "installing prometheus (for promtool)"
+  ((${#missing[@]})) || apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+# Only the promtool binary of the prometheus package is used: no Prometheus server may keep running (on a machine
+# booted with systemd the package enables and starts one; without systemd, its init script may have started it).
+if [ -d /run/systemd/system ]; then
+  if systemctl is-enabled --quiet prometheus.service 2>/dev/null; then
+    log "disabling the prometheus service (only promtool is needed)"
+    systemctl disable --now --quiet prometheus.service
+  fi
+elif [ -x /etc/init.d/prometheus ] && /etc/init.d/prometheus status >/dev/null 2>&1; then
+  log "stopping the prometheus service (only promtool is needed)"
+  /etc/init.d/prometheus stop >/dev/null
+  update-rc.d prometheus disable >/dev/null 2>&1 || true
 fi
 
 # --- 2. Node 24 --------------------------------------------------------------------------------
