@@ -3,9 +3,15 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { namedBlock } from '../support/markdown.ts';
+
+const exec = promisify(execFile);
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -41,6 +47,19 @@ describe('uns-meta db contract', () => {
     const reserve = Object.entries(parsed.functions).find(([k]) => k.startsWith('canary_reserve_requests('))?.[1];
     expect(reserve?.security).toBe('definer');
     expect(reserve?.settings).toEqual(['search_path=pg_catalog, pg_temp']);
+  });
+
+  it('docs/schema.md\'s regeneration command rewrites the file from the database (here: this file\'s clone, which matches it)', async () => {
+    const file = new URL('../../docs/contracts/postgres_schema.json', import.meta.url);
+    const before = readFileSync(file, 'utf8');
+    // only when the database matches the file: the command then rewrites the very same bytes
+    expect((await contract('--check')).code).toBe(0);
+    const block = namedBlock('schema.md', 'contract-regenerate').text;
+    const { stdout } = await exec('bash', ['-euo', 'pipefail', '-c', block], {
+      cwd: fileURLToPath(new URL('../../', import.meta.url)), env: { ...process.env, UNS_META_TEST_TEMPLATE: db.name, DATABASE_URL: '' },
+    });
+    expect(stdout).toContain('uns-meta db contract: wrote');
+    expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
   it('fails on a schema change, printing what differs', async () => {
