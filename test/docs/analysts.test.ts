@@ -94,6 +94,12 @@ describe('docs/analysts.md', () => {
     expect(stdout).toMatch(/^ metrics \n-+\n +4\n\(1 row\)/);
   });
 
+  it('`\\d+ uns_meta.metric_catalog` explains the columns', async () => {
+    expect(readFileSync(new URL('../../docs/analysts.md', import.meta.url), 'utf8')).toContain('`\\d+ uns_meta.metric_catalog` in psql explains each');
+    const { stdout } = await run('psql', ['-X', '-c', '\\d+ uns_meta.metric_catalog'], { env: pageEnv() });
+    expect(stdout).toContain('Engineering unit: the engUnit property');
+  });
+
   it('has the queries this test checks, and no other', () => {
     expect(codeBlocks('analysts.md').filter((b) => b.lang === 'sql').map((b) => b.name))
       .toEqual(['device-tags', 'tag-history', 'tag-paths', 'canary-unconfirmed', 'rejections']);

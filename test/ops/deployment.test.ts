@@ -132,8 +132,12 @@ describe('database steps for a DBA, over verified TLS, on a private cluster', ()
     expect(await psqlAs('dba', `select string_agg(rolname || ':' || rolsuper || rolcreaterole || rolcreatedb || rolreplication, ' ' order by rolname) from pg_roles where rolname like 'uns_meta%' or rolname = 'dba'`))
       .toBe('dba:falsetruetruefalse uns_meta_admin:falsefalsetruefalse uns_meta_app:falsefalsefalsefalse uns_meta_cdc:falsefalsefalsefalse uns_meta_ro:falsefalsefalsefalse');
     expect(await psqlAs('dba', `select pg_get_userbyid(datdba) || ' ' || pg_encoding_to_char(encoding) from pg_database where datname = 'uns_meta'`)).toBe('uns_meta_admin UTF8');
-    // a second run changes nothing and still succeeds (the DBA may re-run it to rotate passwords)
-    await step('dba-bootstrap');
+    // the one superuser step the page names, then the bootstrap again: it succeeds and leaves uns_meta_cdc alone
+    const superuserStep = /`(alter role uns_meta_cdc replication)`/.exec(readFileSync(join(root, 'docs/deployment.md'), 'utf8'))?.[1];
+    expect(superuserStep).toBeDefined();
+    asPostgres(`${PG_BIN}/psql`, ['-X', '-q', '-h', join(dir, 'run'), '-p', String(port), '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', superuserStep!]);
+    expect((await step('dba-bootstrap')).stdout).toContain('uns_meta_cdc already has REPLICATION');
+    expect(await psqlAs('dba', `select rolreplication from pg_roles where rolname = 'uns_meta_cdc'`)).toBe('t');
 
     const deploy = await step('dba-deploy');
     expect(deploy.stdout).toMatch(/\+ views\/metric_catalog \.+ ok/);
