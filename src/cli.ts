@@ -42,4 +42,11 @@ async function main(argv: string[]): Promise<number> {
   return (await load()).run(args);
 }
 
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  // An error no command expected: one line for the operator; the stack only when asked for (LOG_LEVEL=debug).
+  const message = err instanceof Error ? err.message || err.name : String(err);
+  console.error(`uns-meta ${process.argv[2] ?? ''}: ${message}${process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace' ? `\n${(err as Error).stack ?? ''}` : ' (LOG_LEVEL=debug shows the stack)'}`);
+  process.exitCode = 1;
+}

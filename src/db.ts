@@ -8,6 +8,7 @@ import pg from 'pg';
 
 export function connectionConfig(env: NodeJS.ProcessEnv = process.env): pg.PoolConfig {
   const url = env.DATABASE_URL;
+  if (url && !URL.canParse(url)) throw new Error('DATABASE_URL is not a URL: write it as postgres://<role>@<host>:<port>/<database>');
   const base: pg.PoolConfig = url ? { connectionString: url } : {};
   if (env.PGPASSWORD || (url && new URL(url).password)) return base;
   const params = url ? new URL(url) : undefined;

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createPool } from '../db.ts';
+import { checkDatabase, DatabaseMisconfigured, DatabaseUnreachable } from '../db-check/index.ts';
 import { createSyncDeps } from '../worker/canary-sync.ts';
 import { loadCommandConfig } from '../worker/config.ts';
 import { workerSql } from '../worker/sql.ts';
@@ -60,6 +61,14 @@ export async function run(args: string[]): Promise<number> {
   const dryRun = values['dry-run'] || (action === 'replay' && !values.send);
   const logger = pino({ name: `canary-${action}`, level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
   const pool = createPool(`uns-meta canary ${action}`, { max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS });
+  try {
+    await checkDatabase(pool, 'operator');
+  } catch (err) {
+    await pool.end();
+    if (!(err instanceof DatabaseMisconfigured || err instanceof DatabaseUnreachable)) throw err;
+    console.error(`uns-meta canary ${action}: ${err.message}`);
+    return err instanceof DatabaseMisconfigured ? 78 : 69;
+  }
   const deps = createSyncDeps(config, pool, logger);
   try {
     const selection: Selection = { deviceId: values.device, pathPrefix: values.prefix };

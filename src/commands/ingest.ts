@@ -1,6 +1,7 @@
 // `uns-meta ingest`: the MQTT ingestor (docs/ingestor.md). Runs until SIGINT/SIGTERM; every setting comes from
 // the environment.
 import { parseArgs } from 'node:util';
+import { DatabaseMisconfigured } from '../db-check/index.ts';
 import { ConfigError, loadConfig } from '../ingest/config.ts';
 import { startIngestor } from '../ingest/service.ts';
 
@@ -26,6 +27,10 @@ export async function run(args: string[]): Promise<number> {
   try {
     ingestor = await startIngestor(config);
   } catch (err) {
+    if (err instanceof DatabaseMisconfigured) {
+      console.error(`uns-meta ingest: ${err.message}`);
+      return 78;
+    }
     // An unreadable certificate file, a spool directory that cannot be created, a port in use: say which.
     console.error(`uns-meta ingest: cannot start: ${(err as Error).message}`);
     return 1;

@@ -1,6 +1,7 @@
 // `uns-meta worker`: sync debounced catalog changes to Canary until SIGINT/SIGTERM. See docs/worker.md.
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { DatabaseMisconfigured } from '../db-check/index.ts';
 import { loadCommandConfig } from '../worker/config.ts';
 import { startWorker } from '../worker/index.ts';
 
@@ -12,7 +13,9 @@ Runs the canary_sync_device jobs that ingest_birth enqueues: sends each device's
 Write API (storeData), at most CANARY_RATE_LIMIT_RPS requests in any second across all worker processes.
 Configuration is by environment only (docs/worker.md lists every variable): DATABASE_URL or PG*, CANARY_URL,
 CANARY_API_TOKEN, CANARY_HISTORIANS, CANARY_CLIENT_ID, CANARY_DATASET, CANARY_RATE_LIMIT_RPS, METRICS_PORT, ...
-SIGINT/SIGTERM: in-flight batches finish, the Canary session is revoked, exit 0.`;
+SIGINT/SIGTERM: in-flight batches finish, the Canary session is revoked, exit 0.
+Start: a misconfiguration (CANARY_* variable, missing database, schema not deployed, missing right) exits 78 with
+one line; an unreachable database is retried every 5 s (/readyz 503 meanwhile).`;
 
 const SEMI_SPACE_FLAG = '--max-semi-space-size';
 
@@ -39,7 +42,14 @@ export async function run(args: string[]): Promise<number> {
   const config = loadCommandConfig('uns-meta worker');
   if (config === undefined) return 64;
   capYoungGeneration(config.maxSemiSpaceMb);
-  const worker = await startWorker(config, { logger });
+  let worker;
+  try {
+    worker = await startWorker(config, { logger });
+  } catch (err) {
+    if (!(err instanceof DatabaseMisconfigured)) throw err;
+    console.error(`uns-meta worker: ${err.message}`);
+    return 78;
+  }
   const signal = await Promise.race([
     new Promise<string>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));

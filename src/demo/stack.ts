@@ -81,7 +81,7 @@ export async function startDemoStack(say: Say): Promise<DemoStack> {
     await within('the ingestor subscribing to births on Mosquitto', 10_000, subscribed);
     say(`ingestor subscribed to spBv1.0/+/DBIRTH/# and NBIRTH on ${broker.url}`);
 
-    const workerConfig = loadWorkerConfig({ CANARY_URL: sim.url, CANARY_HISTORIANS: 'localhost', WORKER_POLL_INTERVAL_MS: String(WORKER_POLL_MS) });
+    const workerConfig = loadWorkerConfig({ CANARY_URL: sim.url, CANARY_API_TOKEN: 'demo', CANARY_HISTORIANS: 'localhost', WORKER_POLL_INTERVAL_MS: String(WORKER_POLL_MS) });
     const logger = pino({ name: 'worker', level: 'warn' }, pino.destination(2));
     const worker = await startWorker(workerConfig, { logger });
     stops.push({ name: 'the worker', stop: () => worker.stop() });

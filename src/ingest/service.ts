@@ -3,6 +3,7 @@
 import type { Server } from 'node:http';
 import pg from 'pg';
 import { connectionConfig, describeConnection } from '../db.ts';
+import { checkDatabase, DatabaseMisconfigured } from '../db-check/index.ts';
 import type { IngestConfig } from './config.ts';
 import { startHttpServer } from './http.ts';
 import { type Logger, createLogger } from './log.ts';
@@ -65,6 +66,18 @@ export async function startIngestor(config: IngestConfig, options: StartOptions 
   log.info({ event: 'ingest.starting', database: describeConnection(env), spool: spool.dir, queueLimit: config.queueLimit, concurrency: config.concurrency },
     `uns-meta ingest starting: database ${describeConnection(env)}, spool ${spool.dir}`);
 
+  // A misconfigured database (missing, undeployed, a role without rights) stops the start; an unreachable one
+  // does not: births are spooled until it answers, and /readyz says 503 meanwhile.
+  try {
+    await checkDatabase(pool, 'ingest');
+  } catch (err) {
+    if (err instanceof DatabaseMisconfigured) {
+      await pool.end();
+      throw err;
+    }
+    log.warn({ event: 'db.unreachable', err: (err as Error).message }, `${(err as Error).message}; births are spooled until it answers (/readyz 503)`);
+  }
+
   // Rebirth requests go out through the MQTT connection, which is made after the pipeline it feeds.
   const link: { mqtt?: MqttConnection } = {};
   const rebirth = createRebirthRequester(config.rebirth, (topic, payload) => {
@@ -86,7 +99,7 @@ export async function startIngestor(config: IngestConfig, options: StartOptions 
       mqtt: () => mqtt.connected(),
       postgres: async () => {
         try {
-          await pool.query({ text: sql.ping, query_timeout: 2000 } as pg.QueryConfig);
+          await checkDatabase(pool, 'ingest');
           return true;
         } catch {
           return false;

@@ -108,7 +108,7 @@ export class CanaryClient {
 
   private async acquireSession(signal: AbortSignal): Promise<string> {
     const envelope = await this.post('getSessionToken', {
-      ...(this.config.apiToken === undefined ? {} : { apiToken: this.config.apiToken }),
+      apiToken: this.config.apiToken,
       historians: this.config.historians,
       clientId: this.config.clientId,
       settings: sessionSettings(this.config),

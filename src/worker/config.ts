@@ -4,7 +4,7 @@
 export interface WorkerConfig {
   /** Base URL of Canary's SaF web API, e.g. https://canary:55293 (calls go to <url>/api/v1/<method>). */
   canaryUrl: string;
-  apiToken: string | undefined;
+  apiToken: string;
   historians: string[];
   clientId: string;
   /** Dataset override; undefined = each tag's first UNS segment (the Sparkplug group). */
@@ -77,10 +77,18 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const canaryUrl = text(env, 'CANARY_URL', 'https://localhost:55293') ?? '';
+  let parsed: URL | undefined;
   try {
-    new URL(canaryUrl);
+    parsed = new URL(canaryUrl);
   } catch {
-    throw new ConfigError(`CANARY_URL must be a base URL such as https://canary:55293, got "${canaryUrl}"`);
+    parsed = undefined;
+  }
+  if (parsed === undefined || !['http:', 'https:'].includes(parsed.protocol) || parsed.hostname === '' || !/^https?:\/\//i.test(canaryUrl)) {
+    throw new ConfigError(`CANARY_URL must be an http(s) base URL such as https://canary:55293, got "${canaryUrl}"`);
+  }
+  const apiToken = text(env, 'CANARY_API_TOKEN');
+  if (apiToken === undefined) {
+    throw new ConfigError('CANARY_API_TOKEN is not set: set it to the API token Canary issued for this writer (an EnvironmentFile or credential, docs/worker.md)');
   }
   const dataset = text(env, 'CANARY_DATASET');
   if (dataset !== undefined && dataset.includes('.')) {
@@ -89,7 +97,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const metricsPort = text(env, 'METRICS_PORT');
   return {
     canaryUrl: canaryUrl.replace(/\/+$/, ''),
-    apiToken: text(env, 'CANARY_API_TOKEN'),
+    apiToken,
     historians: (text(env, 'CANARY_HISTORIANS', 'localhost') ?? '').split(',').map((h) => h.trim()).filter((h) => h !== ''),
     clientId: text(env, 'CANARY_CLIENT_ID', 'uns-meta-worker') ?? 'uns-meta-worker',
     dataset,

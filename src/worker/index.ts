@@ -5,6 +5,7 @@ import { Logger as GraphileLogger, run, type Runner, type Task, type WorkerEvent
 import type { Logger } from 'pino';
 import pg from 'pg';
 import { connectionConfig } from '../db.ts';
+import { waitForDatabase } from '../db-check/index.ts';
 import { registerCatalogMetrics } from './catalog-metrics.ts';
 import { createSyncDeps } from './canary-sync.ts';
 import type { WorkerConfig } from './config.ts';
@@ -41,6 +42,8 @@ export interface StartWorkerOptions {
   logger: Logger;
   /** Database connection (default: DATABASE_URL / PG* of the environment). */
   database?: pg.PoolConfig;
+  /** How often an unreachable database is retried at start (default 5000 ms). */
+  retryDatabaseMs?: number;
 }
 
 export async function startWorker(config: WorkerConfig, options: StartWorkerOptions): Promise<RunningWorker> {
@@ -64,8 +67,16 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     const started = Date.now();
     try {
       const report = await syncSelection(deps, { deviceId }, { force: false, dryRun: false, deadLetterTransient: last, attempts: helpers.job.attempts });
-      deps.metrics.jobs.inc({ outcome: 'done' });
-      logger.info({ deviceId, ...report, ms: Date.now() - started, attempt: helpers.job.attempts }, 'device synced to Canary');
+      const fields = { deviceId, ...report, ms: Date.now() - started, attempt: helpers.job.attempts };
+      if (report.deadLettered > 0) {
+        // Not a success: Canary refused these changes for good. The job is done (retrying cannot help), the
+        // changes wait in uns_meta.canary_dead_letters for an operator.
+        deps.metrics.jobs.inc({ outcome: 'dead_lettered' });
+        logger.error(fields, `device sync dead-lettered ${report.deadLettered} changes: see uns_meta.canary_dead_letters, fix the cause, then run uns-meta canary replay --send`);
+      } else {
+        deps.metrics.jobs.inc({ outcome: 'done' });
+        logger.info(fields, 'device synced to Canary');
+      }
     } catch (err) {
       deps.metrics.jobs.inc({ outcome: 'retry' });
       logger.warn({ deviceId, err: err instanceof Error ? err.message : String(err), attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts },
@@ -73,6 +84,24 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       throw err;
     }
   };
+
+  // /readyz answers 503 while the database is unreachable at start; a misconfiguration throws (the CLI exits).
+  let running = false;
+  const ready = async () => {
+    if (!running) return false;
+    await pool.query('select 1');
+    return true;
+  };
+  if (config.metricsPort !== undefined) registerCatalogMetrics(deps.metrics.registry, pool, logger);
+  const probe = config.metricsPort === undefined ? undefined : await startProbeServer(config.metricsPort, deps.metrics.registry, ready);
+  try {
+    await waitForDatabase(pool, 'worker', options.retryDatabaseMs ?? 5000, (err) => logger.warn({ err: err.message }, `${err.message}; retrying (not ready until it answers)`));
+  } catch (err) {
+    await probe?.close();
+    await deps.client.close();
+    await pool.end();
+    throw err;
+  }
 
   const staleLockSeconds = config.staleLockSeconds;
   const unlock = async () => {
@@ -105,14 +134,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   }, config.statsRefreshMs) : undefined;
   statsTimer?.unref();
 
-  let running = true;
-  const ready = async () => {
-    if (!running) return false;
-    await pool.query('select 1');
-    return true;
-  };
-  if (config.metricsPort !== undefined) registerCatalogMetrics(deps.metrics.registry, pool, logger);
-  const probe = config.metricsPort === undefined ? undefined : await startProbeServer(config.metricsPort, deps.metrics.registry, ready);
+  running = true;
   logger.info({ canary: config.canaryUrl, dataset: config.dataset ?? '(group)', rateLimitRps: config.rateLimitRps, metricsPort: probe?.port }, 'worker started');
 
   let stopping: Promise<void> | undefined;

@@ -47,6 +47,7 @@ export async function setDebounce(db: TestDatabase, interval: string): Promise<v
 export function testEnv(sim: CanarySim, db: TestDatabase, extra: Record<string, string> = {}): Record<string, string> {
   return {
     CANARY_URL: sim.url,
+    CANARY_API_TOKEN: 'vitest-token',
     CANARY_HISTORIANS: 'localhost',
     CANARY_CLIENT_ID: 'vitest-worker',
     CANARY_RETRY_INITIAL_DELAY_MS: '10',

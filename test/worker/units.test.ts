@@ -71,18 +71,22 @@ describe('attributeErrors', () => {
 
 describe('loadWorkerConfig', () => {
   it('defaults: the plant cap 500, 100 tags and 1 MB per request, 6 attempts, 10 s per attempt, dataset = the group', () => {
-    const c = loadWorkerConfig({});
+    const c = loadWorkerConfig({ CANARY_API_TOKEN: 't' });
     expect(c).toMatchObject({ rateLimitRps: 500, batchMaxTags: 100, batchMaxBytes: 1_000_000, retryAttempts: 6, requestTimeoutMs: 10_000,
       retryInitialDelayMs: 200, operationTimeoutMs: 60_000, breakerConsecutive: 20, breakerFailureRatio: 0.02, breakerHalfOpenAfterMs: 60_000, dataset: undefined });
     expect(sessionSettings(c)).toEqual({ clientTimeout: 60_000, autoWriteNoData: false });
   });
   it('CANARY_DATASET=Test turns on autoCreateDatasets for the session', () => {
-    expect(sessionSettings(loadWorkerConfig({ CANARY_DATASET: 'Test' }))).toMatchObject({ autoCreateDatasets: true });
+    expect(sessionSettings(loadWorkerConfig({ CANARY_API_TOKEN: 't', CANARY_DATASET: 'Test' }))).toMatchObject({ autoCreateDatasets: true });
   });
   it('names the variable that is wrong', () => {
-    expect(() => loadWorkerConfig({ CANARY_RATE_LIMIT_RPS: 'fast' })).toThrow(new ConfigError('CANARY_RATE_LIMIT_RPS must be an integer >= 1, got "fast"'));
-    expect(() => loadWorkerConfig({ CANARY_DATASET: 'a.b' })).toThrow(/CANARY_DATASET must not contain "\."/);
-    expect(() => loadWorkerConfig({ CANARY_URL: 'not a url' })).toThrow(/CANARY_URL must be a base URL/);
+    expect(() => loadWorkerConfig({ CANARY_API_TOKEN: 't', CANARY_RATE_LIMIT_RPS: 'fast' })).toThrow(new ConfigError('CANARY_RATE_LIMIT_RPS must be an integer >= 1, got "fast"'));
+    expect(() => loadWorkerConfig({ CANARY_API_TOKEN: 't', CANARY_DATASET: 'a.b' })).toThrow(/CANARY_DATASET must not contain "\."/);
+    expect(() => loadWorkerConfig({ CANARY_URL: 'not a url' })).toThrow(/CANARY_URL must be an http\(s\) base URL/);
+    for (const url of ['htp:/x', 'ftp://canary', 'https:canary']) {
+      expect(() => loadWorkerConfig({ CANARY_API_TOKEN: 't', CANARY_URL: url })).toThrow(`CANARY_URL must be an http(s) base URL such as https://canary:55293, got "${url}"`);
+    }
+    expect(() => loadWorkerConfig({ CANARY_URL: 'https://canary:55293' })).toThrow(/^CANARY_API_TOKEN is not set/);
   });
 });
 
