@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { spawnCli, type CliProcess } from '../support/cli.ts';
+import { spawnCli as spawn, type CliProcess } from '../support/cli.ts';
 import { configFor, createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 let db: TestDatabase;
@@ -35,6 +35,16 @@ afterAll(async () => {
   await db.drop();
   await admin((c) => c.query(`drop database if exists ${emptyDb} with (force)`));
   rmSync(spool, { recursive: true, force: true });
+});
+
+const children: CliProcess[] = [];
+function spawnCli(args: string[], env: Record<string, string>): CliProcess {
+  const child = spawn(args, env);
+  children.push(child);
+  return child;
+}
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
 const canaryEnv = { CANARY_URL: 'http://127.0.0.1:9', CANARY_API_TOKEN: 'test-token' };
