@@ -258,6 +258,7 @@ export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logg
     try {
       client = await ctx.pool.connect();
     } catch (err) {
+      ctx.metrics.birthsFailed.inc({ reason: 'transient' }); // no connection: the birth goes to the spool
       throw new DatabaseUnavailable(err);
     }
     // A connection that breaks between two queries emits 'error' on the client, which would crash the process

@@ -29,7 +29,7 @@ export function createMetrics(): IngestMetrics {
     registry,
     birthsReceived: new client.Counter({ name: 'uns_meta_ingest_births_received_total', help: 'Births received from MQTT, by message type (NBIRTH, DBIRTH).', labelNames: ['type'], registers }),
     birthsIngested: new client.Counter({ name: 'uns_meta_ingest_births_ingested_total', help: 'Births committed to the database (DBIRTH via ingest_birth, NBIRTH alias maps).', registers }),
-    birthsFailed: new client.Counter({ name: 'uns_meta_ingest_births_failed_total', help: 'Attempts to apply a birth that failed, by reason (transient: retried or spooled; rejected / undecodable: dead-lettered).', labelNames: ['reason'], registers }),
+    birthsFailed: new client.Counter({ name: 'uns_meta_ingest_births_failed_total', help: 'Attempts to apply a birth that failed, by reason (transient: the database could not take it, no connection included: retried in place or spooled; decode, rejected, internal: dead-lettered).', labelNames: ['reason'], registers }),
     deadLettered: new client.Counter({ name: 'uns_meta_ingest_dead_letters_total', help: 'Messages written to uns_meta.dead_letters, by reason (decode, rejected, topic).', labelNames: ['reason'], registers }),
     metricsParsed: new client.Counter({ name: 'uns_meta_ingest_metrics_parsed_total', help: 'Sparkplug metrics decoded from births.', registers }),
     propertiesParsed: new client.Counter({ name: 'uns_meta_ingest_properties_parsed_total', help: 'Top-level properties of the decoded metrics.', registers }),
