@@ -57,7 +57,7 @@ export async function run(args: string[]): Promise<number> {
     return 64;
   }
   const config = loadCommandConfig('uns-meta canary');
-  if (config === undefined) return 64;
+  if (config === undefined) return 78;
   const dryRun = values['dry-run'] || (action === 'replay' && !values.send);
   const logger = pino({ name: `canary-${action}`, level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
   const pool = createPool(`uns-meta canary ${action}`, { max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS });

@@ -40,7 +40,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const logger = pino({ name: 'worker', level: process.env.LOG_LEVEL ?? 'info', redact: ['*.apiToken', '*.sessionToken', 'apiToken', 'sessionToken'] });
   const config = loadCommandConfig('uns-meta worker');
-  if (config === undefined) return 64;
+  if (config === undefined) return 78;
   capYoungGeneration(config.maxSemiSpaceMb);
   let worker;
   try {

@@ -83,13 +83,13 @@ async function waitForOutput(child: CliProcess, want: RegExp, ms = 15_000): Prom
 describe('uns-meta worker at start', () => {
   it('CANARY_URL=htp:/x: one line naming CANARY_URL', async () => {
     const child = spawnCli(['worker'], { ...canaryEnv, CANARY_URL: 'htp:/x', DATABASE_URL: db.url() });
-    expect(await child.exited).not.toBe(0);
+    expect(await child.exited).toBe(78);
     expect(child.output().trimEnd()).toBe('uns-meta worker: CANARY_URL must be an http(s) base URL such as https://canary:55293, got "htp:/x"');
   });
 
   it('no CANARY_API_TOKEN: one line naming CANARY_API_TOKEN', async () => {
     const child = spawnCli(['worker'], { CANARY_URL: 'http://127.0.0.1:9', CANARY_API_TOKEN: '', DATABASE_URL: db.url() });
-    expect(await child.exited).not.toBe(0);
+    expect(await child.exited).toBe(78);
     expect(child.output().trimEnd()).toMatch(/^uns-meta worker: CANARY_API_TOKEN is not set: [^\n]+$/);
   });
 
