@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { createProcessLogger } from '../log.ts';
 import { startCanarySim, type FaultConfig } from '../canary-sim/index.ts';
 import { parseFaultPatch } from '../canary-sim/faults.ts';
 
@@ -117,7 +118,7 @@ export async function run(args: string[]): Promise<number> {
     return 64;
   }
 
-  const log = pino({ name: 'canary-sim', level });
+  const log = createProcessLogger('uns-meta-canary-sim', level);
   let tls;
   if (values['tls-cert'] !== undefined && values['tls-key'] !== undefined) {
     try {

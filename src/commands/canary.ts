@@ -2,6 +2,7 @@
 // storeData bodies (without session token) that would be sent, and sends nothing. See docs/worker.md.
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { createProcessLogger } from '../log.ts';
 import { createPool } from '../db.ts';
 import { checkDatabase, DatabaseMisconfigured, DatabaseUnreachable } from '../db-check/index.ts';
 import { createSyncDeps } from '../worker/canary-sync.ts';
@@ -59,7 +60,7 @@ export async function run(args: string[]): Promise<number> {
   const config = loadCommandConfig('uns-meta canary');
   if (config === undefined) return 78;
   const dryRun = values['dry-run'] || (action === 'replay' && !values.send);
-  const logger = pino({ name: `canary-${action}`, level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
+  const logger = createProcessLogger(`uns-meta-canary-${action}`, process.env.LOG_LEVEL ?? 'info', {}, pino.destination(2));
   const pool = createPool(`uns-meta canary ${action}`, { max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS });
   try {
     await checkDatabase(pool, 'operator');

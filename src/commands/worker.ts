@@ -1,6 +1,6 @@
 // `uns-meta worker`: sync debounced catalog changes to Canary until SIGINT/SIGTERM. See docs/worker.md.
 import { parseArgs } from 'node:util';
-import pino from 'pino';
+import { createProcessLogger } from '../log.ts';
 import { DatabaseMisconfigured } from '../db-check/index.ts';
 import { loadCommandConfig } from '../worker/config.ts';
 import { startWorker } from '../worker/index.ts';
@@ -38,7 +38,7 @@ export async function run(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const logger = pino({ name: 'worker', level: process.env.LOG_LEVEL ?? 'info', redact: ['*.apiToken', '*.sessionToken', 'apiToken', 'sessionToken'] });
+  const logger = createProcessLogger('uns-meta-worker', process.env.LOG_LEVEL ?? 'info', { redact: ['*.apiToken', '*.sessionToken', 'apiToken', 'sessionToken'] });
   const config = loadCommandConfig('uns-meta worker');
   if (config === undefined) return 78;
   capYoungGeneration(config.maxSemiSpaceMb);

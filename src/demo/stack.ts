@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { createProcessLogger } from '../log.ts';
 import { type CanarySim, startCanarySim } from '../canary-sim/index.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../embedded-mosquitto.ts';
 import { loadConfig } from '../ingest/config.ts';
@@ -82,7 +83,7 @@ export async function startDemoStack(say: Say): Promise<DemoStack> {
     say(`ingestor subscribed to spBv1.0/+/DBIRTH/# and NBIRTH on ${broker.url}`);
 
     const workerConfig = loadWorkerConfig({ CANARY_URL: sim.url, CANARY_API_TOKEN: 'demo', CANARY_HISTORIANS: 'localhost', WORKER_POLL_INTERVAL_MS: String(WORKER_POLL_MS) });
-    const logger = pino({ name: 'worker', level: 'warn' }, pino.destination(2));
+    const logger = createProcessLogger('uns-meta-worker', 'warn', {}, pino.destination(2));
     const worker = await startWorker(workerConfig, { logger });
     stops.push({ name: 'the worker', stop: () => worker.stop() });
     say(`worker running canary_sync_device jobs against ${sim.url}`);

@@ -3,6 +3,7 @@
 // client key passphrase) wherever it appears — in a message, an error's text or a stack — with "[redacted]".
 // Callers still never log a secret on purpose.
 import pino from 'pino';
+import { processLoggerOptions } from '../log.ts';
 
 export type Logger = pino.Logger;
 
@@ -27,13 +28,7 @@ export function secretScrubber(secrets: readonly (string | undefined)[]): (line:
 export function createLogger(level: string, secrets: readonly (string | undefined)[], destination?: pino.DestinationStream): Logger {
   const scrub = secretScrubber(secrets);
   return pino(
-    {
-      name: 'uns-meta-ingest',
-      level,
-      base: { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      hooks: { streamWrite: scrub },
-    },
+    { ...processLoggerOptions('uns-meta-ingest', level), hooks: { streamWrite: scrub } },
     destination ?? pino.destination({ sync: true }),
   );
 }

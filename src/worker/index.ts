@@ -33,8 +33,7 @@ function graphileLogger(logger: Logger): GraphileLogger {
     const fields = { graphile: { ...scope, ...meta } };
     if (level === 'error') logger.error(fields, message);
     else if (level === 'warning') logger.warn(fields, message);
-    else if (level === 'info') logger.info(fields, message);
-    else logger.debug(fields, message);
+    else logger.debug(fields, message); // its info lines (a line per job, "cron is disabled") are noise at info
   });
 }
 
@@ -119,10 +118,9 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     concurrency: config.concurrency,
     pollInterval: config.pollIntervalMs,
     noHandleSignals: true,
-    crontab: '',
     logger: graphileLogger(logger),
     events,
-  });
+  }, undefined, []); // no cron items: graphile-worker then looks for no crontab file
   await Promise.all(registrations);
   await unlock();
   const staleTimer = setInterval(() => void unlock(), config.staleCheckMs);
