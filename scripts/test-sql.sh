@@ -23,7 +23,7 @@ scripts/deploy-db.sh "$scratch"
 
 step "pgTAP (pg_prove, sql-tests/)"
 as_postgres psql -qX -v ON_ERROR_STOP=1 -d "$scratch" -c 'create extension if not exists pgtap'
-pg_prove -U uns_meta_admin -d "$scratch" --ext .sql -r sql-tests/
+PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" pg_prove -U uns_meta_admin -d "$scratch" --ext .sql -r sql-tests/
 
 step "sqitch revert to the start"
 sqitch --quiet revert -y "$target"

@@ -10,6 +10,7 @@ interface Command {
 const commands: Record<string, () => Promise<Command>> = {
   demo: () => import('./commands/demo.ts'),
   decode: () => import('./commands/decode.ts'),
+  encode: () => import('./commands/encode.ts'),
   ingest: () => import('./commands/ingest.ts'),
   'canary-sim': () => import('./commands/canary-sim.ts'),
   worker: () => import('./commands/worker.ts'),
