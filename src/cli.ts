@@ -16,6 +16,7 @@ const commands: Record<string, () => Promise<Command>> = {
   worker: () => import('./commands/worker.ts'),
   canary: () => import('./commands/canary.ts'),
   db: () => import('./commands/db.ts'),
+  status: () => import('./commands/status.ts'),
 };
 
 async function usage(): Promise<string> {

@@ -92,6 +92,11 @@ function mqttUrl(env: NodeJS.ProcessEnv): string {
   return url;
 }
 
+/** INGEST_SPOOL_DIR, else $XDG_STATE_HOME (or ~/.local/state)/uns-meta/ingest-spool; also read by `uns-meta status`. */
+export function spoolDirOf(env: NodeJS.ProcessEnv): string {
+  return optional(env, 'INGEST_SPOOL_DIR') ?? join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'uns-meta', 'ingest-spool');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
   const shared = optional(env, 'MQTT_SHARED_GROUP');
   if (shared !== undefined && /[/+#]/.test(shared)) {
@@ -121,7 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
     },
     metricsPort: integer(env, 'METRICS_PORT', 9464, 0, 65535),
     metricsHost: optional(env, 'METRICS_HOST') ?? '0.0.0.0',
-    spoolDir: optional(env, 'INGEST_SPOOL_DIR') ?? join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'uns-meta', 'ingest-spool'),
+    spoolDir: spoolDirOf(env),
     queueLimit: integer(env, 'INGEST_QUEUE_LIMIT', 1000, 1),
     queueMaxBytes: integer(env, 'INGEST_QUEUE_MAX_BYTES', 256 * 1024 * 1024, 1),
     concurrency: integer(env, 'INGEST_CONCURRENCY', 4, 1, 64),
