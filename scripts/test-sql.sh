@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The database half of `make test`, on a scratch database (never the developer's):
 #   deploy --verify on an empty database, pg_prove, sqitch revert to the start, deploy again,
-#   sqitch verify, sqitch check; then the result becomes the template every vitest file clones.
+#   sqitch verify, sqitch check; then the result becomes the template every vitest file clones, and the scratch
+#   database is dropped (only the template stays, for vitest and the next run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch=${UNS_META_TEST_SCRATCH:-uns_meta_test_scratch}
@@ -38,5 +39,6 @@ sqitch check "$target"
 
 step "template $template for vitest"
 admin_psql -c "drop database if exists $template with (force)" \
-           -c "create database $template template $scratch"
-echo "template ready"
+           -c "create database $template template $scratch" \
+           -c "drop database $scratch with (force)"
+echo "template ready; scratch database $scratch dropped"
