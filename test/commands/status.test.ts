@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { codeBlocks } from '../support/markdown.ts';
 import { birth, ingest } from '../worker/helpers.ts';
 
 let db: TestDatabase;
@@ -58,6 +59,15 @@ describe('uns-meta status', () => {
     expect(Object.values(r.parity).reduce((a, b) => a + b, 0)).toBe(2);
     expect(r.spool).toBeNull();
     expect(r.devices.map((d) => d.uns_path)).toEqual(['Secil/Portugal/StatusDev']);
+    // The documented shape: the same keys as docs/operations.md's example, section by section.
+    const documented = JSON.parse(codeBlocks('operations.md').find((b) => b.lang === 'json')!.text) as Report;
+    const keys = (o: object | null) => Object.keys(o ?? {}).sort();
+    expect(keys(r)).toEqual(keys(documented));
+    expect(keys(r.database)).toEqual(keys(documented.database));
+    expect(keys(r.database.plan)).toEqual(keys(documented.database.plan));
+    expect(keys(r.jobs)).toEqual(keys(documented.jobs));
+    expect(keys(r.dead_letters)).toEqual(keys(documented.dead_letters));
+    expect(keys(r.devices[0]!)).toEqual(keys(documented.devices[0]!));
     const text = await status([], join(dir, 'no-spool-here'));
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/^ok {9}nothing needs attention$/m);
