@@ -51,7 +51,7 @@ test: setup ## everything CI runs: typecheck, lint, the SQL round trip with pgTA
 	@vitest run
 
 demo: setup ## deploy the demo database (UNS_META_DEMO_DB) afresh, run the whole pipeline on the embedded default
-	@dropdb -U uns_meta_admin --if-exists --force "$(UNS_META_DEMO_DB)"
+	@PGOPTIONS="-c client_min_messages=warning" dropdb -U uns_meta_admin --if-exists --force "$(UNS_META_DEMO_DB)"
 	@scripts/deploy-db.sh "$(UNS_META_DEMO_DB)"
 	@psql -qX -v ON_ERROR_STOP=1 -U uns_meta_admin -d "$(UNS_META_DEMO_DB)" \
 	  -c "update uns_meta.settings set value = '\"2 seconds\"' where key = 'debounce_interval' and value <> '\"2 seconds\"'"
