@@ -28,6 +28,8 @@ export interface StartOptions {
   /** Where log lines go (default stdout). */
   logDestination?: Parameters<typeof createLogger>[2];
   probeMaxMs?: number;
+  /** How long stop() lets running births finish before cancelling them into the spool (default 5000 ms). */
+  stopGraceMs?: number;
 }
 
 /** The database password, wherever it comes from, so the logger can scrub it. */
@@ -62,6 +64,13 @@ export async function startIngestor(config: IngestConfig, options: StartOptions 
     connectionTimeoutMillis: 5000,
     keepAlive: true,
   });
+  // The backend pid of each of our sessions: a stop that outlasts its grace cancels what they still run.
+  const backends = new Map<pg.PoolClient, number>();
+  pool.on('connect', (client) => {
+    const pid = (client as unknown as { processID: number | null }).processID;
+    if (pid !== null) backends.set(client, pid);
+  });
+  pool.on('remove', (client) => backends.delete(client));
   pool.on('error', (err) => log.warn({ event: 'db.idle_client_error', err: err.message }, `idle database connection failed: ${err.message}`));
   log.info({ event: 'ingest.starting', database: describeConnection(env), spool: spool.dir, queueLimit: config.queueLimit, concurrency: config.concurrency },
     `uns-meta ingest starting: database ${describeConnection(env)}, spool ${spool.dir}`);
@@ -119,7 +128,26 @@ export async function startIngestor(config: IngestConfig, options: StartOptions 
     async stop() {
       log.info({ event: 'ingest.stopping' }, 'stopping: no new births; finishing the ones in progress, spooling the rest');
       await mqtt.close();
-      await pipeline.stop();
+      // Births being applied get a grace period; then their statements are cancelled, so they roll back and go
+      // to the spool (a birth stuck behind a DBA's lock must not hold up a stop that systemd ends with SIGKILL).
+      const stopping = pipeline.stop();
+      const graceMs = options.stopGraceMs ?? 5000;
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([stopping.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs)))]);
+      clearTimeout(timer);
+      if (late) {
+        log.warn({ event: 'ingest.stop_cancel', sessions: backends.size, graceMs }, `births still being applied after ${graceMs} ms: cancelling them into the spool`);
+        const canceller = new pg.Client({ ...pgConfig, application_name: 'uns-meta ingest (stop)', connectionTimeoutMillis: 2000 });
+        try {
+          await canceller.connect();
+          await canceller.query(sql.cancel_backends, [[...backends.values()]]);
+        } catch (err) {
+          log.error({ event: 'ingest.stop_cancel_failed', err: (err as Error).message }, `could not cancel the running births: ${(err as Error).message}`);
+        } finally {
+          await canceller.end().catch(() => undefined);
+        }
+      }
+      await stopping;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await pool.end();
       log.info({ event: 'ingest.stopped', spoolDepth: spool.depth }, `stopped; ${spool.depth} births in the spool`);
