@@ -39,7 +39,7 @@ const integers: [string, PV, unknown][] = [
   ['UInt16 65535', { type: 6, intValue: 65535 }, 65535],
   ['UInt32 max in intValue', { type: 7, intValue: 4294967295 }, 4294967295],
   ['UInt32 max in longValue', { type: 7, longValue: '4294967295' }, 4294967295],
-  ['UInt64 max', { type: 8, longValue: '18446744073709551615' }, 18446744073709551615],
+  ['UInt64 max', { type: 8, longValue: '18446744073709551615' }, 2 ** 64], // a JSON number: the nearest double
   ['UInt64 zero', { type: 8, longValue: '0' }, 0],
 ];
 
