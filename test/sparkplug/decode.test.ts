@@ -197,6 +197,39 @@ describe('DecodeError', () => {
     expect(decodeError(bytes).message).toBe('payload is not a Sparkplug B protobuf: timestamp: varint longer than 10 bytes at offset 1');
   });
 
+  /** The varint bytes of the tag of `field` with wire type `wireType`. */
+  const tag = (field: number, wireType: number): number[] => [...protobuf.Writer.create().uint32((field << 3) | wireType).finish()];
+
+  // A metric whose own length ends inside a value, followed by more bytes of the payload: the reader must stop at
+  // the metric's end, not read on into the next metric (every case here would decode "successfully" otherwise).
+  it.each([
+    ['a uint32 varint (datatype)', [(4 << 3) | 0, 0x80], /^metric #0: datatype: truncated varint at offset \d+$/],
+    ['a uint64 varint (alias)', [(2 << 3) | 0, 0x80], /^metric #0: alias: truncated varint at offset \d+$/],
+    ['a bool varint (is_historical)', [(5 << 3) | 0, 0x80], /^metric #0: isHistorical: truncated varint at offset \d+$/],
+    ['an unknown fixed64', [...tag(51, 1), 1, 2, 3], /^metric #0: field 51: truncated fixed64 at offset \d+$/],
+    ['an unknown fixed32', [...tag(53, 5), 1, 2], /^metric #0: field 53: truncated fixed32 at offset \d+$/],
+    ['an unknown group', [...tag(54, 3), (1 << 3) | 0, 5], /^metric #0: field 54: truncated group 54 at offset \d+$/],
+  ])('stops at the end of a metric cut short inside %s', (_what, bytes, message) => {
+    const next = encodeMetric({ name: 'next', datatype: 3, intValue: 0x80 });
+    expect(decodeError(payloadOfMetricBytes(Buffer.from(bytes), next)).message).toMatch(message);
+  });
+
+  it.each([
+    ['field number 0', [0x00, 0x01], /^metric #0: invalid field number 0 at offset \d+$/],
+    ['an end-group tag with no group open', tag(60, 4), /^metric #0: field 60: unexpected end-group tag for field 60 at offset \d+$/],
+    ['a group closed by the end-group tag of another field', [...tag(54, 3), ...tag(55, 4)], /^metric #0: field 54: end-group tag for field 55 inside group 54/],
+  ])('rejects %s', (_what, bytes, message) => {
+    expect(decodeError(payloadOfMetricBytes(Buffer.from(bytes))).message).toMatch(message);
+  });
+
+  it('reads groups nested 64 levels deep (the metric is one) and rejects one more instead of overflowing the stack', () => {
+    const nested = (levels: number) => Buffer.from([
+      ...Array.from({ length: levels }, () => tag(54, 3)).flat(), ...Array.from({ length: levels }, () => tag(54, 4)).flat(),
+    ]);
+    expect(decodePayload(payloadOfMetricBytes(Buffer.concat([nested(63), encodeMetric({ name: 'm' })]))).metrics).toStrictEqual([{ name: 'm' }]);
+    expect(decodeError(payloadOfMetricBytes(nested(64))).message).toMatch(/^metric #0: field 54: groups nested deeper than 64 levels at offset \d+$/);
+  });
+
   it('rejects property sets nested deeper than 64 levels instead of overflowing the stack', () => {
     let set: Uint8Array = new Uint8Array(0);
     for (let i = 0; i < 200; i++) {
