@@ -135,6 +135,15 @@ describe('protobuf semantics', () => {
     expect(decodePayload(bytes)).toStrictEqual({ metrics: [{ name: 'm', datatype: 3, intValue: 1 }], seq: '3' });
   });
 
+  it('never hands out an interned string for a different one: "tag239" and "tag2393" share a cache slot', () => {
+    // (the slot is a hash of the length and the first and last 8 bytes; this pair was found by search: the shorter is
+    // a prefix of the longer, so only the length tells them apart)
+    const keys = ['tag2393', 'tag239', 'tag2393', 'tag239'];
+    const json = decodePayload(encodePayload({ metrics: [{ name: 'tag239', properties: { keys, values: keys.map(() => ({ type: 12, stringValue: 'tag2393' })) } }] }));
+    expect(json.metrics?.[0]?.properties?.keys).toEqual(keys);
+    expect(json.metrics?.[0]?.name).toBe('tag239');
+  });
+
   it('reads DataSet types packed and unpacked', () => {
     const unpacked = encodeMetric({ datasetValue: { types: [3, 12] } });
     const packed = protobuf.Writer.create();
