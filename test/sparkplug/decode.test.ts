@@ -204,6 +204,8 @@ describe('DecodeError', () => {
   it('rejects varints longer than 10 bytes', () => {
     const bytes = Buffer.from([0x08, ...new Array<number>(10).fill(0xff), 0x01]);
     expect(decodeError(bytes).message).toBe('payload is not a Sparkplug B protobuf: timestamp: varint longer than 10 bytes at offset 1');
+    const bool = Buffer.from([(5 << 3) | 0, ...new Array<number>(10).fill(0x80), 0x01]); // is_historical
+    expect(decodeError(payloadOfMetricBytes(bool)).message).toMatch(/^metric #0: isHistorical: varint longer than 10 bytes at offset \d+$/);
   });
 
   /** The varint bytes of the tag of `field` with wire type `wireType`. */
@@ -214,6 +216,7 @@ describe('DecodeError', () => {
   it.each([
     ['a uint32 varint (datatype)', [(4 << 3) | 0, 0x80], /^metric #0: datatype: truncated varint at offset \d+$/],
     ['a uint64 varint (alias)', [(2 << 3) | 0, 0x80], /^metric #0: alias: truncated varint at offset \d+$/],
+    ['a uint64 varint past its 7th byte (alias)', [(2 << 3) | 0, ...new Array<number>(8).fill(0x80)], /^metric #0: alias: truncated varint at offset \d+$/],
     ['a bool varint (is_historical)', [(5 << 3) | 0, 0x80], /^metric #0: isHistorical: truncated varint at offset \d+$/],
     ['an unknown fixed64', [...tag(51, 1), 1, 2, 3], /^metric #0: field 51: truncated fixed64 at offset \d+$/],
     ['an unknown fixed32', [...tag(53, 5), 1, 2], /^metric #0: field 53: truncated fixed32 at offset \d+$/],
