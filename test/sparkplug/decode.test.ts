@@ -144,6 +144,14 @@ describe('protobuf semantics', () => {
     expect(json.metrics?.[0]?.name).toBe('tag239');
   });
 
+  it('skips an unknown fixed64 or fixed32 that ends exactly where its message ends', () => {
+    const tag = (field: number, wireType: number) => [...protobuf.Writer.create().uint32((field << 3) | wireType).finish()];
+    for (const last of [[...tag(51, 1), 1, 2, 3, 4, 5, 6, 7, 8], [...tag(53, 5), 1, 2, 3, 4]]) {
+      const metric = Buffer.concat([encodeMetric({ name: 'm', datatype: 3 }), Buffer.from(last)]);
+      expect(decodePayload(payloadOfMetricBytes(metric)).metrics).toStrictEqual([{ name: 'm', datatype: 3 }]);
+    }
+  });
+
   it('reads DataSet types packed and unpacked', () => {
     const unpacked = encodeMetric({ datasetValue: { types: [3, 12] } });
     const packed = protobuf.Writer.create();
