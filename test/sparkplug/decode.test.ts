@@ -222,6 +222,7 @@ describe('DecodeError', () => {
   // A metric whose own length ends inside a value, followed by more bytes of the payload: the reader must stop at
   // the metric's end, not read on into the next metric (every case here would decode "successfully" otherwise).
   it.each([
+    ['nothing after a tag (datatype)', [(4 << 3) | 0], /^metric #0: datatype: truncated varint at offset \d+$/],
     ['a uint32 varint (datatype)', [(4 << 3) | 0, 0x80], /^metric #0: datatype: truncated varint at offset \d+$/],
     ['a uint64 varint (alias)', [(2 << 3) | 0, 0x80], /^metric #0: alias: truncated varint at offset \d+$/],
     ['a uint64 varint past its 7th byte (alias)', [(2 << 3) | 0, ...new Array<number>(8).fill(0x80)], /^metric #0: alias: truncated varint at offset \d+$/],
