@@ -43,8 +43,9 @@ describe('make mutation', () => {
     expect(JSON.parse(stdout)).toEqual(['test/worker/**/*.test.ts']);
   });
 
-  it("Stryker's sandbox and reports are git-ignored", async () => {
-    const { stdout } = await run('git', ['check-ignore', '.stryker-tmp/sandbox-1/x.ts', 'reports/mutation/sparkplug.html']);
-    expect(stdout.trim().split('\n')).toEqual(['.stryker-tmp/sandbox-1/x.ts', 'reports/mutation/sparkplug.html']);
+  it("Stryker's sandbox, reports and incremental results are git-ignored", async () => {
+    const paths = ['.stryker-tmp/sandbox-1/x.ts', 'reports/mutation/sparkplug.html', 'mutation/incremental-worker.json'];
+    const { stdout } = await run('git', ['check-ignore', ...paths]);
+    expect(stdout.trim().split('\n')).toEqual(paths);
   });
 });
