@@ -21,7 +21,7 @@ UNS_META_DEMO_DB ?= $(if $(filter %_demo,$(UNS_META_DB)),$(UNS_META_DB),$(UNS_ME
 export SQITCH_FULLNAME ?= uns-meta setup
 export SQITCH_EMAIL ?= uns-meta@localhost
 
-.PHONY: help setup db test test-sql test-ts lint typecheck demo clean-test-dbs
+.PHONY: help setup db test test-sql test-ts lint typecheck demo clean-test-dbs mutation
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -49,6 +49,13 @@ test: setup ## everything CI runs: typecheck, lint, the SQL round trip with pgTA
 	@eslint .
 	@scripts/test-sql.sh
 	@vitest run
+
+# The folders `make mutation` mutates, one Stryker run each (MUTATION_SCOPES=sparkplug for one).
+MUTATION_SCOPES ?= sparkplug worker ingest
+
+mutation: setup ## StrykerJS on src/sparkplug, src/worker, src/ingest (incremental, slow, not in `make test`); docs/testing.md
+	@scripts/test-sql.sh
+	@for scope in $(MUTATION_SCOPES); do echo "== mutation testing src/$$scope"; MUTATION_SCOPE=$$scope stryker run || exit 1; done
 
 demo: setup ## deploy the demo database (UNS_META_DEMO_DB) afresh, run the whole pipeline on the embedded default
 	@PGOPTIONS="-c client_min_messages=warning" dropdb -U uns_meta_admin --if-exists --force "$(UNS_META_DEMO_DB)"

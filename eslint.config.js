@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tools/', 'coverage/', 'bench/results/'] },
+  { ignores: ['node_modules/', '.tools/', 'coverage/', 'bench/results/', '.stryker-tmp/', 'reports/', 'stryker.config.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

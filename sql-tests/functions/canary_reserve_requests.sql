@@ -16,10 +16,12 @@ select is((select count(*)::int from uns_meta.canary_request_schedule), 1, 'the 
 update uns_meta.canary_request_schedule set next_slot_at = '-infinity';
 select results_eq($$select first_slot_in_ms < 5, spacing_ms from uns_meta.canary_reserve_requests(10, 500)$$,
                   $$values (true, 2::float8)$$, 'the first block starts now; slots are 1000 / rate ms apart');
--- A schedule already booked 1 s ahead: the next block starts there, and the schedule moves by exactly n slots.
-update uns_meta.canary_request_schedule set next_slot_at = clock_timestamp() + interval '1 second';
+-- A schedule already booked an hour ahead: the next block starts there, and the schedule moves by exactly n slots.
+-- (An hour rather than a second, so a stalled machine between these statements cannot move the result out of the
+-- window: up to 100 s of stall still passes.)
+update uns_meta.canary_request_schedule set next_slot_at = clock_timestamp() + interval '1 hour';
 create temp table before_slot as select next_slot_at from uns_meta.canary_request_schedule;
-select ok(r.first_slot_in_ms between 900 and 1000, 'a new block starts after the slots already reserved (about 1000 ms from now)')
+select ok(r.first_slot_in_ms between 3500000 and 3600000, 'a new block starts after the slots already reserved (about an hour from now)')
   from (select first_slot_in_ms from uns_meta.canary_reserve_requests(10, 500) offset 0) r;
 select is((select s.next_slot_at - b.next_slot_at from uns_meta.canary_request_schedule s, before_slot b), interval '20 ms',
           'the schedule advanced by the 10 slots handed out (10 x 2 ms)');

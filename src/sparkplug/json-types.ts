@@ -6,7 +6,7 @@
 //     (proto2 presence: `alias: "0"` is a real alias, no `alias` means none);
 //   - 64-bit integers (uint64) are decimal strings, exact over the whole range;
 //   - uint32 fields (`datatype`, `type`, `intValue`) are JSON numbers, unsigned: `intValue` is the raw
-//     wire value, NOT sign-extended (an Int32 -1 is 4294967295); see values.ts for typed values;
+//     wire value, NOT sign-extended (an Int32 -1 is 4294967295); the database types them (uns_meta.decode_property_value);
 //   - float and double are JSON numbers, except the non-finite values and negative zero, which are the
 //     strings "NaN", "Infinity", "-Infinity" and "-0" (JSON text cannot carry them as numbers);
 //   - bytes are standard base64 with padding;

@@ -34,10 +34,15 @@ it('refuses to wait out a long debounce_interval and says how to shorten it', as
 
 it('runs the birth through Mosquitto, the ingestor, the catalog, the worker and Canary; the same birth again is a no-op', async () => {
   await setDebounce('1 second');
+  // an identity that is not at its start, as in any database that has seen devices before
+  await db.pool('uns_meta_admin').query(`select setval(pg_get_serial_sequence('uns_meta.devices', 'device_id'), 41)`);
   const { code, stdout, stderr } = await demo(db.url('uns_meta_app'));
   expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   expect(stdout).toMatch(/demo: Mosquitto listening on mqtt:\/\/127\.0\.0\.1:\d+/);
-  expect(stdout).toContain('demo: committed: device 1, 3 live metrics, metric versions 0 -> 3');
+  // the device's id is whatever the clone's identity hands out: read it, do not assume 1
+  const device = await db.pool('uns_meta_ro').query<{ device_id: string }>(`select device_id::text from uns_meta.devices where uns_path = 'Secil/Portugal/Cement'`);
+  expect(device.rows).toHaveLength(1);
+  expect(stdout).toContain(`demo: committed: device ${device.rows[0]?.device_id}, 3 live metrics, metric versions 0 -> 3`);
   expect(stdout).toContain(`demo:   ${tag} (plant Maceira`);
   expect(stdout).toContain('demo: uns_meta.canary_parity: 3/3 in_sync');
   const held = /demo: simulator holds Secil\.Portugal[^:]*Closed: (\{.*\})/.exec(stdout)?.[1];

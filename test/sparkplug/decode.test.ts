@@ -135,6 +135,23 @@ describe('protobuf semantics', () => {
     expect(decodePayload(bytes)).toStrictEqual({ metrics: [{ name: 'm', datatype: 3, intValue: 1 }], seq: '3' });
   });
 
+  it('never hands out an interned string for a different one: "tag239" and "tag2393" share a cache slot', () => {
+    // (the slot is a hash of the length and the first and last 8 bytes; this pair was found by search: the shorter is
+    // a prefix of the longer, so only the length tells them apart)
+    const keys = ['tag2393', 'tag239', 'tag2393', 'tag239'];
+    const json = decodePayload(encodePayload({ metrics: [{ name: 'tag239', properties: { keys, values: keys.map(() => ({ type: 12, stringValue: 'tag2393' })) } }] }));
+    expect(json.metrics?.[0]?.properties?.keys).toEqual(keys);
+    expect(json.metrics?.[0]?.name).toBe('tag239');
+  });
+
+  it('skips an unknown fixed64 or fixed32 that ends exactly where its message ends', () => {
+    const tag = (field: number, wireType: number) => [...protobuf.Writer.create().uint32((field << 3) | wireType).finish()];
+    for (const last of [[...tag(51, 1), 1, 2, 3, 4, 5, 6, 7, 8], [...tag(53, 5), 1, 2, 3, 4]]) {
+      const metric = Buffer.concat([encodeMetric({ name: 'm', datatype: 3 }), Buffer.from(last)]);
+      expect(decodePayload(payloadOfMetricBytes(metric)).metrics).toStrictEqual([{ name: 'm', datatype: 3 }]);
+    }
+  });
+
   it('reads DataSet types packed and unpacked', () => {
     const unpacked = encodeMetric({ datasetValue: { types: [3, 12] } });
     const packed = protobuf.Writer.create();
@@ -195,6 +212,43 @@ describe('DecodeError', () => {
   it('rejects varints longer than 10 bytes', () => {
     const bytes = Buffer.from([0x08, ...new Array<number>(10).fill(0xff), 0x01]);
     expect(decodeError(bytes).message).toBe('payload is not a Sparkplug B protobuf: timestamp: varint longer than 10 bytes at offset 1');
+    const bool = Buffer.from([(5 << 3) | 0, ...new Array<number>(10).fill(0x80), 0x01]); // is_historical
+    expect(decodeError(payloadOfMetricBytes(bool)).message).toMatch(/^metric #0: isHistorical: varint longer than 10 bytes at offset \d+$/);
+  });
+
+  /** The varint bytes of the tag of `field` with wire type `wireType`. */
+  const tag = (field: number, wireType: number): number[] => [...protobuf.Writer.create().uint32((field << 3) | wireType).finish()];
+
+  // A metric whose own length ends inside a value, followed by more bytes of the payload: the reader must stop at
+  // the metric's end, not read on into the next metric (every case here would decode "successfully" otherwise).
+  it.each([
+    ['nothing after a tag (datatype)', [(4 << 3) | 0], /^metric #0: datatype: truncated varint at offset \d+$/],
+    ['a uint32 varint (datatype)', [(4 << 3) | 0, 0x80], /^metric #0: datatype: truncated varint at offset \d+$/],
+    ['a uint64 varint (alias)', [(2 << 3) | 0, 0x80], /^metric #0: alias: truncated varint at offset \d+$/],
+    ['a uint64 varint past its 7th byte (alias)', [(2 << 3) | 0, ...new Array<number>(8).fill(0x80)], /^metric #0: alias: truncated varint at offset \d+$/],
+    ['a bool varint (is_historical)', [(5 << 3) | 0, 0x80], /^metric #0: isHistorical: truncated varint at offset \d+$/],
+    ['an unknown fixed64', [...tag(51, 1), 1, 2, 3], /^metric #0: field 51: truncated fixed64 at offset \d+$/],
+    ['an unknown fixed32', [...tag(53, 5), 1, 2], /^metric #0: field 53: truncated fixed32 at offset \d+$/],
+    ['an unknown group', [...tag(54, 3), (1 << 3) | 0, 5], /^metric #0: field 54: truncated group 54 at offset \d+$/],
+  ])('stops at the end of a metric cut short inside %s', (_what, bytes, message) => {
+    const next = encodeMetric({ name: 'next', datatype: 3, intValue: 0x80 });
+    expect(decodeError(payloadOfMetricBytes(Buffer.from(bytes), next)).message).toMatch(message);
+  });
+
+  it.each([
+    ['field number 0', [0x00, 0x01], /^metric #0: invalid field number 0 at offset \d+$/],
+    ['an end-group tag with no group open', tag(60, 4), /^metric #0: field 60: unexpected end-group tag for field 60 at offset \d+$/],
+    ['a group closed by the end-group tag of another field', [...tag(54, 3), ...tag(55, 4)], /^metric #0: field 54: end-group tag for field 55 inside group 54/],
+  ])('rejects %s', (_what, bytes, message) => {
+    expect(decodeError(payloadOfMetricBytes(Buffer.from(bytes))).message).toMatch(message);
+  });
+
+  it('reads groups nested 64 levels deep (the metric is one) and rejects one more instead of overflowing the stack', () => {
+    const nested = (levels: number) => Buffer.from([
+      ...Array.from({ length: levels }, () => tag(54, 3)).flat(), ...Array.from({ length: levels }, () => tag(54, 4)).flat(),
+    ]);
+    expect(decodePayload(payloadOfMetricBytes(Buffer.concat([nested(63), encodeMetric({ name: 'm' })]))).metrics).toStrictEqual([{ name: 'm' }]);
+    expect(decodeError(payloadOfMetricBytes(nested(64))).message).toMatch(/^metric #0: field 54: groups nested deeper than 64 levels at offset \d+$/);
   });
 
   it('rejects property sets nested deeper than 64 levels instead of overflowing the stack', () => {

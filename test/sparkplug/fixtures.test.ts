@@ -43,7 +43,10 @@ describe('fixtures/sparkplug', () => {
     expect(readFileSync(`${FIXTURE_DIR}README.md`, 'utf8')).toBe(indexMarkdown(cases));
   });
 
-  it.each(fixtures.filter((f) => !f.name.startsWith('compressed-')))(
+  // protobufjs reflection reads these differently, and we are right: it reads a bool from the low 32 bits of its
+  // varint (2^63 is false), keeps several members of a oneof, and replaces a repeated singular message
+  const referenceDiffers = new Set(['liberal-boolean-varints', 'liberal-oneof-last-wins', 'liberal-repeated-message-merged']);
+  it.each(fixtures.filter((f) => !f.name.startsWith('compressed-') && !referenceDiffers.has(f.name)))(
     'the protobufjs reflection decoder reads $name the same way',
     ({ bin, json }) => {
       expect(referenceDecode(bin)).toStrictEqual(json);

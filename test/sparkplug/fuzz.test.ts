@@ -7,7 +7,7 @@ import { DecodeError } from '../../src/sparkplug/errors.ts';
 import type { PayloadJson, PropertySetJson } from '../../src/sparkplug/json-types.ts';
 import { seededRandom } from '../../src/sparkplug/random.ts';
 import { syntheticBirthBuffer } from '../../src/sparkplug/synthetic.ts';
-import { metricValue, propertyValue } from '../../src/sparkplug/values.ts';
+import { metricValue, propertyValue } from './typed-values.ts';
 import { fuzzPayload } from '../support/fuzz-payloads.ts';
 import { readFixtures } from './support.ts';
 

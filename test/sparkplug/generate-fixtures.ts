@@ -27,6 +27,8 @@ export interface FixtureCase {
   json: PayloadJson;
   /** The .bin bytes depend on the zlib build (compressed fixtures): compare decoded content only. */
   zlibBytes?: true;
+  /** Hand-written wire bytes (`liberal-*`): protobufjs reflection is no oracle for them (it keeps several oneof members). */
+  handWired?: true;
 }
 
 const T = '1756392554816';
@@ -312,6 +314,117 @@ const nestedSets = birth([
   }),
 ]);
 
+// ── "be liberal in what you accept": hand-written wire bytes no encoder of ours would produce ─────────────
+// Each payload is built byte by byte (field tag, varint, length prefix) and its expected JSON written by hand, so
+// the rules of docs/decoder.md are pinned by fixtures rather than by the decoder's own output.
+
+/** A protobuf varint of a non-negative integer (bigint for values over 2^53). */
+function varint(n: number | bigint): number[] {
+  let v = BigInt(n);
+  const out: number[] = [];
+  do {
+    const low = Number(v & 0x7fn);
+    v >>= 7n;
+    out.push(v > 0n ? low | 0x80 : low);
+  } while (v > 0n);
+  return out;
+}
+
+/** Field `field` with wire type 0 (varint) holding exactly the varint bytes given (possibly non-canonical). */
+function rawVarint(field: number, bytes: number[]): number[] {
+  return [...varint(field << 3), ...bytes];
+}
+
+/** Field `field` with wire type 2 (length-delimited) holding `bytes`. */
+function lengthDelimited(field: number, bytes: number[]): number[] {
+  return [...varint((field << 3) | 2), ...varint(bytes.length), ...bytes];
+}
+
+function utf8(text: string): number[] {
+  return [...Buffer.from(text, 'utf8')];
+}
+
+function wired(name: string, description: string, bytes: number[], json: PayloadJson): FixtureCase {
+  return { name, description, bin: Buffer.from(bytes), json, handWired: true };
+}
+
+// Payload.metrics = 2; Metric: name 1, datatype 4, is_historical 5, is_transient 6, properties 9, int_value 10,
+// boolean_value 14, string_value 15, dataset_value 17; PropertySet: keys 1, values 2; PropertyValue: type 1,
+// int_value 3, boolean_value 7, string_value 8; DataSet: num_of_columns 1, columns 2, types 3.
+const wiredMetric = (fields: number[][]) => lengthDelimited(2, fields.flat());
+const wiredName = (name: string) => lengthDelimited(1, utf8(name));
+
+const liberalBooleans = wired('liberal-boolean-varints',
+  'booleans written as varints other than 0/1: 2, 2^63, an over-long 1 and an over-long 0 (any non-zero is true)', [
+    ...wiredMetric([wiredName('varint 2'), rawVarint(4, [D.Boolean]), rawVarint(14, [0x02])]),
+    ...wiredMetric([wiredName('varint 2^63'), rawVarint(4, [D.Boolean]), rawVarint(14, varint(1n << 63n))]),
+    ...wiredMetric([wiredName('over-long 1'), rawVarint(4, [D.Boolean]), rawVarint(14, [0x81, 0x80, 0x00])]),
+    ...wiredMetric([wiredName('over-long 0'), rawVarint(4, [D.Boolean]), rawVarint(14, [0x80, 0x00])]),
+    ...wiredMetric([wiredName('flags 2 and 0'), rawVarint(4, [D.Int32]), rawVarint(5, [0x02]), rawVarint(6, [0x80, 0x00]), rawVarint(10, [0x01])]),
+    ...wiredMetric([wiredName('property boolean 2'), rawVarint(4, [D.Int32]),
+      lengthDelimited(9, [...lengthDelimited(1, utf8('on')), ...lengthDelimited(2, [...rawVarint(1, [D.Boolean]), ...rawVarint(7, [0x02])])]),
+      rawVarint(10, [0x01])]),
+  ], { metrics: [
+    { name: 'varint 2', datatype: D.Boolean, booleanValue: true },
+    { name: 'varint 2^63', datatype: D.Boolean, booleanValue: true },
+    { name: 'over-long 1', datatype: D.Boolean, booleanValue: true },
+    { name: 'over-long 0', datatype: D.Boolean, booleanValue: false },
+    { name: 'flags 2 and 0', datatype: D.Int32, isHistorical: true, isTransient: false, intValue: 1 },
+    { name: 'property boolean 2', datatype: D.Int32, properties: { keys: ['on'], values: [{ type: D.Boolean, booleanValue: true }] }, intValue: 1 },
+  ] });
+
+const liberalOneof = wired('liberal-oneof-last-wins',
+  'a metric and a property with two members of the value oneof on the wire: only the later is kept', [
+    ...wiredMetric([wiredName('int then string'), rawVarint(4, [D.String]), rawVarint(10, varint(7)), lengthDelimited(15, utf8('seven')),
+      lengthDelimited(9, [...lengthDelimited(1, utf8('p')),
+        ...lengthDelimited(2, [...rawVarint(1, [D.Int32]), ...lengthDelimited(8, utf8('first')), ...rawVarint(3, varint(2))])])]),
+    ...wiredMetric([wiredName('string then bool'), rawVarint(4, [D.Boolean]), lengthDelimited(15, utf8('x')), rawVarint(14, [0x01])]),
+  ], { metrics: [
+    { name: 'int then string', datatype: D.String, properties: { keys: ['p'], values: [{ type: D.Int32, intValue: 2 }] }, stringValue: 'seven' },
+    { name: 'string then bool', datatype: D.Boolean, booleanValue: true },
+  ] });
+
+const liberalMerge = wired('liberal-repeated-message-merged',
+  'a metric whose properties field occurs twice: the two PropertySets are merged (keys and values appended)', [
+    ...wiredMetric([wiredName('two property sets'), rawVarint(4, [D.Int32]),
+      lengthDelimited(9, [...lengthDelimited(1, utf8('a')), ...lengthDelimited(2, [...rawVarint(1, [D.Int32]), ...rawVarint(3, varint(1))])]),
+      rawVarint(10, varint(5)),
+      lengthDelimited(9, [...lengthDelimited(1, utf8('b')), ...lengthDelimited(2, [...rawVarint(1, [D.Int32]), ...rawVarint(3, varint(2))])])]),
+  ], { metrics: [
+    { name: 'two property sets', datatype: D.Int32, properties: { keys: ['a', 'b'], values: [{ type: D.Int32, intValue: 1 }, { type: D.Int32, intValue: 2 }] }, intValue: 5 },
+  ] });
+
+const liberalTypes = wired('liberal-dataset-types-packed-and-unpacked',
+  'DataSet.types written packed, then unpacked, in one DataSet: both are read, in wire order', [
+    ...wiredMetric([wiredName('types both ways'), rawVarint(4, [D.DataSet]), lengthDelimited(17, [
+      ...rawVarint(1, [3]),
+      ...lengthDelimited(2, utf8('a')), ...lengthDelimited(2, utf8('b')), ...lengthDelimited(2, utf8('c')),
+      ...lengthDelimited(3, [D.Int32, D.Double]),
+      ...rawVarint(3, [D.String]),
+    ])]),
+  ], { metrics: [
+    { name: 'types both ways', datatype: D.DataSet, datasetValue: { numOfColumns: '3', columns: ['a', 'b', 'c'], types: [D.Int32, D.Double, D.String] } },
+  ] });
+
+const liberalUnknown = wired('liberal-unknown-fields',
+  'unknown fields of every wire type (varint, fixed64, length-delimited, fixed32) in Payload, Metric and PropertyValue are skipped', [
+    ...rawVarint(99, varint(300)),
+    ...wiredMetric([
+      [...varint((50 << 3) | 1), 1, 2, 3, 4, 5, 6, 7, 8],
+      wiredName('with unknown fields'),
+      lengthDelimited(51, utf8('ignored')),
+      rawVarint(4, [D.Int32]),
+      [...varint((52 << 3) | 5), 1, 2, 3, 4],
+      lengthDelimited(9, [...lengthDelimited(1, utf8('k')),
+        ...lengthDelimited(2, [...rawVarint(1, [D.Int32]), ...rawVarint(40, varint(9)), ...rawVarint(3, varint(4))])]),
+      rawVarint(10, varint(3)),
+    ]),
+    ...lengthDelimited(100, [1, 2, 3]),
+    ...rawVarint(3, varint(5)),
+  ], { metrics: [
+    { name: 'with unknown fields', datatype: D.Int32, properties: { keys: ['k'], values: [{ type: D.Int32, intValue: 4 }] }, intValue: 3 },
+  ], seq: '5' });
+
 // ── payload-level fields ─────────────────────────────────────────────────────────────────────────────
 
 const header: PayloadJson = {
@@ -520,6 +633,11 @@ export function fixtureCases(): FixtureCase[] {
     compressed('compressed-gzip-no-algorithm', 'GZIP without the algorithm metric (recognised by its magic bytes)', plant, { algorithm: 'GZIP', algorithmMetric: false }),
     tahuEncoded('tahu-datatypes', "encoded by Eclipse Tahu's sparkplug-payload: every type its encoder supports, nested properties", tahuDatatypes),
     tahuEncoded('tahu-plant-dbirth', "the plant DBIRTH encoded by Eclipse Tahu's sparkplug-payload", tahuPlant()),
+    liberalBooleans,
+    liberalOneof,
+    liberalMerge,
+    liberalTypes,
+    liberalUnknown,
     ...realBirths(),
   ];
 }

@@ -10,7 +10,7 @@ import { decodePayload } from '../../src/sparkplug/decode.ts';
 import { encodePayload } from '../../src/sparkplug/encode.ts';
 import type { MetricJson, PayloadJson, PropertySetJson, TemplateJson } from '../../src/sparkplug/json-types.ts';
 import { syntheticBirthBuffer } from '../../src/sparkplug/synthetic.ts';
-import { type ValueFields, dataSetRows, parameterValue, typedValue, valueField } from '../../src/sparkplug/values.ts';
+import { type ValueFields, dataSetRows, parameterValue, typedValue, valueField } from './typed-values.ts';
 import { readFixtures, tahu } from './support.ts';
 
 const fixtures = readFixtures();
@@ -168,7 +168,10 @@ describe("payloads encoded by Tahu's encoder", () => {
 });
 
 describe("our payloads read by Tahu's decoder", () => {
-  const readable = fixtures.filter((f) => !f.name.startsWith('compressed-') && f.name !== 'datatypes-dataset-template');
+  // Tahu decodes with protobufjs, which reads a bool from the low 32 bits of its varint (2^63 is false) and keeps only
+  // the last of a repeated singular message: the two hand-wired fixtures that pin those rules are read differently.
+  const protobufjsDiffers = new Set(['liberal-boolean-varints', 'liberal-repeated-message-merged']);
+  const readable = fixtures.filter((f) => !f.name.startsWith('compressed-') && f.name !== 'datatypes-dataset-template' && !protobufjsDiffers.has(f.name));
 
   it.each(readable)('$name: Tahu reads the same values', ({ name, bin, json }) => {
     comparePayload(bin, json, name);

@@ -128,14 +128,19 @@ describe('worker under faults', () => {
   });
 
   it('keeps an idle session alive with keepAlive, and the next change needs no new session', async () => {
-    // keepAlive after 1 s idle (checked every 0.4 s), expiry after 2 s: a stall of up to 0.6 s still passes
-    fx.worker = await startTestWorker(fx.sim, fx.db, { CANARY_SESSION_TIMEOUT_MS: '2000' });
+    // Session expiry after 6 s idle; the worker sends keepAlive once idle for 3 s, checking every 1.2 s: a stall of
+    // up to 1.8 s still passes. The test waits on what it checks (two keepAlives, then an idle time longer than the
+    // session timeout), not on a fixed sleep.
+    const timeoutMs = 6000;
+    fx.worker = await startTestWorker(fx.sim, fx.db, { CANARY_SESSION_TIMEOUT_MS: String(timeoutMs) });
     await change('Idle', ['a']);
     await waitFor('in sync', () => allInSync(fx.db));
     const w = fx.worker;
     const expiredBefore = fx.sim.state.stats().sessions.expired;
-    await sleep(5000); // 2.5 session timeouts without a storeData
-    expect(fx.sim.state.requests({ method: 'keepAlive' }).length).toBeGreaterThanOrEqual(2);
+    const keepAlivesBefore = fx.sim.state.requests({ method: 'keepAlive' }).length;
+    const idleSince = performance.now();
+    await waitFor('two keepAlives and an idle time past the session timeout', () => Promise.resolve(
+      fx.sim.state.requests({ method: 'keepAlive' }).length >= keepAlivesBefore + 2 && performance.now() - idleSince > 1.2 * timeoutMs), 60_000);
     expect(fx.sim.state.stats().sessions.expired).toBe(expiredBefore);
     const refreshes = await gauge(w, 'sessionRefreshes');
     const text = await change('Idle', ['a']);
@@ -143,7 +148,7 @@ describe('worker under faults', () => {
     expect(canaryProps(fx.sim, TAG('a', 'Idle')).Description).toBe(`a ${text}`);
     expect(await gauge(w, 'sessionRefreshes')).toBe(refreshes);
     expect(storeRequests(fx.sim).at(-1)?.outcome).toBe('Good');
-  });
+  }, 90_000);
 
   it('CANARY_DATASET=Test writes <Test>.<path without the group> and creates the dataset for that session only', async () => {
     const sim = await startCanarySim({ port: 0, datasets: ['Secil'] });

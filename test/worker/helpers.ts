@@ -107,11 +107,11 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-export interface ParityRow { metric_id: string; canary_tag: string | null; status: string; version: number; confirmed_version: number | null }
+export interface ParityRow { metric_id: string; uns_path: string; canary_tag: string | null; status: string; version: number; confirmed_version: number | null }
 
 export async function parity(db: TestDatabase): Promise<ParityRow[]> {
   const { rows } = await db.pool('uns_meta_ro').query<ParityRow>(
-    'select metric_id::text, canary_tag, status, version, confirmed_version from uns_meta.canary_parity order by metric_id');
+    'select metric_id::text, uns_path, canary_tag, status, version, confirmed_version from uns_meta.canary_parity order by metric_id');
   return rows;
 }
 

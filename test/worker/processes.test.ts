@@ -48,7 +48,14 @@ describe('uns-meta worker processes', () => {
     await ingest(db, birth('Kill', metricsOf('Kill', 200, 'v1')));
     const env = testEnv(sim, db, { CANARY_BATCH_MAX_TAGS: '10', CANARY_MAX_IN_FLIGHT: '2' });
     const first = worker(env);
-    await waitFor('a few batches delivered', () => Promise.resolve(storeRequests(sim).filter((r) => r.outcome === 'Good').length >= 3));
+    // once 3 batches are delivered, every later storeData hangs (set in the same turn of the event loop as the
+    // check, the simulator being in this process): the worker is certainly mid-batch when it is killed, however
+    // long the machine stalls before the kill
+    await waitFor('a few batches delivered', () => {
+      const delivered = storeRequests(sim).filter((r) => r.outcome === 'Good').length >= 3;
+      if (delivered) sim.state.setFaults({ hang: { methods: ['storeData'] } });
+      return Promise.resolve(delivered);
+    }, 60_000);
     first.kill('SIGKILL');
     await first.exited;
     const done = (await parity(db)).filter((r) => r.status === 'in_sync').length;
@@ -56,47 +63,56 @@ describe('uns-meta worker processes', () => {
     expect(done).toBeLessThan(200);
     sim.state.clearFaults();
     worker(env);
-    await waitFor('all in sync after the restart', () => allInSync(db), 20_000);
+    await waitFor('all in sync after the restart', () => allInSync(db), 60_000);
     everyTagMatches(['Kill'], 200, 'v1');
-  });
+  }, 120_000);
 
   it('two workers together keep to the plant cap: never more than CANARY_RATE_LIMIT_RPS requests in any one-second window', async () => {
     const cap = 100;
     sim = await startCanarySim({ port: 0, rateLimitRps: cap, enforceRateLimit: true });
     const devices = ['R1', 'R2', 'R3', 'R4', 'R5', 'R6'];
     for (const d of devices) await ingest(db, birth(d, metricsOf(d, 400, 'v1')));
-    const env = (id: string) => testEnv(sim, db, { CANARY_RATE_LIMIT_RPS: String(cap), CANARY_BATCH_MAX_TAGS: '10', CANARY_CLIENT_ID: id, WORKER_CONCURRENCY: '3' });
+    // Both workers schedule against the shared cap at half of it (CANARY_RATE_SAFETY 0.5): together 50 requests/s,
+    // each alone (were they not sharing) 50/s, 100/s for the two. The headroom absorbs a stall of up to about a second
+    // of the simulator's event loop (requests held back arrive together); the average rate over the run, which a
+    // stall cannot raise, tells sharing workers from independent ones.
+    const env = (id: string) => testEnv(sim, db, { CANARY_RATE_LIMIT_RPS: String(cap), CANARY_RATE_SAFETY: '0.5', CANARY_BATCH_MAX_TAGS: '10', CANARY_CLIENT_ID: id, WORKER_CONCURRENCY: '3' });
     worker(env('w1'));
     worker(env('w2'));
-    await waitFor('all in sync', () => allInSync(db), 40_000);
+    await waitFor('all in sync', () => allInSync(db), 90_000);
     const stats = sim.state.stats();
     expect(stats.rate.maxReceivedInAnyWindow).toBeLessThanOrEqual(cap);
     expect(stats.rate.rejected).toBe(0);
-    expect(storeRequests(sim).length).toBeGreaterThanOrEqual(240);
+    const stores = storeRequests(sim);
+    expect(stores.length).toBeGreaterThanOrEqual(240);
+    const spanSeconds = ((stores.at(-1)?.t ?? 0) - (stores[0]?.t ?? 0)) / 1000;
+    expect(stores.length / spanSeconds).toBeLessThanOrEqual(0.6 * cap);
     const writers = new Set(sim.state.sessionList().map((s) => s.clientId));
     expect(writers).toEqual(new Set(['w1', 'w2']));
     everyTagMatches(devices, 400, 'v1');
-  });
+  }, 120_000);
 
   it('canary resync --dry-run prints and sends nothing; resync of a prefix re-sends its full metadata', async () => {
     sim = await startCanarySim({ port: 0 });
+    await ingest(db, birth('Re1', metricsOf('Re1', 400, 'v1')));
+    await ingest(db, birth('Re2', metricsOf('Re2', 3, 'v1')));
     const env = testEnv(sim, db);
-    const dry = spawnCli(['canary', 'resync', '--prefix', 'Secil/Portugal/R1', '--dry-run'], env);
+    const dry = spawnCli(['canary', 'resync', '--prefix', 'Secil/Portugal/Re1', '--dry-run'], env);
     expect(await dry.exited).toBe(0);
     expect(storeRequests(sim)).toHaveLength(0);
     const printed = dry.output().split('\n').filter((l) => l.startsWith('{"method":"storeData"'));
     expect(printed).toHaveLength(4);
     const firstRequest = JSON.parse(printed[0] ?? '{}') as { properties: Record<string, [string, string, unknown, number][]> };
     // the order of a tag's property rows carries no meaning: compare them by name
-    const rows = [...(firstRequest.properties[TAG('Area/m0', 'R1')] ?? [])].sort((a, b) => a[0].localeCompare(b[0]));
+    const rows = [...(firstRequest.properties[TAG('Area/m0', 'Re1')] ?? [])].sort((a, b) => a[0].localeCompare(b[0]));
     expect(rows).toEqual([
-      ['Description', expect.any(String), 'R1 m0 v1', 192], ['Eng Units', expect.any(String), 'bar', 192],
+      ['Description', expect.any(String), 'Re1 m0 v1', 192], ['Eng Units', expect.any(String), 'bar', 192],
     ]);
-    const real = spawnCli(['canary', 'resync', '--prefix', 'Secil/Portugal/R1'], env);
+    const real = spawnCli(['canary', 'resync', '--prefix', 'Secil/Portugal/Re1'], env);
     expect(await real.exited).toBe(0);
     expect(storeRequests(sim)).toHaveLength(4);
-    everyTagMatches(['R1'], 400, 'v1');
-    expect(sim.state.tags('Secil.Portugal.R2')).toEqual([]);
+    everyTagMatches(['Re1'], 400, 'v1');
+    expect(sim.state.tags('Secil.Portugal.Re2')).toEqual([]);
   });
 
   it('no token in any log line, even at debug level', async () => {

@@ -1,6 +1,6 @@
 -- pgTAP: uns_meta.ingest_birth and the DBA's path rules. A rewrite rule renaming the plant `Outão` -> `Outao`
 -- is applied by the next birth: the metric keeps its metric_id, lineage records old -> new, one version row
--- records the uns_path change. uns_meta.reapply_path_rules() (when it exists) applies a rule to existing rows
+-- records the uns_path change. uns_meta.reapply_path_rules() applies a rule to existing rows
 -- at once. A changed segment_normalisation_rules table recompiles normalise_segment(); an invalid regular
 -- expression is refused with U0103. Rule functions themselves: sql-tests/functions/path_rules.sql.
 begin;
@@ -9,7 +9,7 @@ set local datestyle = 'ISO, YMD';
 set local extra_float_digits = 1;
 set local statement_timeout = '30s';
 set local lock_timeout = '10s';
-select plan(34);
+select plan(35);
 \ir _helpers.psql
 
 select '[{"name": "Outão/400 - Clinker/Kiln  Temp", "datatype": 10,
@@ -70,14 +70,11 @@ select is((select count(*)::int from uns_meta.metric_path_lineage), 1, '... and 
 set local role uns_meta_app;
 select pg_temp.birth('R', '[{"name": "Maceira/Tag", "datatype": 11}]', '2026-11-21T12:30:00Z') as r_r \gset
 reset role;
+select has_function('uns_meta', 'reapply_path_rules', 'uns_meta.reapply_path_rules() is deployed (functions/reapply_path_rules)');
 create function pg_temp.reapply_tests() returns setof text language plpgsql as $$
 declare
   v_id bigint := pg_temp.metric_id('R', 'Maceira/Tag');
 begin
-  if to_regproc('uns_meta.reapply_path_rules') is null then
-    return next skip('uns_meta.reapply_path_rules() does not exist', 5);
-    return;
-  end if;
   insert into uns_meta.path_rewrite_rules (pattern, replacement, description)
     values ('^G/E/R/Maceira/', 'G/E/R/Maceira Plant/', 'test: plant Maceira renamed');
   execute 'select uns_meta.reapply_path_rules()';

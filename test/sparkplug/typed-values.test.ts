@@ -5,7 +5,7 @@ import { DataType, dataTypeName } from '../../src/sparkplug/datatypes.ts';
 import { decodePayload } from '../../src/sparkplug/decode.ts';
 import { DecodeError } from '../../src/sparkplug/errors.ts';
 import type { PayloadJson, PropertySetJson } from '../../src/sparkplug/json-types.ts';
-import { dataSetRows, decodeArray, metricValue, parameterValue, propertyValue, typedValue } from '../../src/sparkplug/values.ts';
+import { dataSetRows, decodeArray, metricValue, parameterValue, propertyValue, typedValue } from './typed-values.ts';
 import { readFixtures } from './support.ts';
 
 function decodedFixture(name: string): PayloadJson {

@@ -1,4 +1,7 @@
-// Typed values out of canonical JSON: where the integer traps of Sparkplug are resolved.
+// Typed values out of canonical JSON: where the integer traps of Sparkplug are resolved. Test code, not product:
+// the product types values in SQL (uns_meta.decode_property_value); this is an independent reading of the same
+// rules, the oracle the Tahu interop test (tahu-interop.test.ts) compares Tahu's decoded values with, and what
+// fuzz.test.ts checks every decoded value can be typed by. Its own cases: typed-values.test.ts.
 //
 // Canonical JSON keeps the wire as it is (intValue is the raw uint32; the database does its own sign
 // extension from the same rules). These helpers give the value a consumer means:
@@ -16,8 +19,8 @@
 //   DataSet, Template, PropertySet, PropertySetList   the canonical JSON object itself
 // `isNull` gives null; no value field at all gives undefined; an unknown type code gives the raw JSON of
 // whichever value field is set. A value field that cannot hold the declared type is a DecodeError.
-import { DataType, dataTypeName } from './datatypes.ts';
-import { DecodeError } from './errors.ts';
+import { DataType, dataTypeName } from '../../src/sparkplug/datatypes.ts';
+import { DecodeError } from '../../src/sparkplug/errors.ts';
 import type {
   DataSetJson,
   ExtensionJson,
@@ -28,7 +31,7 @@ import type {
   PropertySetListJson,
   PropertyValueJson,
   TemplateJson,
-} from './json-types.ts';
+} from '../../src/sparkplug/json-types.ts';
 
 /** The value fields any Sparkplug value holder may carry (Metric, PropertyValue, Parameter, DataSetValue). */
 export interface ValueFields {
