@@ -2,12 +2,15 @@
 //   DBIRTH  decode (in chunks for a large birth), name alias-only metrics from the alias maps, call
 //           uns_meta.ingest_birth once (or once per chunk with the chunk protocol), record the device's alias map
 //   NBIRTH  decode and record the edge node's alias map
-// A payload that does not decode, or a birth ingest_birth refuses, comes back as 'rejected' (after the
-// rollback) for the caller to dead-letter.
+// A payload that does not decode, a payload without the timestamp and seq every birth carries (an empty one
+// clears a retained message: it must not retire the device's metrics), or a birth ingest_birth refuses, comes
+// back as 'rejected' (no transaction is opened for the first two; the last after the rollback) for the caller to
+// dead-letter.
 // Serialization failures and deadlocks are retried in place; any other database failure throws
 // DatabaseUnavailable so the caller spools the message.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
+import { missingBirthFields } from '../sparkplug/birth-header.ts';
 import { type UnwrappedPayload, decodeMetricsChunked, decodePayload, unwrapPayload } from '../sparkplug/decode.ts';
 import { DecodeError } from '../sparkplug/errors.ts';
 import type { MetricJson, PayloadHeaderJson } from '../sparkplug/json-types.ts';
@@ -28,8 +31,8 @@ export interface BirthMessage {
 
 export type Outcome =
   | { kind: 'ingested'; metrics: number; unresolvedAliases: string[]; summary?: unknown; timings: Timings }
-  /** Undecodable, or refused by the database: the caller dead-letters it. */
-  | { kind: 'rejected'; reason: string; category: 'decode' | 'rejected'; sqlstate: string | undefined };
+  /** Undecodable, not a valid birth, or refused by the database: the caller dead-letters it. */
+  | { kind: 'rejected'; reason: string; category: 'decode' | 'invalid' | 'rejected'; sqlstate: string | undefined };
 
 export interface ApplyContext {
   pool: pg.Pool;
@@ -252,6 +255,15 @@ export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logg
     ctx.metrics.birthsFailed.inc({ reason: 'decode' });
     ctx.metrics.decodeErrors.inc();
     return { kind: 'rejected', reason: `undecodable payload: ${err.message}`, category: 'decode', sqlstate: undefined };
+  }
+  const missing = missingBirthFields(prepared.unwrapped.header);
+  if (missing.length > 0) {
+    ctx.metrics.birthsFailed.inc({ reason: 'invalid' });
+    const zeroBytes = msg.payload.length === 0 ? ' (a zero-byte payload, as MQTT clients publish to clear a retained message)' : '';
+    return {
+      kind: 'rejected', category: 'invalid', sqlstate: undefined,
+      reason: `not a valid ${msg.parsed.messageType} on ${msg.topic}: the payload has no ${missing.join(' and no ')}${zeroBytes}; the catalog is unchanged; a birth must carry both`,
+    };
   }
   for (let n = 0; ; n++) {
     let client: pg.PoolClient;
