@@ -179,7 +179,7 @@ export async function startPrivateCluster(options: PrivateClusterOptions = {}): 
     // publication, no fsync (a test cluster; a crash of the server, not of the machine, loses nothing anyway).
     writeFileSync(join(dir, 'extra.conf'), [
       `port = ${port}`, `listen_addresses = '127.0.0.1'`, `unix_socket_directories = '${dir}'`, 'wal_level = logical',
-      'fsync = off', 'full_page_writes = off', 'shared_buffers = 32MB', 'max_connections = 60', `lc_messages = 'C'`,
+      'fsync = off', 'full_page_writes = off', 'shared_buffers = 32MB', 'max_connections = 100', `lc_messages = 'C'`,
       `log_min_messages = warning`, '',
     ].join('\n'));
     await run(asServerUser(['sh', '-c', `cat '${join(dir, 'extra.conf')}' >> '${join(data, 'postgresql.conf')}'`]));
