@@ -85,7 +85,14 @@ async function main(): Promise<void> {
       failed = true;
       continue;
     }
-    const cluster = await startPrivateCluster({ binDir });
+    let cluster: Awaited<ReturnType<typeof startPrivateCluster>>;
+    try {
+      cluster = await startPrivateCluster({ binDir });
+    } catch (err) {
+      report(`PostgreSQL ${major}: private cluster: FAILED (${(err as Error).message})`);
+      failed = true;
+      continue;
+    }
     try {
       const env = {
         ...process.env, ...cluster.env, UNS_META_PG_BIN: binDir,
