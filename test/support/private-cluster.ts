@@ -61,7 +61,8 @@ function asServerUser(argv: string[]): string[] {
   return isRoot ? ['runuser', '-u', 'postgres', '--', ...argv] : argv;
 }
 
-function run(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<string> {
+/** Runs argv; a failure's error quotes the end of its output unless `secret` says the output may hold one. */
+function run(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; secret?: boolean } = {}): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const [cmd, ...args] = argv;
     const child = spawn(cmd!, args, { cwd: options.cwd ?? '/', env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -72,6 +73,7 @@ function run(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; i
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolvePromise(out);
+      else if (options.secret) reject(new Error(`${argv[0]} exited with ${code} (its output is not shown: it may quote a password)`));
       else reject(new Error(`${argv.slice(0, 3).join(' ')} exited with ${code}: ${(err || out).trim().split('\n').slice(-5).join(' | ')}`));
     });
     child.stdin.end(options.input ?? '');
@@ -176,11 +178,12 @@ export async function startPrivateCluster(options: PrivateClusterOptions = {}): 
     await run(asServerUser([join(binDir, 'initdb'), '-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256',
       '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']));
     // Settings of a test server: ours only on 127.0.0.1 and the private socket, logical decoding for the
-    // publication, no fsync (a test cluster; a crash of the server, not of the machine, loses nothing anyway).
+    // publication, no fsync (a test cluster; a crash of the server, not of the machine, loses nothing anyway), and
+    // no statement text in the log (a failed ALTER ROLE would show its password; errors quote the log's tail).
     writeFileSync(join(dir, 'extra.conf'), [
       `port = ${port}`, `listen_addresses = '127.0.0.1'`, `unix_socket_directories = '${dir}'`, 'wal_level = logical',
       'fsync = off', 'full_page_writes = off', 'shared_buffers = 32MB', 'max_connections = 100', `lc_messages = 'C'`,
-      `log_min_messages = warning`, '',
+      `log_min_messages = warning`, 'log_min_error_statement = panic', '',
     ].join('\n'));
     await run(asServerUser(['sh', '-c', `cat '${join(dir, 'extra.conf')}' >> '${join(data, 'postgresql.conf')}'`]));
     await cluster.start();
@@ -190,7 +193,7 @@ export async function startPrivateCluster(options: PrivateClusterOptions = {}): 
     const input = [...passwords].map(([role, pw]) => `\\set pw_${role} ${pw}`).join('\n') +
       `\n\\set db ${database}\n` + readFileSync(join(ROOT, 'scripts/bootstrap.sql'), 'utf8');
     await run(['psql', '-qX', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', 'postgres'],
-      { input, env: { ...process.env, PGPASSFILE: join(dir, 'no-password-file'), PGOPTIONS: '-c client_min_messages=warning' } });
+      { input, secret: true, env: { ...process.env, PGPASSFILE: join(dir, 'no-password-file'), PGOPTIONS: '-c client_min_messages=warning' } });
     return cluster;
   } catch (err) {
     const tail = cluster.log().trim().split('\n').slice(-5).join(' | ');
