@@ -12,6 +12,8 @@ export interface IngestMetrics {
   decodeErrors: client.Counter;
   queueDepth: client.Gauge;
   spoolDepth: client.Gauge;
+  spoolHeld: client.Gauge;
+  spoolWriteFailures: client.Counter;
   ingestLatency: client.Histogram;
   mqttConnected: client.Gauge;
   mqttReconnects: client.Counter;
@@ -36,6 +38,8 @@ export function createMetrics(): IngestMetrics {
     decodeErrors: new client.Counter({ name: 'uns_meta_ingest_decode_errors_total', help: 'Payloads that are not valid Sparkplug B.', registers }),
     queueDepth: new client.Gauge({ name: 'uns_meta_ingest_queue_depth', help: 'Births held in memory: waiting or being applied.', registers }),
     spoolDepth: new client.Gauge({ name: 'uns_meta_ingest_spool_depth', help: 'Births in the on-disk spool, waiting for replay.', registers }),
+    spoolHeld: new client.Gauge({ name: 'uns_meta_ingest_spool_held', help: 'Births the spool refused (disk full or read-only), held in memory and retried every second.', registers }),
+    spoolWriteFailures: new client.Counter({ name: 'uns_meta_ingest_spool_write_failures_total', help: 'Spool writes the disk refused (full, read-only); the birth is held in memory.', registers }),
     ingestLatency: new client.Histogram({
       name: 'uns_meta_ingest_latency_seconds',
       help: 'From receipt to commit of a birth (spool time included).',
