@@ -32,7 +32,7 @@ export interface BirthMessage {
 export type Outcome =
   | { kind: 'ingested'; metrics: number; unresolvedAliases: string[]; summary?: unknown; timings: Timings }
   /** Undecodable, not a valid birth, or refused by the database: the caller dead-letters it. */
-  | { kind: 'rejected'; reason: string; category: 'decode' | 'invalid' | 'rejected'; sqlstate: string | undefined };
+  | { kind: 'rejected'; reason: string; category: 'decode' | 'invalid' | 'oversize' | 'rejected'; sqlstate: string | undefined };
 
 export interface ApplyContext {
   pool: pg.Pool;
@@ -41,6 +41,8 @@ export interface ApplyContext {
   metrics: IngestMetrics;
   chunkMetrics: number;
   retryAttempts: number;
+  /** INGEST_MAX_PAYLOAD_BYTES: a larger payload is dead-lettered undecoded. */
+  maxPayloadBytes: number;
 }
 
 /** Where the time of one birth went, in milliseconds: decoding and JSON building vs waiting for the database. */
@@ -244,6 +246,14 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
  * (the message must be kept and retried later).
  */
 export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logger): Promise<Outcome> {
+  if (msg.payload.length > ctx.maxPayloadBytes) {
+    // Refused before decoding: an oversized payload costs no decoder time and no database transaction.
+    ctx.metrics.birthsFailed.inc({ reason: 'oversize' });
+    return {
+      kind: 'rejected', category: 'oversize', sqlstate: undefined,
+      reason: `payload of ${msg.payload.length} bytes on ${msg.topic} is over INGEST_MAX_PAYLOAD_BYTES (${ctx.maxPayloadBytes}); not decoded, the catalog is unchanged; raise the limit or split the device's birth`,
+    };
+  }
   const started = now();
   let prepared: Prepared;
   let prepareMs: number;
