@@ -10,9 +10,12 @@ template=${UNS_META_TEST_TEMPLATE:-uns_meta_test_template}
 target="db:pg://uns_meta_admin@${PGHOST:-127.0.0.1}:${PGPORT:-5432}/$scratch"
 step() { printf '\n== %s\n' "$*"; }
 admin_psql() { PGOPTIONS='-c client_min_messages=warning' psql -qAtX -v ON_ERROR_STOP=1 -U uns_meta_admin -d postgres "$@"; }
-# pgTAP is an untrusted extension: the superuser installs it (peer authentication on the local socket).
+# pgTAP is an untrusted extension: the superuser installs it (peer authentication on the local socket; on a private
+# cluster of scripts/test-matrix.ts, its own socket directory and port: UNS_META_SUPERUSER_HOST, _PORT).
 # From /: the postgres user may not be allowed into the checkout (psql would complain it cannot chdir there).
-as_postgres() { (cd / && runuser -u postgres -- env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE -u PGPASSFILE "$@"); }
+superuser_at=()
+[ -n "${UNS_META_SUPERUSER_HOST:-}" ] && superuser_at=(PGHOST="$UNS_META_SUPERUSER_HOST" PGPORT="${UNS_META_SUPERUSER_PORT:?}")
+as_postgres() { (cd / && runuser -u postgres -- env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE -u PGPASSFILE "${superuser_at[@]}" "$@"); }
 
 step "fresh scratch database $scratch"
 admin_psql -c "drop database if exists $scratch with (force)" -c "create database $scratch encoding 'UTF8' locale 'C.UTF-8' template template0"

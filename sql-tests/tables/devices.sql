@@ -27,7 +27,7 @@ select has_pk('uns_meta', 'devices', 'devices has a primary key');
 select col_is_pk('uns_meta', 'devices', 'device_id', 'devices primary key is (device_id)');
 select col_is_unique('uns_meta', 'devices', array['group_id', 'edge', 'device'], 'devices (group_id, edge, device) is unique');
 select col_is_unique('uns_meta', 'devices', array['uns_path'], 'devices (uns_path) is unique');
-select bag_eq($$select conname::text, contype::text from pg_constraint where conrelid = 'uns_meta.devices'::regclass$$,
+select bag_eq($$select conname::text, contype::text from pg_constraint where conrelid = 'uns_meta.devices'::regclass and contype <> 'n'$$,
               $$values ('devices_pkey', 'p'), ('uq_devices_spb_identity', 'u'), ('uq_devices_uns_path', 'u'),
                        ('chk_devices_spb_ids', 'c'), ('chk_devices_uns_path', 'c')$$,
               'devices has exactly the ERD''s constraints plus its checks');

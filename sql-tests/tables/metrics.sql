@@ -39,7 +39,7 @@ select col_is_unique('uns_meta', 'metrics', array['canary_id'], 'metrics (canary
 select fk_ok('uns_meta', 'metrics', 'device_id', 'uns_meta', 'devices', 'device_id', 'metrics.device_id references devices');
 select is((select confdeltype::text from pg_constraint where conname = 'metrics_device_id_fkey' and conrelid = 'uns_meta.metrics'::regclass),
           'c', 'metrics_device_id_fkey is ON DELETE CASCADE');
-select bag_eq($$select conname::text, contype::text from pg_constraint where conrelid = 'uns_meta.metrics'::regclass$$,
+select bag_eq($$select conname::text, contype::text from pg_constraint where conrelid = 'uns_meta.metrics'::regclass and contype <> 'n'$$,
               $$values ('metrics_pkey', 'p'), ('metrics_device_id_fkey', 'f'), ('uq_metric_spb_identity', 'u'),
                        ('uq_metrics_uns_path', 'u'), ('uq_metrics_canary_id', 'u'), ('chk_metrics_name', 'c'),
                        ('chk_metrics_uns_path', 'c'), ('chk_metrics_datatype', 'c'), ('chk_metrics_alias', 'c'),

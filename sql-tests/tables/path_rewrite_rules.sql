@@ -26,7 +26,7 @@ select col_default_is('uns_meta', 'path_rewrite_rules', 'flags', '', 'flags defa
 select col_default_is('uns_meta', 'path_rewrite_rules', 'enabled', 'true', 'enabled defaults to true');
 select col_default_is('uns_meta', 'path_rewrite_rules', 'created_by', 'CURRENT_USER', 'created_by defaults to CURRENT_USER');
 select col_is_pk('uns_meta', 'path_rewrite_rules', 'rule_id', 'the primary key is rule_id');
-select bag_eq($$select conname::text, contype::text from pg_constraint where conrelid = 'uns_meta.path_rewrite_rules'::regclass$$,
+select bag_eq($$select conname::text, contype::text from pg_constraint where conrelid = 'uns_meta.path_rewrite_rules'::regclass and contype <> 'n'$$,
               $$values ('path_rewrite_rules_pkey', 'p'), ('chk_path_rewrite_rules_flags', 'c')$$, 'path_rewrite_rules has exactly its constraints');
 select triggers_are('uns_meta', 'path_rewrite_rules', array['_100_timestamps', '_900_compile'], 'it has the timestamps and the compile triggers');
 select trigger_is('uns_meta', 'path_rewrite_rules', '_900_compile', 'uns_meta', 'tg__compile_path_rules', '_900_compile calls tg__compile_path_rules()');

@@ -23,7 +23,7 @@ select col_default_is('uns_meta', 'settings', 'updated_by', 'CURRENT_USER', 'set
 select has_pk('uns_meta', 'settings', 'settings has a primary key');
 select col_is_pk('uns_meta', 'settings', 'key', 'settings primary key is (key)');
 select indexes_are('uns_meta', 'settings', array['settings_pkey'], 'settings has only its primary key index');
-select bag_eq($$select conname::text, contype::text from pg_constraint where conrelid = 'uns_meta.settings'::regclass$$,
+select bag_eq($$select conname::text, contype::text from pg_constraint where conrelid = 'uns_meta.settings'::regclass and contype <> 'n'$$,
               $$values ('settings_pkey', 'p'), ('chk_settings_key_format', 'c')$$,
               'settings has exactly the constraints settings_pkey and chk_settings_key_format');
 select triggers_are('uns_meta', 'settings', array['_100_timestamps', '_200_validate'], 'settings has exactly its two triggers');

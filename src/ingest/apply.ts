@@ -2,12 +2,15 @@
 //   DBIRTH  decode (in chunks for a large birth), name alias-only metrics from the alias maps, call
 //           uns_meta.ingest_birth once (or once per chunk with the chunk protocol), record the device's alias map
 //   NBIRTH  decode and record the edge node's alias map
-// A payload that does not decode, or a birth ingest_birth refuses, comes back as 'rejected' (after the
-// rollback) for the caller to dead-letter.
+// A payload that does not decode, a payload without the timestamp and seq every birth carries (an empty one
+// clears a retained message: it must not retire the device's metrics), or a birth ingest_birth refuses, comes
+// back as 'rejected' (no transaction is opened for the first two; the last after the rollback) for the caller to
+// dead-letter.
 // Serialization failures and deadlocks are retried in place; any other database failure throws
 // DatabaseUnavailable so the caller spools the message.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
+import { missingBirthFields } from '../sparkplug/birth-header.ts';
 import { type UnwrappedPayload, decodeMetricsChunked, decodePayload, unwrapPayload } from '../sparkplug/decode.ts';
 import { DecodeError } from '../sparkplug/errors.ts';
 import type { MetricJson, PayloadHeaderJson } from '../sparkplug/json-types.ts';
@@ -28,8 +31,8 @@ export interface BirthMessage {
 
 export type Outcome =
   | { kind: 'ingested'; metrics: number; unresolvedAliases: string[]; summary?: unknown; timings: Timings }
-  /** Undecodable, or refused by the database: the caller dead-letters it. */
-  | { kind: 'rejected'; reason: string; category: 'decode' | 'rejected'; sqlstate: string | undefined };
+  /** Undecodable, not a valid birth, or refused by the database: the caller dead-letters it. */
+  | { kind: 'rejected'; reason: string; category: 'decode' | 'invalid' | 'oversize' | 'rejected'; sqlstate: string | undefined };
 
 export interface ApplyContext {
   pool: pg.Pool;
@@ -38,6 +41,8 @@ export interface ApplyContext {
   metrics: IngestMetrics;
   chunkMetrics: number;
   retryAttempts: number;
+  /** INGEST_MAX_PAYLOAD_BYTES: a larger payload is dead-lettered undecoded. */
+  maxPayloadBytes: number;
 }
 
 /** Where the time of one birth went, in milliseconds: decoding and JSON building vs waiting for the database. */
@@ -241,6 +246,14 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
  * (the message must be kept and retried later).
  */
 export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logger): Promise<Outcome> {
+  if (msg.payload.length > ctx.maxPayloadBytes) {
+    // Refused before decoding: an oversized payload costs no decoder time and no database transaction.
+    ctx.metrics.birthsFailed.inc({ reason: 'oversize' });
+    return {
+      kind: 'rejected', category: 'oversize', sqlstate: undefined,
+      reason: `payload of ${msg.payload.length} bytes on ${msg.topic} is over INGEST_MAX_PAYLOAD_BYTES (${ctx.maxPayloadBytes}); not decoded, the catalog is unchanged; raise the limit or split the device's birth`,
+    };
+  }
   const started = now();
   let prepared: Prepared;
   let prepareMs: number;
@@ -252,6 +265,15 @@ export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logg
     ctx.metrics.birthsFailed.inc({ reason: 'decode' });
     ctx.metrics.decodeErrors.inc();
     return { kind: 'rejected', reason: `undecodable payload: ${err.message}`, category: 'decode', sqlstate: undefined };
+  }
+  const missing = missingBirthFields(prepared.unwrapped.header);
+  if (missing.length > 0) {
+    ctx.metrics.birthsFailed.inc({ reason: 'invalid' });
+    const zeroBytes = msg.payload.length === 0 ? ' (a zero-byte payload, as MQTT clients publish to clear a retained message)' : '';
+    return {
+      kind: 'rejected', category: 'invalid', sqlstate: undefined,
+      reason: `not a valid ${msg.parsed.messageType} on ${msg.topic}: the payload has no ${missing.join(' and no ')}${zeroBytes}; the catalog is unchanged; a birth must carry both`,
+    };
   }
   for (let n = 0; ; n++) {
     let client: pg.PoolClient;

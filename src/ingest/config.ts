@@ -37,6 +37,8 @@ export interface IngestConfig {
   /** In-place retries of a serialization failure or deadlock before the birth is spooled. */
   retryAttempts: number;
   deadLetterMaxBytes: number;
+  /** A birth payload larger than this is dead-lettered without being decoded. */
+  maxPayloadBytes: number;
   rebirth: { enabled: boolean; intervalMs: number };
   logLevel: string;
 }
@@ -133,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
     chunkMetrics: integer(env, 'INGEST_CHUNK_METRICS', 20_000, 1),
     retryAttempts: integer(env, 'INGEST_RETRY_ATTEMPTS', 5, 0, 100),
     deadLetterMaxBytes: integer(env, 'INGEST_DEAD_LETTER_MAX_BYTES', 16 * 1024 * 1024, 0),
+    maxPayloadBytes: integer(env, 'INGEST_MAX_PAYLOAD_BYTES', 128 * 1024 * 1024, 1),
     rebirth: {
       enabled: boolean(env, 'INGEST_REBIRTH_REQUESTS', false),
       intervalMs: integer(env, 'INGEST_REBIRTH_INTERVAL_SECONDS', 60, 1) * 1000,

@@ -12,6 +12,8 @@ export interface IngestMetrics {
   decodeErrors: client.Counter;
   queueDepth: client.Gauge;
   spoolDepth: client.Gauge;
+  spoolHeld: client.Gauge;
+  spoolWriteFailures: client.Counter;
   ingestLatency: client.Histogram;
   mqttConnected: client.Gauge;
   mqttReconnects: client.Counter;
@@ -29,13 +31,15 @@ export function createMetrics(): IngestMetrics {
     registry,
     birthsReceived: new client.Counter({ name: 'uns_meta_ingest_births_received_total', help: 'Births received from MQTT, by message type (NBIRTH, DBIRTH).', labelNames: ['type'], registers }),
     birthsIngested: new client.Counter({ name: 'uns_meta_ingest_births_ingested_total', help: 'Births committed to the database (DBIRTH via ingest_birth, NBIRTH alias maps).', registers }),
-    birthsFailed: new client.Counter({ name: 'uns_meta_ingest_births_failed_total', help: 'Attempts to apply a birth that failed, by reason (transient: the database could not take it, no connection included: retried in place or spooled; decode, rejected, internal: dead-lettered).', labelNames: ['reason'], registers }),
-    deadLettered: new client.Counter({ name: 'uns_meta_ingest_dead_letters_total', help: 'Messages written to uns_meta.dead_letters, by reason (decode, rejected, topic).', labelNames: ['reason'], registers }),
+    birthsFailed: new client.Counter({ name: 'uns_meta_ingest_births_failed_total', help: 'Attempts to apply a birth that failed, by reason (transient: the database could not take it, no connection included: retried in place or spooled; oversize, decode, invalid, rejected, internal: dead-lettered).', labelNames: ['reason'], registers }),
+    deadLettered: new client.Counter({ name: 'uns_meta_ingest_dead_letters_total', help: 'Messages written to uns_meta.dead_letters, by reason (oversize, decode, invalid, rejected, topic).', labelNames: ['reason'], registers }),
     metricsParsed: new client.Counter({ name: 'uns_meta_ingest_metrics_parsed_total', help: 'Sparkplug metrics decoded from births.', registers }),
     propertiesParsed: new client.Counter({ name: 'uns_meta_ingest_properties_parsed_total', help: 'Top-level properties of the decoded metrics.', registers }),
     decodeErrors: new client.Counter({ name: 'uns_meta_ingest_decode_errors_total', help: 'Payloads that are not valid Sparkplug B.', registers }),
     queueDepth: new client.Gauge({ name: 'uns_meta_ingest_queue_depth', help: 'Births held in memory: waiting or being applied.', registers }),
     spoolDepth: new client.Gauge({ name: 'uns_meta_ingest_spool_depth', help: 'Births in the on-disk spool, waiting for replay.', registers }),
+    spoolHeld: new client.Gauge({ name: 'uns_meta_ingest_spool_held', help: 'Births the spool refused (disk full or read-only), held in memory and retried every second.', registers }),
+    spoolWriteFailures: new client.Counter({ name: 'uns_meta_ingest_spool_write_failures_total', help: 'Spool writes the disk refused (full, read-only); the birth is held in memory.', registers }),
     ingestLatency: new client.Histogram({
       name: 'uns_meta_ingest_latency_seconds',
       help: 'From receipt to commit of a birth (spool time included).',

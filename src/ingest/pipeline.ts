@@ -27,7 +27,7 @@ import type { Spool, SpooledMessage } from './spool.ts';
 import type { SqlText } from './sql.ts';
 
 /** The settings the pipeline uses. */
-export type PipelineLimits = Pick<IngestConfig, 'queueLimit' | 'queueMaxBytes' | 'concurrency' | 'chunkMetrics' | 'retryAttempts' | 'deadLetterMaxBytes'>;
+export type PipelineLimits = Pick<IngestConfig, 'queueLimit' | 'queueMaxBytes' | 'concurrency' | 'chunkMetrics' | 'retryAttempts' | 'deadLetterMaxBytes' | 'maxPayloadBytes'>;
 
 export interface PipelineOptions {
   pool: pg.Pool;
@@ -77,7 +77,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const scheduler = new DeviceScheduler(o.concurrency);
   const ctx: ApplyContext = {
     pool: o.pool, sql: o.sql, log: o.log, metrics: o.metrics,
-    chunkMetrics: o.chunkMetrics, retryAttempts: o.retryAttempts,
+    chunkMetrics: o.chunkMetrics, retryAttempts: o.retryAttempts, maxPayloadBytes: limits.maxPayloadBytes,
   };
   const deadLetters = new DeadLetterWriter(o.pool, o.sql, o.deadLetterMaxBytes);
   let available = true;
@@ -90,16 +90,25 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   let memory = 0; // memory jobs waiting or running
   let memoryBytes = 0; // their payload bytes
   let pendingWrites: Promise<void>[] = [];
+  let held: BirthMessage[] = [];
+  let heldTimer: NodeJS.Timeout | undefined;
+  const released = new Set<number>(); // held births back in the scheduler, not finished yet
 
   const gauges = () => {
     o.metrics.queueDepth.set(memory);
     o.metrics.spoolDepth.set(o.spool.depth);
+    o.metrics.spoolHeld.set(held.length);
   };
 
   const lineLog = (msg: { topic: string; parsed?: SparkplugTopic; seq: number }) =>
     o.log.child({ topic: msg.topic, device: msg.parsed ? deviceLabel(msg.parsed) : undefined, seq: msg.seq });
 
-  function toSpool(msg: SpooledMessage, why: string): Promise<void> {
+  function toSpool(msg: BirthMessage, why: string): Promise<void> {
+    // Births the disk refused are older: nothing newer goes to the spool (and from there to replay) before them.
+    if (held.length > 0) {
+      hold(msg);
+      return Promise.resolve();
+    }
     const write = o.spool.append(msg).then(
       () => {
         o.log.debug({ topic: msg.topic, seq: msg.seq, event: 'spool.written', why }, `spooled (${why})`);
@@ -107,12 +116,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         kickReplay();
       },
       (err: Error) => {
-        // The disk refused: keep the birth in memory rather than drop it, and say so loudly.
+        // The disk refused (full, read-only, gone): keep the birth in memory rather than drop it, and say so loudly.
+        o.metrics.spoolWriteFailures.inc();
         o.log.error({ topic: msg.topic, seq: msg.seq, event: 'spool.write_failed', err: err.message },
-          `cannot write to the spool ${o.spool.dir}: ${err.message}; keeping the birth in memory`);
-        const parsed = birthTopic(msg.topic);
-        // A second later, so a broken disk and a broken database together do not spin.
-        if (parsed) setTimeout(() => enqueueMemory({ ...msg, parsed }, true), 1000);
+          `cannot write to the spool ${o.spool.dir}: ${err.message}; keeping the birth in memory (free or fix INGEST_SPOOL_DIR)`);
+        hold(msg);
       },
     );
     pendingWrites.push(write);
@@ -121,6 +129,32 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     });
     gauges();
     return write;
+  }
+
+  /**
+   * Births the spool refused, kept in memory. While any is held or back in the scheduler, new births join the
+   * held ones (and nothing is written to the spool), so nothing overtakes them. A second after the first is held
+   * (not at once, so a broken disk and a broken database together do not spin), all of them go back to the
+   * scheduler in arrival order, like new births (to the spool first if it holds any) — once the previous such
+   * batch is finished (applied, spooled, or refused again and held).
+   */
+  function hold(msg: BirthMessage): void {
+    held.push(msg);
+    gauges();
+    armRelease();
+  }
+
+  function armRelease(): void {
+    heldTimer ??= setTimeout(() => {
+      heldTimer = undefined;
+      if (released.size > 0) return armRelease();
+      const batch = held.sort((a, b) => a.seq - b.seq);
+      held = [];
+      for (const m of batch) {
+        released.add(m.seq);
+        enqueueMemory(m);
+      }
+    }, 1000);
   }
 
   function reportIngested(msg: BirthMessage, outcome: Extract<Outcome, { kind: 'ingested' }>, log: Logger): void {
@@ -181,11 +215,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     kickReplay();
   }
 
-  function enqueueMemory(msg: BirthMessage, force = false): void {
+  function enqueueMemory(msg: BirthMessage): void {
     memory++;
     memoryBytes += msg.payload.length;
     gauges();
     const done = () => {
+      released.delete(msg.seq);
       memory--;
       memoryBytes -= msg.payload.length;
       gauges();
@@ -211,7 +246,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
             await toSpool(msg, 'shutting down');
             return;
           }
-          if (!force && o.spool.depth > 0) {
+          if (o.spool.depth > 0) {
             await toSpool(msg, 'the spool holds earlier births');
             return;
           }
@@ -336,7 +371,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
     o.metrics.birthsReceived.inc({ type: parsed.messageType });
     const msg: BirthMessage = { seq: o.spool.nextSeq(), topic, parsed, receivedAt, payload };
-    if (o.spool.depth > 0) void toSpool(msg, 'the spool holds earlier births');
+    if (held.length > 0 || released.size > 0) hold(msg);
+    else if (o.spool.depth > 0) void toSpool(msg, 'the spool holds earlier births');
     else if (!available) void toSpool(msg, 'database unavailable');
     else if (memory >= o.queueLimit) void toSpool(msg, `the in-memory queue is full (${o.queueLimit})`);
     else if (memory > 0 && memoryBytes + payload.length > o.queueMaxBytes) void toSpool(msg, `the in-memory queue holds ${memoryBytes} bytes (INGEST_QUEUE_MAX_BYTES ${o.queueMaxBytes})`);
@@ -351,7 +387,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     memoryDepth: () => memory,
     spoolDepth: () => o.spool.depth,
     async drained() {
-      while (memory > 0 || o.spool.depth > 0 || replaying) await sleep(20);
+      while (memory > 0 || held.length > 0 || o.spool.depth > 0 || replaying) await sleep(20);
     },
     async stop() {
       stopped = true;
@@ -361,6 +397,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       // Dead letters still being written (they left the scheduler early), then spool writes.
       for (let waited = 0; memory > 0 && waited < 30_000; waited += 10) await sleep(10);
       await Promise.allSettled(pendingWrites);
+      clearTimeout(heldTimer);
+      if (held.length > 0) {
+        // The spool refused them; one last try, and what it still refuses is lost with the process: say so.
+        const last = held;
+        held = [];
+        await Promise.allSettled(last.map((m) => o.spool.append(m)));
+        const lost = last.filter((m) => !o.spool.sequences().includes(m.seq));
+        if (lost.length > 0) o.log.error({ event: 'spool.lost_at_stop', births: lost.length, topics: [...new Set(lost.map((m) => m.topic))].slice(0, 20) },
+          `stopping with ${lost.length} births the spool ${o.spool.dir} refused; they are lost (free or fix INGEST_SPOOL_DIR)`);
+      }
       while (replaying) await sleep(10);
       gauges();
     },

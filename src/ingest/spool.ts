@@ -116,14 +116,20 @@ export class Spool {
       const name = fileName(msg.seq);
       const tmp = join(this.dir, name.replace(SUFFIX, '.tmp'));
       const header = JSON.stringify({ v: 1, seq: msg.seq, topic: msg.topic, receivedAt: msg.receivedAt.toISOString(), size: msg.payload.length }) + '\n';
-      const fh = await open(tmp, 'w', 0o600);
       try {
-        await fh.writev([Buffer.from(header, 'utf8'), msg.payload]);
-        await fh.sync();
-      } finally {
-        await fh.close();
+        const fh = await open(tmp, 'w', 0o600);
+        try {
+          await fh.writev([Buffer.from(header, 'utf8'), msg.payload]);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(tmp, join(this.dir, name));
+      } catch (err) {
+        // A full disk leaves a partial .tmp: remove it so it does not hold the space the next write needs.
+        await unlink(tmp).catch(() => undefined);
+        throw err;
       }
-      await rename(tmp, join(this.dir, name));
       fsyncDir(this.dir);
       this.entries.set(msg.seq, { topic: msg.topic });
     } finally {

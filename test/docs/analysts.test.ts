@@ -71,9 +71,9 @@ beforeAll(async () => {
   await env.admin().query('select uns_meta.reapply_path_rules()');
 
   // a birth naming one metric twice (the second is refused alone), a birth without a datatype (refused whole)
-  await env.pub.publishAsync('spBv1.0/Secil/DBIRTH/Portugal/Dup', encodePayload({ metrics: [
+  await env.pub.publishAsync('spBv1.0/Secil/DBIRTH/Portugal/Dup', encodePayload({ timestamp: '1', seq: '0', metrics: [
     { name: 'Kiln/Speed', datatype: 10, doubleValue: 1 }, { name: 'Kiln/Speed', datatype: 10, doubleValue: 2 }] }));
-  await env.pub.publishAsync('spBv1.0/Secil/DBIRTH/Portugal/NoType', encodePayload({ metrics: [{ name: 'x' }] }));
+  await env.pub.publishAsync('spBv1.0/Secil/DBIRTH/Portugal/NoType', encodePayload({ timestamp: '1', seq: '0', metrics: [{ name: 'x' }] }));
   await waitFor('both refusals', async () => {
     const { rows } = await env.admin().query<{ n: string }>(`select (select count(*) from uns_meta.ingest_rejections) + (select count(*) from uns_meta.dead_letters) as n`);
     return Number(rows[0]!.n) === 2;

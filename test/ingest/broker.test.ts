@@ -96,7 +96,7 @@ describe('the MQTT connection', () => {
       sub = await publisher(broker.url);
       sub.on('message', (topic, payload) => commands.push([topic, payload]));
       await sub.subscribeAsync('spBv1.0/+/NCMD/#');
-      const aliasOnly = encodePayload({ metrics: [{ alias: '5', datatype: 11, booleanValue: true }] });
+      const aliasOnly = encodePayload({ timestamp: '1', seq: '0', metrics: [{ alias: '5', datatype: 11, booleanValue: true }] });
       for (let i = 0; i < 3; i++) await sub.publishAsync('spBv1.0/Rb/DBIRTH/E1/D', aliasOnly);
       await sub.publishAsync('spBv1.0/Rb/DBIRTH/E2/D', Buffer.from([0xff]));
       await waitFor('three births and a dead letter', () =>

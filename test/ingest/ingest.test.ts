@@ -58,9 +58,11 @@ describe('uns-meta ingest over MQTT', () => {
     });
     // A first DBIRTH names alias 8 for the device; the second carries only aliases.
     await env.pub.publishAsync('spBv1.0/G1/DBIRTH/E1/D1', encodePayload({
+      timestamp: '2', seq: '1',
       metrics: [{ name: 'Dev/Temp', alias: '8', datatype: 10, doubleValue: 3 }, { name: 'Dev/Other', datatype: 11, booleanValue: true }],
     }));
     await env.pub.publishAsync('spBv1.0/G1/DBIRTH/E1/D1', encodePayload({
+      timestamp: '3', seq: '2',
       metrics: [
         { alias: '7', datatype: 10, doubleValue: 1 },
         { alias: '8', datatype: 10, doubleValue: 2 },
@@ -107,7 +109,7 @@ describe('uns-meta ingest over MQTT', () => {
     const before = env.ingestor.lines.length;
     await env.pub.publishAsync('spBv1.0/STATE/host1', '{"online":true,"timestamp":1}');
     await env.pub.publishAsync('spBv1.0/Secil/DDATA/Portugal/Cement', Buffer.from([1, 2, 3]));
-    await env.pub.publishAsync('spBv1.0/Secil/DBIRTH/Portugal/Marker', encodePayload({ metrics: [{ name: 'm', datatype: 11, booleanValue: true }] }));
+    await env.pub.publishAsync('spBv1.0/Secil/DBIRTH/Portugal/Marker', encodePayload({ timestamp: '1', seq: '0', metrics: [{ name: 'm', datatype: 11, booleanValue: true }] }));
     await waitFor('the marker birth', async () => (await metricCount('Secil/Portugal/Marker')) === 1);
     const noisy = env.ingestor.records().slice(before).filter((r) => (r.level as number) > 30);
     expect(noisy.map((r) => r.msg)).toEqual([]);
@@ -130,7 +132,7 @@ describe('uns-meta ingest over MQTT', () => {
   });
 
   it('dead-letters a birth ingest_birth refuses, with its SQLSTATE', async () => {
-    await env.pub.publishAsync('spBv1.0/Secil/DBIRTH/Portugal/NoType', encodePayload({ metrics: [{ name: 'x' }] }));
+    await env.pub.publishAsync('spBv1.0/Secil/DBIRTH/Portugal/NoType', encodePayload({ timestamp: '1', seq: '0', metrics: [{ name: 'x' }] }));
     const row = await waitFor('the dead letter', async () => {
       const { rows } = await env.admin().query<{ reason: string; sqlstate: string }>(
         `select reason, sqlstate from uns_meta.dead_letters where topic = 'spBv1.0/Secil/DBIRTH/Portugal/NoType'`);

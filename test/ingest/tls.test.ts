@@ -50,7 +50,7 @@ describe('MQTT over TLS', () => {
     await withIngestor({ MQTT_URL: `mqtts://localhost:${broker.tlsPort}`, MQTT_CA_FILE: pki.caCert }, async (ing) => {
       await subscribed(ing);
       const pub = await publisher(`mqtts://localhost:${broker.tlsPort}`, { ca: [readFileSync(pki.caCert)] });
-      await pub.publishAsync('spBv1.0/Tls/DBIRTH/E/D', encodePayload({ metrics: [{ name: 'm', datatype: 11, booleanValue: true }] }));
+      await pub.publishAsync('spBv1.0/Tls/DBIRTH/E/D', encodePayload({ timestamp: '1', seq: '0', metrics: [{ name: 'm', datatype: 11, booleanValue: true }] }));
       await pub.endAsync();
       await waitFor('the birth over TLS', async () => {
         const { rows } = await admin().query(`select 1 from uns_meta.devices where uns_path = 'Tls/E/D'`);

@@ -26,13 +26,16 @@ export function configFor(url: string): pg.PoolConfig {
   return connectionConfig({ ...process.env, DATABASE_URL: url });
 }
 
-function adminClient(database = 'postgres'): pg.Client {
-  return new pg.Client(configFor(`postgres://uns_meta_admin@${host}:${port}/${database}`));
+/** Where the template lives: PGHOST/PGPORT, or a private cluster (test/support/private-cluster.ts). */
+export interface Server { host: string; port: string }
+
+function adminClient(database = 'postgres', server: Server = { host, port }): pg.Client {
+  return new pg.Client(configFor(`postgres://uns_meta_admin@${server.host}:${server.port}/${database}`));
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(server: Server = { host, port }): Promise<TestDatabase> {
   const name = `uns_meta_t_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = adminClient();
+  const admin = adminClient('postgres', server);
   await admin.connect();
   try {
     await admin.query(`create database ${name} template ${templateDatabase} owner uns_meta_admin`);
@@ -42,7 +45,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   // One pool per role: a test that polls with db.pool(role).query(...) must not open a new pool per call (a
   // polling loop once used up the server's 100 connections that way).
   const pools = new Map<Role, pg.Pool>();
-  const url = (role: Role = 'uns_meta_app') => `postgres://${role}@${host}:${port}/${name}`;
+  const url = (role: Role = 'uns_meta_app') => `postgres://${role}@${server.host}:${server.port}/${name}`;
   return {
     name,
     url,
@@ -58,7 +61,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
     async drop() {
       await Promise.all([...pools.values()].map((p) => p.end()));
-      const c = adminClient();
+      const c = adminClient('postgres', server);
       await c.connect();
       try {
         // A child process (ingestor, worker) that just exited may leave its sessions closing for a moment, and

@@ -1,0 +1,89 @@
+// A payload on a birth topic that is not a birth: the zero-byte message MQTT clients publish to clear a retained
+// message, and a payload without the seq every birth carries. Through a real Mosquitto and the ingestor, each is
+// dead-lettered with a reason naming its topic and the missing field, counted, and the device keeps its metrics.
+import { describe, expect, it } from 'vitest';
+import { encodePayload } from '../../src/sparkplug/encode.ts';
+import { useIngestEnvironment } from './support/environment.ts';
+import { waitFor } from './support/ingestor.ts';
+
+const env = useIngestEnvironment({ ingestor: {} });
+const topic = 'spBv1.0/Clear/DBIRTH/E/Kiln';
+
+const birth = encodePayload({
+  timestamp: '1700000000000', seq: '3',
+  metrics: [
+    { name: 'Kiln/Temp', datatype: 10, doubleValue: 1450, properties: { keys: ['engUnit'], values: [{ type: 12, stringValue: 'degC' }] } },
+    { name: 'Kiln/Speed', datatype: 10, doubleValue: 3.5 },
+  ],
+});
+
+async function liveMetrics(): Promise<string[]> {
+  const { rows } = await env.admin().query<{ name: string }>(
+    `select m.name from uns_meta.metrics m join uns_meta.devices d using (device_id)
+      where d.uns_path = 'Clear/E/Kiln' and m.retired_at is null order by m.name`);
+  return rows.map((r) => r.name);
+}
+
+async function versions(): Promise<number> {
+  const { rows } = await env.admin().query<{ n: number }>(
+    `select count(*)::int as n from uns_meta.metric_versions v join uns_meta.metrics m using (metric_id)
+       join uns_meta.devices d using (device_id) where d.uns_path = 'Clear/E/Kiln'`);
+  return rows[0]?.n ?? 0;
+}
+
+async function deadLetters(): Promise<{ payload: Buffer; reason: string; sqlstate: string | null }[]> {
+  const { rows } = await env.admin().query<{ payload: Buffer; reason: string; sqlstate: string | null }>(
+    `select payload, reason, sqlstate from uns_meta.dead_letters where topic = $1 order by dead_letter_id`, [topic]);
+  return rows;
+}
+
+describe('a payload on a DBIRTH topic that is not a birth', () => {
+  it('a zero-byte retained clear and a birth without seq are dead-lettered; the device keeps its metrics', async () => {
+    await env.pub.publishAsync(topic, birth);
+    await waitFor('the birth', async () => (await liveMetrics()).length === 2);
+    expect(await liveMetrics()).toEqual(['Kiln/Speed', 'Kiln/Temp']);
+    const before = await versions();
+
+    // What `mosquitto_pub -r -n -t <topic>` sends: an empty retained message (the broker forwards it to subscribers).
+    await env.pub.publishAsync(topic, Buffer.alloc(0), { retain: true, qos: 1 });
+    const noSeq = encodePayload({ timestamp: '1700000001000', metrics: [{ name: 'Kiln/Temp', datatype: 10, doubleValue: 1 }] });
+    await env.pub.publishAsync(topic, noSeq);
+    const letters = await waitFor('two dead letters', async () => {
+      const rows = await deadLetters();
+      return rows.length === 2 ? rows : undefined;
+    });
+
+    expect(letters[0]).toEqual({
+      payload: Buffer.alloc(0), sqlstate: null,
+      reason: `not a valid DBIRTH on ${topic}: the payload has no timestamp and no seq (a zero-byte payload, as MQTT clients publish to clear a retained message); the catalog is unchanged; a birth must carry both`,
+    });
+    expect(letters[1]?.payload.equals(noSeq)).toBe(true);
+    expect(letters[1]?.reason).toBe(`not a valid DBIRTH on ${topic}: the payload has no seq; the catalog is unchanged; a birth must carry both`);
+
+    expect(await liveMetrics()).toEqual(['Kiln/Speed', 'Kiln/Temp']);
+    expect(await versions()).toBe(before);
+    const metrics = await (await fetch(`http://127.0.0.1:${env.ingestor.metricsPort}/metrics`)).text();
+    expect(metrics).toContain('uns_meta_ingest_births_failed_total{reason="invalid"} 2');
+    expect(metrics).toContain('uns_meta_ingest_dead_letters_total{reason="invalid"} 2');
+    expect(env.ingestor.records().filter((r) => r.event === 'birth.dead_lettered' && r.topic === topic)).toHaveLength(2);
+    expect(env.ingestor.records().filter((r) => r.event === 'birth.ingested' && r.topic === topic).map((r) => r.metrics)).toEqual([2]);
+
+    // The device still takes real births afterwards.
+    await env.pub.publishAsync(topic, encodePayload({ timestamp: '1700000002000', seq: '4', metrics: [{ name: 'Kiln/Temp', datatype: 10, doubleValue: 1 }] }));
+    await waitFor('the next birth', async () => (await liveMetrics()).length === 1);
+    expect(await liveMetrics()).toEqual(['Kiln/Temp']);
+  });
+
+  it('an NBIRTH without timestamp and seq leaves the edge node\'s alias map alone', async () => {
+    const nbirth = 'spBv1.0/Clear/NBIRTH/E';
+    await env.pub.publishAsync(nbirth, encodePayload({ timestamp: '1', seq: '0', metrics: [{ name: 'Line/Speed', alias: '7', datatype: 10, doubleValue: 1 }] }));
+    const aliases = async () => (await env.admin().query(`select alias from uns_meta.alias_maps where group_id = 'Clear' and edge_node_id = 'E' and device_id = ''`)).rows.length;
+    await waitFor('the alias map', async () => (await aliases()) === 1);
+    await env.pub.publishAsync(nbirth, Buffer.alloc(0));
+    await waitFor('the dead letter', async () => {
+      const { rows } = await env.admin().query<{ reason: string }>(`select reason from uns_meta.dead_letters where topic = $1`, [nbirth]);
+      return rows[0]?.reason.startsWith(`not a valid NBIRTH on ${nbirth}: the payload has no timestamp and no seq`);
+    });
+    expect(await aliases()).toBe(1);
+  });
+});
