@@ -1,4 +1,5 @@
 -- Deploy uns_meta:functions/ingest_birth to pg
+-- requires: functions/ingest_birth@v0.4.0 functions/metric_history (and, through the first, what it required:)
 -- requires: functions/path_rules functions/decode_property_value functions/enqueue_canary_sync
 -- requires: tables/metric_properties tables/metric_versions tables/metric_path_lineage
 -- requires: tables/device_path_lineage tables/ingest_rejections tables/birth_fingerprints
@@ -8,7 +9,7 @@ begin;
 -- DELETE ROWS would truncate all six at every commit that touched them (~12 ms, as much as a small birth's whole
 -- ingest), so ingest_birth empties them itself (see "4." in ingest_birth). Kept in one place so the shape of the
 -- staging data is readable apart from the algorithm.
-create function uns_meta.ingest_birth_prepare_session() returns void
+create or replace function uns_meta.ingest_birth_prepare_session() returns void
   language plpgsql volatile
   set search_path = pg_catalog, pg_temp
 as $$
@@ -99,7 +100,7 @@ grant execute on function uns_meta.ingest_birth_prepare_session() to uns_meta_ap
 
 -- Raises U0001 naming the first metric of the staged birth whose properties carry a key twice: among all staged
 -- metrics (when new metrics' properties hit the primary key), or among the existing metrics whose properties changed.
-create function uns_meta.ingest_birth_raise_duplicate_key(include_new boolean) returns void
+create or replace function uns_meta.ingest_birth_raise_duplicate_key(include_new boolean) returns void
   language plpgsql volatile
   set search_path = pg_catalog, pg_temp
 as $$
@@ -129,7 +130,7 @@ comment on function uns_meta.ingest_birth_raise_duplicate_key(boolean) is
 revoke all on function uns_meta.ingest_birth_raise_duplicate_key(boolean) from public;
 grant execute on function uns_meta.ingest_birth_raise_duplicate_key(boolean) to uns_meta_app;
 
-create function uns_meta.ingest_birth(birth jsonb) returns jsonb
+create or replace function uns_meta.ingest_birth(birth jsonb) returns jsonb
   language plpgsql volatile
   set search_path = pg_catalog, pg_temp
   set work_mem = '256MB'
@@ -602,21 +603,15 @@ begin
     end;
     c_props := c_props + v_n;
 
+    -- The first version names the creation and the metric's fields; its properties are not repeated (they are the
+    -- metric_properties rows until a later version changes them: uns_meta.metric_properties_as_of reconstructs them).
     insert into uns_meta.metric_versions (metric_id, version_no, change_kind, source, diff)
     select s.metric_id, 1, 'created', v_source,
-           jsonb_build_object(
-             'properties', jsonb_build_object('added', coalesce(p.props, '{}')),
-             'datatype', jsonb_build_object('new', s.datatype),
-             'uns_path', jsonb_build_object('new', s.uns_path))
+           jsonb_build_object('datatype', jsonb_build_object('new', s.datatype), 'uns_path', jsonb_build_object('new', s.uns_path))
            || case when s.alias is not null then jsonb_build_object('alias', jsonb_build_object('new', s.alias)) else '{}' end
            || case when s.is_historical then '{"is_historical": {"new": true}}'::jsonb else '{}' end
            || case when s.is_transient then '{"is_transient": {"new": true}}'::jsonb else '{}' end
       from uns_meta_stage_metrics as s
-      -- Built as json text and parsed once per metric: jsonb_object_agg over jsonb values costs twice as much.
-      left join (select ord, json_object_agg(key, uns_meta.property_json_text(spb_type, is_null, type, value_int, value_long,
-                                               value_uint64, value_float, value_double, value_string, value_bool,
-                                               value_datetime))::jsonb as props
-                   from uns_meta_stage_props group by ord) as p using (ord)
      where s.is_new
      order by s.metric_id;
     get diagnostics v_n = row_count;
@@ -628,10 +623,10 @@ begin
   insert into uns_meta_stage_prop_changes (metric_id, ord, key, change, old_json, new_json)
   select coalesce(n.metric_id, o.metric_id), n.ord, coalesce(n.key, o.key),
          case when o.key is null then 'added' when n.key is null then 'removed' else 'changed' end,
-         case when o.key is not null then uns_meta.property_json(o.spb_type, o.is_null, o.type, o.value_int, o.value_long,
-                o.value_uint64, o.value_float, o.value_double, o.value_string, o.value_bool, o.value_datetime) end,
-         case when n.key is not null then uns_meta.property_json(n.spb_type, n.is_null, n.type, n.value_int, n.value_long,
-                n.value_uint64, n.value_float, n.value_double, n.value_string, n.value_bool, n.value_datetime) end
+         case when o.key is not null then uns_meta.property_version_json(o.key_path, o.spb_type, o.is_null, o.type, o.value_int,
+                o.value_long, o.value_uint64, o.value_float, o.value_double, o.value_string, o.value_bool, o.value_datetime) end,
+         case when n.key is not null then uns_meta.property_version_json(n.key_path, n.spb_type, n.is_null, n.type, n.value_int,
+                n.value_long, n.value_uint64, n.value_float, n.value_double, n.value_string, n.value_bool, n.value_datetime) end
     from (select s.metric_id, p.*
             from uns_meta_stage_props as p join uns_meta_stage_metrics as s using (ord)
            where not s.is_new) as n
@@ -739,14 +734,62 @@ begin
       update uns_meta.metrics as m set retired_at = v_received_at, version = m.version + 1
        where m.device_id = v_device_id and m.retired_at is null
          and m.name not in (select n.name from birth_names as n)  -- a hashed subplan, whatever the estimates
-      returning m.metric_id, m.version
+      returning m.metric_id, m.version, m.name, m.uns_path, m.datatype, m.alias, m.properties_hash
+    ), born as (
+      -- Renames (docs/sql-api.md#renames): the metrics this birth created (named by it, with a first version of this
+      -- birth: all its chunks share the source), looked at only when the birth retires something.
+      select m.metric_id, m.name, m.uns_path, m.datatype, m.alias, m.properties_hash
+        from uns_meta.metrics as m
+       where m.device_id = v_device_id and m.name in (select n.name from birth_names as n)
+         and exists (select from uns_meta.metric_versions as v
+                      where v.metric_id = m.metric_id and v.version_no = 1 and v.change_kind = 'created'
+                        and v.source = v_source and v.changed_at = now())
+         and exists (select from retired)
+    ), by_alias as (  -- evidence 1: the same alias (aliases are per edge node; both metrics are of this device)
+      select r.metric_id as old_id, b.metric_id as new_id,
+             format('alias %s on edge node %s', r.alias, v_parts[4]) as evidence
+        from retired as r join born as b on b.alias = r.alias
+    ), by_properties as (  -- evidence 2: the same datatype and property set, among metrics without alias evidence
+      select r.metric_id as old_id, b.metric_id as new_id,
+             format('the same datatype (%s) and property set', uns_meta.spb_datatype_name(r.datatype)) as evidence
+        from retired as r join born as b on b.datatype = r.datatype and b.properties_hash = r.properties_hash
+       where not exists (select from by_alias as a where a.old_id = r.metric_id or a.new_id = b.metric_id)
+    ), renames as (  -- only one-to-one pairs: two candidates on either side is no evidence
+      select c.old_id, c.new_id, c.evidence, r.name as old_name, r.uns_path as old_path, b.name as new_name, b.uns_path as new_path
+        from (select x.*, count(*) over (partition by x.old_id) as n_old, count(*) over (partition by x.new_id) as n_new
+                from (select * from by_alias union all select * from by_properties) as x) as c
+        join retired as r on r.metric_id = c.old_id
+        join born as b on b.metric_id = c.new_id
+       where c.n_old = 1 and c.n_new = 1
+    ), lineage as (
+      insert into uns_meta.metric_path_lineage (metric_id, old_uns_path, new_uns_path, reason)
+      select new_id, old_path, new_path,
+             format('renamed at birth %s: metric %s (%s) retired and metric %s (%s) created with %s', v_source, old_id,
+                    old_name, new_id, new_name, evidence)
+        from renames
+       where old_path <> new_path
+       order by new_id
+      on conflict on constraint uq_lineage do nothing
+      returning 1
     )
     insert into uns_meta.metric_versions (metric_id, version_no, change_kind, source, diff)
-    select metric_id, version, 'retired', v_source,
+    select r.metric_id, r.version, 'retired', v_source,
            jsonb_build_object('retired_at', jsonb_build_object('old', null, 'new', v_received_at))
-      from retired
-     order by metric_id;
+           || case when n.new_id is not null
+                   then jsonb_build_object('renamed_to', jsonb_build_object('metric_id', n.new_id, 'name', n.new_name,
+                                                                            'uns_path', n.new_path, 'evidence', n.evidence))
+                   else '{}' end
+      from retired as r left join renames as n on n.old_id = r.metric_id
+     order by r.metric_id;
     get diagnostics c_retired = row_count;
+    if c_retired > 0 then
+      c_lineage := c_lineage + (select count(*) from uns_meta.metric_versions as v
+                                 where v.metric_id in (select m.metric_id from uns_meta.metrics as m
+                                                        where m.device_id = v_device_id and m.retired_at = v_received_at)
+                                   and v.source = v_source and v.change_kind = 'retired' and v.changed_at = now()
+                                   and v.diff ? 'renamed_to'
+                                   and v.diff #>> '{renamed_to,uns_path}' <> (select m.uns_path from uns_meta.metrics as m where m.metric_id = v.metric_id));
+    end if;
     c_versions := c_versions + c_retired;
     if c_retired > 0 or (select changed from uns_meta_birth_state where device_id = v_device_id) then
       perform uns_meta.enqueue_canary_sync(array[v_device_id]);

@@ -1,0 +1,13 @@
+-- Revert uns_meta:functions/metric_history from pg
+begin;
+drop function uns_meta.metric_states_as_of(timestamptz, bigint, text);
+drop function uns_meta.metric_state_at_version(bigint, integer);
+drop type uns_meta.metric_state;
+drop function uns_meta.metric_properties_as_of(bigint, timestamptz);
+drop function uns_meta.metric_properties_at_version(bigint, integer);
+drop function uns_meta.metric_version_at(bigint, timestamptz);
+drop function uns_meta.property_from_version_json(jsonb);
+drop function uns_meta.property_version_json(text[], bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz);
+drop function uns_meta.spb_datatype_code(text);
+drop function uns_meta.spb_property_class(bigint);
+commit;
