@@ -5,7 +5,8 @@ begin;
 -- The history of a metric is not stored as snapshots: metric_versions holds what each version changed (property
 -- added / removed / changed with old and new typed values, and old/new of datatype, uns_path, alias, flags and
 -- retired_at), and the functions below reconstruct any earlier state from the current rows by undoing the diffs
--- of the versions after it. Nothing is iterated: the value of a property (or field) after version v is the `old`
+-- of the versions after it. None of them is SECURITY DEFINER or sets search_path (every name is qualified), so
+-- the planner inlines them into the caller's query. Nothing is iterated: the value of a property (or field) after version v is the `old`
 -- side of the first later version that touched it, or the current value when none did. That holds only because
 -- every change of metrics and metric_properties is versioned (ingest_birth, reapply_path_rules and, for any other
 -- writer, the statement triggers of triggers/catalog_changes). docs/sql-api.md#metric-history.
@@ -32,7 +33,6 @@ comment on function uns_meta.spb_property_class(bigint) is
 -- The inverse of uns_meta.spb_datatype_name: 'Int32' -> 3, 'Unknown' -> 0, 'Unknown(99)' -> 99.
 create function uns_meta.spb_datatype_code(name text) returns bigint
   language sql immutable parallel safe
-  set search_path = pg_catalog
 return coalesce(
   (select c from generate_series(0, 34) as c where uns_meta.spb_datatype_name(c) = name),
   (select m[1]::bigint from regexp_match(name, '^Unknown\(([0-9]{1,10})\)$') as m));
@@ -50,7 +50,6 @@ create function uns_meta.property_version_json(key_path text[], spb_type bigint,
                                                value_string text, value_bool boolean, value_datetime timestamptz)
   returns jsonb
   language sql stable parallel safe
-  set search_path = pg_catalog
   set extra_float_digits = 1
 as $$
   select uns_meta.property_json(spb_type, is_null, type, value_int, value_long, value_uint64, value_float, value_double,
@@ -67,7 +66,6 @@ create function uns_meta.property_from_version_json(j jsonb)
                  value_long bigint, value_uint64 numeric, value_float real, value_double double precision,
                  value_string text, value_bool boolean, value_datetime timestamptz)
   language sql immutable parallel safe
-  set search_path = pg_catalog
 as $$
   select x.key_path, x.class, x.code, x.is_null,
          case when x.has_value and x.class = 'int' then (j ->> 'value')::integer end,
@@ -92,7 +90,6 @@ comment on function uns_meta.property_from_version_json(jsonb) is
 -- did not exist yet). changed_at is the writing transaction's start (now()).
 create function uns_meta.metric_version_at(metric_id bigint, at timestamptz) returns integer
   language sql stable parallel safe
-  set search_path = pg_catalog
 return (select max(v.version_no) from uns_meta.metric_versions as v
          where v.metric_id = metric_version_at.metric_id and v.changed_at <= metric_version_at.at);
 comment on function uns_meta.metric_version_at(bigint, timestamptz) is
@@ -105,7 +102,6 @@ create function uns_meta.metric_properties_at_version(metric_id bigint, version_
                  is_null boolean, value_int integer, value_long bigint, value_uint64 numeric, value_float real,
                  value_double double precision, value_string text, value_bool boolean, value_datetime timestamptz)
   language sql stable parallel safe
-  set search_path = pg_catalog
 as $$
   with v as (
     select m.metric_id, metric_properties_at_version.version_no as n
@@ -146,7 +142,6 @@ create function uns_meta.metric_properties_as_of(metric_id bigint, at timestampt
                  is_null boolean, value_int integer, value_long bigint, value_uint64 numeric, value_float real,
                  value_double double precision, value_string text, value_bool boolean, value_datetime timestamptz)
   language sql stable parallel safe
-  set search_path = pg_catalog
 as $$
   select * from uns_meta.metric_properties_at_version(metric_properties_as_of.metric_id,
                                                       uns_meta.metric_version_at(metric_properties_as_of.metric_id,
@@ -178,7 +173,6 @@ comment on type uns_meta.metric_state is 'A metric as it was right after one of 
 
 create function uns_meta.metric_state_at_version(metric_id bigint, version_no integer) returns uns_meta.metric_state
   language sql stable parallel safe
-  set search_path = pg_catalog
 as $$
   with f as (  -- per field, the `old` side of the first later version that changed it
     select distinct on (k.field) k.field, mv.diff -> k.field -> 'old' as old
@@ -212,7 +206,6 @@ comment on function uns_meta.metric_state_at_version(bigint, integer) is
 create function uns_meta.metric_states_as_of(at timestamptz, device_id bigint default null, path_prefix text default null)
   returns setof uns_meta.metric_state
   language sql stable parallel safe
-  set search_path = pg_catalog
 as $$
   select s.*
     from uns_meta.metrics as m
