@@ -750,10 +750,12 @@ begin
              format('alias %s on edge node %s', r.alias, v_parts[4]) as evidence
         from retired as r join born as b on b.alias = r.alias
     ), by_properties as (  -- evidence 2: the same datatype and property set, among metrics without alias evidence
+      -- (two different aliases say they are different metrics)
       select r.metric_id as old_id, b.metric_id as new_id,
              format('the same datatype (%s) and property set', uns_meta.spb_datatype_name(r.datatype)) as evidence
         from retired as r join born as b on b.datatype = r.datatype and b.properties_hash = r.properties_hash
-       where not exists (select from by_alias as a where a.old_id = r.metric_id or a.new_id = b.metric_id)
+       where (r.alias is null or b.alias is null)
+         and not exists (select from by_alias as a where a.old_id = r.metric_id or a.new_id = b.metric_id)
     ), renames as (  -- only one-to-one pairs: two candidates on either side is no evidence
       select c.old_id, c.new_id, c.evidence, r.name as old_name, r.uns_path as old_path, b.name as new_name, b.uns_path as new_path
         from (select x.*, count(*) over (partition by x.old_id) as n_old, count(*) over (partition by x.new_id) as n_new
