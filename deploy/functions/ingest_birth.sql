@@ -140,6 +140,7 @@ create or replace function uns_meta.ingest_birth(birth jsonb) returns jsonb
   set plan_cache_mode = auto
   set enable_nestloop = on
   set timezone = 'UTC'
+  set extra_float_digits = 1  -- Float and Double in version diffs: shortest exact text (uns_meta.property_version_json)
 as $fn$
 declare
   v_topic         text;

@@ -42,15 +42,15 @@ comment on function uns_meta.spb_datatype_code(text) is
 -- A stored property as version diffs record it: uns_meta.property_json ({"type": "Int32", "value": -5}, ...) plus
 -- what that cannot carry: "key_path" for a nested member and "class" when the storage class is not the one the
 -- type implies (unknown type codes, rows a DBA wrote by hand). uns_meta.property_from_version_json reads it back
--- to exactly the stored row. extra_float_digits = 1 (the default) makes Float and Double print their shortest
--- exact form whatever the session set.
+-- to exactly the stored row -- provided extra_float_digits >= 1 (PostgreSQL's default: Float and Double print
+-- their shortest exact form). No SET clause here, so it inlines into the history functions; the writers of diffs
+-- (ingest_birth, the catalog triggers) pin extra_float_digits = 1 themselves.
 create function uns_meta.property_version_json(key_path text[], spb_type bigint, is_null boolean,
                                                type uns_meta.spb_property_type, value_int integer, value_long bigint,
                                                value_uint64 numeric, value_float real, value_double double precision,
                                                value_string text, value_bool boolean, value_datetime timestamptz)
   returns jsonb
   language sql stable parallel safe
-  set extra_float_digits = 1
 as $$
   select uns_meta.property_json(spb_type, is_null, type, value_int, value_long, value_uint64, value_float, value_double,
                                 value_string, value_bool, value_datetime)
@@ -171,33 +171,52 @@ create type uns_meta.metric_state as (
 );
 comment on type uns_meta.metric_state is 'A metric as it was right after one of its versions (uns_meta.metric_state_at_version).';
 
+-- The states of a set of metrics, each right after one version: one metric (metric_id) or a device's (device_id) or
+-- all (both NULL); the version is version_no, or else the one current at `at`. Metrics without that version are
+-- left out. One query for them all (the planner inlines it into the public functions below).
+create function uns_meta.metric_states(metric_id bigint, device_id bigint, at timestamptz, version_no integer)
+  returns setof uns_meta.metric_state
+  language sql stable parallel safe
+as $$
+  with m as (
+    select m.*, coalesce(metric_states.version_no,
+                         (select max(v.version_no) from uns_meta.metric_versions as v
+                           where v.metric_id = m.metric_id and v.changed_at <= metric_states.at)) as n
+      from uns_meta.metrics as m
+     where (metric_states.metric_id is null or m.metric_id = metric_states.metric_id)
+       and (metric_states.device_id is null or m.device_id = metric_states.device_id)
+  ), f as (  -- per metric and field, the `old` side of the first later version that changed it
+    select distinct on (mv.metric_id, k.field) mv.metric_id, k.field, mv.diff -> k.field -> 'old' as old
+      from m join uns_meta.metric_versions as mv on mv.metric_id = m.metric_id and mv.version_no > m.n
+     cross join unnest(array['name', 'uns_path', 'datatype', 'alias', 'is_historical', 'is_transient', 'retired_at']) as k(field)
+     where mv.diff ? k.field
+     order by mv.metric_id, k.field, mv.version_no
+  ), o as (
+    select f.metric_id, jsonb_object_agg(f.field, f.old) as old from f group by f.metric_id
+  )
+  select m.metric_id, v.version_no, v.change_kind, v.changed_at, v.changed_by, v.source, m.device_id,
+         case when o.old ? 'name' then o.old ->> 'name' else m.name end,
+         case when o.old ? 'uns_path' then o.old ->> 'uns_path' else m.uns_path end,
+         case when o.old ? 'datatype' then (o.old ->> 'datatype')::bigint else m.datatype end,
+         case when o.old ? 'alias' then (o.old ->> 'alias')::numeric else m.alias end,
+         case when o.old ? 'is_historical' then (o.old ->> 'is_historical')::boolean else m.is_historical end,
+         case when o.old ? 'is_transient' then (o.old ->> 'is_transient')::boolean else m.is_transient end,
+         case when o.old ? 'retired_at' then (o.old ->> 'retired_at')::timestamptz else m.retired_at end,
+         (select coalesce(jsonb_object_agg(p.key, uns_meta.property_version_json(p.key_path, p.spb_type, p.is_null, p.type,
+                   p.value_int, p.value_long, p.value_uint64, p.value_float, p.value_double, p.value_string, p.value_bool,
+                   p.value_datetime) order by p.key), '{}')
+            from uns_meta.metric_properties_at_version(m.metric_id, m.n) as p)
+    from m
+    join uns_meta.metric_versions as v on v.metric_id = m.metric_id and v.version_no = m.n
+    left join o on o.metric_id = m.metric_id
+$$;
+comment on function uns_meta.metric_states(bigint, bigint, timestamptz, integer) is
+  'The state of one metric, a device''s or all, right after version_no (or the version current at `at`); the core of metric_state_at_version and metric_states_as_of.';
+
 create function uns_meta.metric_state_at_version(metric_id bigint, version_no integer) returns uns_meta.metric_state
   language sql stable parallel safe
 as $$
-  with f as (  -- per field, the `old` side of the first later version that changed it
-    select distinct on (k.field) k.field, mv.diff -> k.field -> 'old' as old
-      from uns_meta.metric_versions as mv
-     cross join unnest(array['name', 'uns_path', 'datatype', 'alias', 'is_historical', 'is_transient', 'retired_at']) as k(field)
-     where mv.metric_id = metric_state_at_version.metric_id and mv.version_no > metric_state_at_version.version_no
-       and mv.diff ? k.field
-     order by k.field, mv.version_no
-  ), o as (select coalesce(jsonb_object_agg(field, old), '{}') as old from f)
-  select row(m.metric_id, v.version_no, v.change_kind, v.changed_at, v.changed_by, v.source, m.device_id,
-             case when o.old ? 'name' then o.old ->> 'name' else m.name end,
-             case when o.old ? 'uns_path' then o.old ->> 'uns_path' else m.uns_path end,
-             case when o.old ? 'datatype' then (o.old ->> 'datatype')::bigint else m.datatype end,
-             case when o.old ? 'alias' then (o.old ->> 'alias')::numeric else m.alias end,
-             case when o.old ? 'is_historical' then (o.old ->> 'is_historical')::boolean else m.is_historical end,
-             case when o.old ? 'is_transient' then (o.old ->> 'is_transient')::boolean else m.is_transient end,
-             case when o.old ? 'retired_at' then (o.old ->> 'retired_at')::timestamptz else m.retired_at end,
-             (select coalesce(jsonb_object_agg(p.key, uns_meta.property_version_json(p.key_path, p.spb_type, p.is_null, p.type,
-                       p.value_int, p.value_long, p.value_uint64, p.value_float, p.value_double, p.value_string, p.value_bool,
-                       p.value_datetime) order by p.key), '{}')
-                from uns_meta.metric_properties_at_version(m.metric_id, v.version_no) as p))::uns_meta.metric_state
-    from uns_meta.metrics as m
-    join uns_meta.metric_versions as v on v.metric_id = m.metric_id and v.version_no = metric_state_at_version.version_no
-   cross join o
-   where m.metric_id = metric_state_at_version.metric_id
+  select s from uns_meta.metric_states(metric_state_at_version.metric_id, null, null, metric_state_at_version.version_no) as s
 $$;
 comment on function uns_meta.metric_state_at_version(bigint, integer) is
   'The metric right after its version version_no: fields, version row and properties (JSON object); NULL when there is no such version.';
@@ -208,14 +227,10 @@ create function uns_meta.metric_states_as_of(at timestamptz, device_id bigint de
   language sql stable parallel safe
 as $$
   select s.*
-    from uns_meta.metrics as m
-   cross join lateral (select uns_meta.metric_version_at(m.metric_id, metric_states_as_of.at) as n) as v
-   cross join lateral uns_meta.metric_state_at_version(m.metric_id, v.n) as s
-   where (metric_states_as_of.device_id is null or m.device_id = metric_states_as_of.device_id)
-     and v.n is not null
-     and (metric_states_as_of.path_prefix is null or s.uns_path = metric_states_as_of.path_prefix
-          or starts_with(s.uns_path, metric_states_as_of.path_prefix || '/'))
-   order by m.metric_id
+    from uns_meta.metric_states(null, metric_states_as_of.device_id, metric_states_as_of.at, null) as s
+   where metric_states_as_of.path_prefix is null or s.uns_path = metric_states_as_of.path_prefix
+      or starts_with(s.uns_path, metric_states_as_of.path_prefix || '/')
+   order by s.metric_id
 $$;
 comment on function uns_meta.metric_states_as_of(timestamptz, bigint, text) is
   'Every metric (of a device, or whose UNS path then was under path_prefix) as it was at `at`, one uns_meta.metric_state each.';
@@ -224,12 +239,12 @@ revoke all on function uns_meta.spb_property_class(bigint), uns_meta.spb_datatyp
   uns_meta.property_version_json(text[], bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz),
   uns_meta.property_from_version_json(jsonb), uns_meta.metric_version_at(bigint, timestamptz),
   uns_meta.metric_properties_at_version(bigint, integer), uns_meta.metric_properties_as_of(bigint, timestamptz),
-  uns_meta.metric_state_at_version(bigint, integer), uns_meta.metric_states_as_of(timestamptz, bigint, text) from public;
+  uns_meta.metric_states(bigint, bigint, timestamptz, integer), uns_meta.metric_state_at_version(bigint, integer), uns_meta.metric_states_as_of(timestamptz, bigint, text) from public;
 grant execute on function uns_meta.spb_property_class(bigint), uns_meta.spb_datatype_code(text),
   uns_meta.property_version_json(text[], bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz),
   uns_meta.property_from_version_json(jsonb), uns_meta.metric_version_at(bigint, timestamptz),
   uns_meta.metric_properties_at_version(bigint, integer), uns_meta.metric_properties_as_of(bigint, timestamptz),
-  uns_meta.metric_state_at_version(bigint, integer), uns_meta.metric_states_as_of(timestamptz, bigint, text)
+  uns_meta.metric_states(bigint, bigint, timestamptz, integer), uns_meta.metric_state_at_version(bigint, integer), uns_meta.metric_states_as_of(timestamptz, bigint, text)
   to uns_meta_app, uns_meta_ro;
 grant usage on type uns_meta.metric_state to uns_meta_app, uns_meta_ro;
 

@@ -66,6 +66,7 @@ grant execute on function uns_meta.record_property_changes(bigint[], text[], tex
 create function uns_meta.tg_metric_properties__record_change() returns trigger
   language plpgsql volatile
   set search_path = pg_catalog, pg_temp
+  set extra_float_digits = 1  -- Float and Double in version diffs: shortest exact text
 as $$
 declare
   v_ids bigint[]; v_keys text[]; v_changes text[]; v_old jsonb[]; v_new jsonb[];

@@ -2,6 +2,7 @@
 begin;
 drop function uns_meta.metric_states_as_of(timestamptz, bigint, text);
 drop function uns_meta.metric_state_at_version(bigint, integer);
+drop function uns_meta.metric_states(bigint, bigint, timestamptz, integer);
 drop type uns_meta.metric_state;
 drop function uns_meta.metric_properties_as_of(bigint, timestamptz);
 drop function uns_meta.metric_properties_at_version(bigint, integer);

@@ -72,13 +72,15 @@ select is((select count(*)::int from versions_since), 1, 'an UPDATE that changes
 select is((select count(*)::int from graphile_worker.jobs), 0, '... and enqueues nothing');
 
 -- 4. INSERT and DELETE by hand -------------------------------------------------------------------------------------------
-insert into uns_meta.metric_properties (metric_id, key, type, spb_type, value_double)
-values (pg_temp.metric_id('A', 'a2'), 'engHigh', 'double', 10, 'NaN');
+set local extra_float_digits = 0;  -- a session printing floats short must not shorten the diff
+insert into uns_meta.metric_properties (metric_id, key, type, spb_type, value_double, value_float)
+values (pg_temp.metric_id('A', 'a2'), 'engHigh', 'double', 10, 'NaN', null), (pg_temp.metric_id('A', 'a2'), 'engLow', 'float', 9, null, 3.4028235e38);
+set local extra_float_digits = 1;
 delete from uns_meta.metric_properties where metric_id = pg_temp.metric_id('A', 'a2') and key = 'Quality';
 select results_eq($$select name, version_no, source, diff from versions_since where name = 'a2' order by version_no$$,
-                  $$values ('a2', 2, 'INSERT on uns_meta.metric_properties', '{"properties": {"added": {"engHigh": {"type": "Double", "value": "NaN"}}}}'::jsonb),
+                  $$values ('a2', 2, 'INSERT on uns_meta.metric_properties', '{"properties": {"added": {"engHigh": {"type": "Double", "value": "NaN"}, "engLow": {"type": "Float", "value": 3.4028235e38}}}}'::jsonb),
                            ('a2', 3, 'DELETE on uns_meta.metric_properties', '{"properties": {"removed": {"Quality": {"type": "Int32", "value": 192}}}}')$$,
-                  'a manual INSERT and DELETE: one version each, "added" / "removed" with the typed value');
+                  'a manual INSERT (two rows) and DELETE: one version each, "added" / "removed" with the exact typed values');
 select is((select revision from pg_temp.jobs_of(pg_temp.device_id('A'))), 1,
           'two statements, two add_jobs: the device''s one job was pushed back once (revision 1)');
 
