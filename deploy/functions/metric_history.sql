@@ -235,6 +235,101 @@ $$;
 comment on function uns_meta.metric_states_as_of(timestamptz, bigint, text) is
   'Every metric (of a device, or whose UNS path then was under path_prefix) as it was at `at`, one uns_meta.metric_state each.';
 
+-- Versions written before v0.5 name nested members by their flat key only and leave the storage class of unknown
+-- type codes implicit, which property_from_version_json needs. This completes them where the catalog tells:
+-- key_path from the metric's current row of that key, or else from the metric's top-level PropertySet /
+-- PropertySetList marker the key extends (current rows or any of its diffs); the class from the current row of the
+-- same type, or else from the JSON value (boolean, string, an integer as long, or uint64 beyond the bigint range).
+-- Everything else of a version stays as written -- old full "created" versions included, which the history
+-- functions read as they are. Idempotent (only entries without key_path and class are looked at); run at deploy, and
+-- by a DBA after loading versions from an older dump. Returns the number of versions completed.
+create function uns_meta.complete_version_diffs() returns integer
+  language plpgsql volatile
+  set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_n integer;
+begin
+  with entry as (
+    select v.version_id, v.metric_id, x.kind, x.key, x.j
+      from uns_meta.metric_versions as v
+     cross join lateral (
+       select 'added' as kind, e.key, e.value as j
+         from jsonb_each(case when jsonb_typeof(v.diff #> '{properties,added}') = 'object' then v.diff #> '{properties,added}' else '{}' end) as e
+       union all
+       select 'removed', e.key, e.value
+         from jsonb_each(case when jsonb_typeof(v.diff #> '{properties,removed}') = 'object' then v.diff #> '{properties,removed}' else '{}' end) as e
+       union all
+       select c.kind, e.key, e.value -> c.kind
+         from jsonb_each(case when jsonb_typeof(v.diff #> '{properties,changed}') = 'object' then v.diff #> '{properties,changed}' else '{}' end) as e
+        cross join (values ('old'), ('new')) as c(kind)) as x
+     where v.diff ? 'properties' and jsonb_typeof(x.j) = 'object' and not x.j ? 'key_path' and not x.j ? 'class'
+  ), markers as (
+    select p.metric_id, p.key from uns_meta.metric_properties as p
+     where p.key_path is null and p.type in ('propertyset', 'propertysetlist')
+    union
+    select e.metric_id, e.key from entry as e where e.j ->> 'type' in ('PropertySet', 'PropertySetList')
+  ), fix as (
+    select e.version_id, e.kind, e.key,
+           e.j || case when kp.path is not null then jsonb_build_object('key_path', kp.path) else '{}' end
+               || case when cls.c is not null then jsonb_build_object('class', cls.c) else '{}' end as j
+      from entry as e
+      left join uns_meta.metric_properties as p on p.metric_id = e.metric_id and p.key = e.key
+     cross join lateral (
+       select case when p.key is not null then to_jsonb(p.key_path)
+                   else (select to_jsonb(array[m.key] || array(select replace(replace(u.seg, '~1', '/'), '~0', '~')
+                                                                 from unnest(string_to_array(substr(e.key, length(m.key) + 2), '/'))
+                                                                      with ordinality as u(seg, i)
+                                                                order by u.i))
+                           from markers as m
+                          where m.metric_id = e.metric_id and starts_with(e.key, m.key || '/')
+                          order by length(m.key) limit 1)
+              end as path) as kp
+     cross join lateral (
+       select case when uns_meta.spb_property_class(uns_meta.spb_datatype_code(e.j ->> 'type')) is not null then null
+                   when p.key is not null and p.spb_type = uns_meta.spb_datatype_code(e.j ->> 'type') then p.type::text
+                   else case jsonb_typeof(e.j -> 'value')
+                          when 'boolean' then 'boolean'
+                          when 'number' then case when (e.j ->> 'value')::numeric between -9223372036854775808 and 9223372036854775807
+                                                  then 'long' else 'uint64' end
+                          else 'string' end
+              end as c) as cls
+     where jsonb_typeof(kp.path) = 'array' or cls.c is not null
+  ), per_key as (  -- a changed key's old and new side together
+    select f.version_id, f.part, f.key,
+           case when f.part = 'changed' then jsonb_object_agg(f.kind, f.j) else jsonb_agg(f.j) -> 0 end as j
+      from (select x.*, case when x.kind in ('old', 'new') then 'changed' else x.kind end as part from fix as x) as f
+     group by f.version_id, f.part, f.key
+  ), per_part as (
+    select k.version_id, k.part, jsonb_object_agg(k.key, k.j) as fixes from per_key as k group by k.version_id, k.part
+  ), new_props as (
+    select v.version_id,
+           (v.diff -> 'properties')
+           || (select jsonb_object_agg(pp.part,
+                        case when pp.part = 'changed'
+                             then (select jsonb_object_agg(e.key, e.value || coalesce(pp.fixes -> e.key, '{}'))
+                                     from jsonb_each(v.diff #> '{properties,changed}') as e)
+                             else (v.diff #> array['properties', pp.part]) || pp.fixes end)
+                 from per_part as pp where pp.version_id = v.version_id) as props
+      from uns_meta.metric_versions as v
+     where v.version_id in (select version_id from per_part)
+  )
+  update uns_meta.metric_versions as v set diff = jsonb_set(v.diff, '{properties}', n.props)
+    from new_props as n
+   where n.version_id = v.version_id;
+  get diagnostics v_n = row_count;
+  return v_n;
+end
+$$;
+comment on function uns_meta.complete_version_diffs() is
+  'Adds key_path and class to property values of versions written before v0.5 where the catalog tells (idempotent; DBA). Returns the number of versions completed.';
+revoke all on function uns_meta.complete_version_diffs() from public;
+
+select uns_meta.complete_version_diffs();
+
+comment on column uns_meta.metric_versions.diff is
+  'What changed (JSON object): added / removed / changed properties with old and new typed values (uns_meta.property_version_json), and old/new of datatype, uns_path, alias, flags, retired_at. A created version names the creation without repeating the properties (before v0.5 it listed them all). uns_meta.metric_properties_as_of and metric_state_at_version rebuild any earlier state. See docs/sql-api.md.';
+
 revoke all on function uns_meta.spb_property_class(bigint), uns_meta.spb_datatype_code(text),
   uns_meta.property_version_json(text[], bigint, boolean, uns_meta.spb_property_type, integer, bigint, numeric, real, double precision, text, boolean, timestamptz),
   uns_meta.property_from_version_json(jsonb), uns_meta.metric_version_at(bigint, timestamptz),

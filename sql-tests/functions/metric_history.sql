@@ -3,12 +3,13 @@
 -- 64-bit extremes, DateTime, explicit nulls, unknown type codes, rows whose class the type does not imply);
 -- spb_datatype_code inverts spb_datatype_name; metric_properties_as_of / metric_state_at_version /
 -- metric_states_as_of reconstruct a hand-made history, including an old-style "created" version that repeats the
--- whole property set (versions written before v0.5 stay readable). The randomised proof over real births is
+-- whole property set (versions written before v0.5 stay readable), and complete_version_diffs, which gives such old
+-- diffs the key_path and class they lack. The randomised proof over real births is
 -- test/database/metric-history-random.test.ts.
 begin;
 \ir ../_session.psql
 set local statement_timeout = '30s';
-select plan(20);
+select plan(24);
 
 -- 1. Structure and rights ---------------------------------------------------------------------------------------------
 select function_returns('uns_meta', 'metric_properties_as_of', array['bigint', 'timestamp with time zone'], 'setof record',
@@ -115,6 +116,36 @@ select is((select count(*)::int from uns_meta.metric_states_as_of('2026-03-15T00
           '... not under the path it got later');
 select is(uns_meta.metric_state_at_version((select metric_id from m), 5), null, 'a version that does not exist: NULL');
 select is(uns_meta.metric_version_at((select metric_id from m), '2026-03-01T00:00:00Z'), 3, 'metric_version_at: the last version at or before the time');
+
+-- 5. complete_version_diffs: pre-v0.5 diffs get key_path and class where the catalog tells ---------------------------
+insert into uns_meta.metrics (device_id, name, uns_path, datatype, version)
+  select device_id, 'n', 'G/E/H/n', 10, 2 from uns_meta.devices where device = 'H';
+create temp table n as select metric_id from uns_meta.metrics where name = 'n';
+alter table uns_meta.metric_properties disable trigger _300_record_change_insert;
+insert into uns_meta.metric_properties (metric_id, key, key_path, type, spb_type, value_int)
+  select metric_id, k, p, t::uns_meta.spb_property_type, c, v from n,
+  (values ('set', null::text[], 'propertyset', 20, null::int), ('set/a', '{set,a}', 'int', 3, 1)) as x(k, p, t, c, v);
+alter table uns_meta.metric_properties enable trigger _300_record_change_insert;
+insert into uns_meta.metric_versions (metric_id, version_no, change_kind, changed_at, diff)
+select metric_id, v, k, t::timestamptz, d::jsonb from n, (values
+  (1, 'created', '2026-01-01T00:00:00Z', '{"properties": {"added": {"set": {"type": "PropertySet"}, "set/a": {"type": "Int32", "value": 0},
+     "set/b~1c": {"type": "Int8", "value": -1}, "unk": {"type": "Unknown(99)", "value": 5}}}}'),
+  (2, 'updated', '2026-02-01T00:00:00Z', '{"properties": {"changed": {"set/a": {"old": {"type": "Int32", "value": 0}, "new": {"type": "Int32", "value": 1}}},
+     "removed": {"set/b~1c": {"type": "Int8", "value": -1}, "unk": {"type": "Unknown(99)", "value": 5}}}}')
+) as h(v, k, t, d);
+select is(uns_meta.complete_version_diffs(), 2, 'complete_version_diffs completes the two old versions');
+select is((select diff from uns_meta.metric_versions where metric_id = (select metric_id from n) and version_no = 2),
+          '{"properties": {"changed": {"set/a": {"old": {"type": "Int32", "value": 0, "key_path": ["set", "a"]},
+                                                 "new": {"type": "Int32", "value": 1, "key_path": ["set", "a"]}}},
+                           "removed": {"set/b~1c": {"type": "Int8", "value": -1, "key_path": ["set", "b/c"]},
+                                       "unk": {"type": "Unknown(99)", "value": 5, "class": "long"}}}}'::jsonb,
+          'key_path from the current row, or from the top-level marker the key extends (unescaped); class of an unknown type from its value');
+select is(uns_meta.complete_version_diffs(), 0, 'a second run changes nothing');
+select results_eq($$select key, key_path, type::text, spb_type, value_int, value_long
+                      from uns_meta.metric_properties_at_version((select metric_id from n), 1) order by key$$,
+                  $$values ('set', null::text[], 'propertyset', 20::bigint, null::int, null::bigint), ('set/a', '{set,a}', 'int', 3, 0, null),
+                           ('set/b~1c', '{set,b/c}', 'int', 1, -1, null), ('unk', null, 'long', 99, null, 5)$$,
+                  'and the old history reads back exactly');
 
 select * from finish();
 rollback;
