@@ -5,5 +5,8 @@ do $$ begin
   assert not has_function_privilege('uns_meta_ro', 'uns_meta.ingest_birth(jsonb)', 'execute'), 'uns_meta_ro must not execute ingest_birth';
   assert (select prorettype = 'jsonb'::regtype and not prosecdef from pg_proc where oid = 'uns_meta.ingest_birth(jsonb)'::regprocedure),
     'ingest_birth returns jsonb and runs with the caller''s rights';
+  assert (select prosrc like '%property_version_json%' and prosrc like '%renamed_to%' from pg_proc
+           where oid = 'uns_meta.ingest_birth(jsonb)'::regprocedure),
+    'ingest_birth is the v0.5 version (diffs through property_version_json, rename lineage)';
 end $$;
 rollback;
