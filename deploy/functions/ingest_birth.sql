@@ -5,6 +5,17 @@
 -- requires: tables/device_path_lineage tables/ingest_rejections tables/birth_fingerprints
 begin;
 
+-- The advisory lock that serialises the births of one device (ingest_birth takes it first). Everything else that
+-- writes a device's versions takes it too (triggers/catalog_changes), so a birth never numbers its versions from a
+-- catalog another writer is changing.
+create function uns_meta.device_birth_lock(group_id text, edge text, device text) returns bigint
+  language sql immutable parallel safe
+return hashtextextended('uns_meta.ingest_birth/' || group_id || '/' || edge || '/' || device, 0);
+comment on function uns_meta.device_birth_lock(text, text, text) is
+  'The advisory lock key of a device''s births (pg_advisory_xact_lock); taken by ingest_birth and by every other writer of the device''s versions.';
+revoke all on function uns_meta.device_birth_lock(text, text, text) from public;
+grant execute on function uns_meta.device_birth_lock(text, text, text) to uns_meta_app;
+
 -- Working tables of ingest_birth: temporary, created once per session. Their rows outlive a commit: ON COMMIT
 -- DELETE ROWS would truncate all six at every commit that touched them (~12 ms, as much as a small birth's whole
 -- ingest), so ingest_birth empties them itself (see "4." in ingest_birth). Kept in one place so the shape of the
@@ -234,7 +245,7 @@ begin
   perform set_config('uns_meta.ingest_birth_active', 'on', true);
 
   -- 3. The device: serialise births of one device, upsert it, follow its path ---------------------------
-  perform pg_advisory_xact_lock(hashtextextended('uns_meta.ingest_birth/' || v_parts[2] || '/' || v_parts[4] || '/' || v_parts[5], 0));
+  perform pg_advisory_xact_lock(uns_meta.device_birth_lock(v_parts[2], v_parts[4], v_parts[5]));
   v_base_path := uns_meta.device_base_path(v_parts[2], v_parts[4], v_parts[5]);
   if v_base_path is null then
     raise exception using errcode = 'U0001',

@@ -18,6 +18,26 @@ begin;
 -- While a trigger writes metrics itself it sets uns_meta.catalog_change_active, so the metrics trigger does not
 -- record that write a second time.
 
+-- Takes the birth lock of each device (uns_meta.device_birth_lock, in device_id order) before a trigger numbers
+-- versions of its metrics: a birth of the device that is running is waited for, and one that starts waits for this
+-- transaction -- otherwise the birth would number its versions from what it read before this commit and fail on
+-- uq_metric_versions_metric_version (test/database/catalog-changes-concurrency.test.ts).
+create function uns_meta.lock_device_births(device_ids bigint[]) returns void
+  language plpgsql volatile
+  set search_path = pg_catalog, pg_temp
+as $$
+begin
+  perform pg_advisory_xact_lock(uns_meta.device_birth_lock(d.group_id, d.edge, d.device))
+     from uns_meta.devices as d
+    where d.device_id = any (device_ids)
+    order by d.device_id;
+end
+$$;
+comment on function uns_meta.lock_device_births(bigint[]) is
+  'Takes the advisory birth lock of each device (device_id order), as ingest_birth does for one.';
+revoke all on function uns_meta.lock_device_births(bigint[]) from public;
+grant execute on function uns_meta.lock_device_births(bigint[]) to uns_meta_app;
+
 -- One version per metric for a statement's property changes, then one job per device.
 create function uns_meta.record_property_changes(metric_ids bigint[], keys text[], changes text[], old_json jsonb[],
                                                  new_json jsonb[], source text) returns void
@@ -31,6 +51,8 @@ begin
   if coalesce(cardinality(metric_ids), 0) = 0 then
     return;
   end if;
+  perform uns_meta.lock_device_births(array(select distinct m.device_id from uns_meta.metrics as m
+                                             where m.metric_id = any (metric_ids)));
   perform set_config('uns_meta.catalog_change_active', 'on', true);
   with c as (
     select * from unnest(metric_ids, keys, changes, old_json, new_json) as c(metric_id, key, change, old_json, new_json)
@@ -139,6 +161,7 @@ begin
   if current_setting('uns_meta.ingest_birth_active', true) = 'on' or v_outer = 'on' then
     return null;
   end if;
+  perform uns_meta.lock_device_births(array(select n.device_id from new_rows as n union select o.device_id from old_rows as o));
   perform set_config('uns_meta.catalog_change_active', 'on', true);
   with c as (
     select n.metric_id, n.device_id, o.device_id as old_device_id, o.version <> n.version as versioned,
@@ -210,6 +233,9 @@ begin
   if v_keys is null then
     return null;
   end if;
+  perform uns_meta.lock_device_births(array(select distinct m.device_id from uns_meta.metrics as m
+                                             where m.metric_id in (select p.metric_id from uns_meta.metric_properties as p
+                                                                    where p.key in (select jsonb_object_keys(v_keys)))));
   perform set_config('uns_meta.catalog_change_active', 'on', true);
   with affected as (
     select p.metric_id, jsonb_object_agg(p.key, v_keys -> p.key) as mapping

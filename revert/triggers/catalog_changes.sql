@@ -11,4 +11,5 @@ drop trigger _300_record_change_update on uns_meta.metric_properties;
 drop trigger _300_record_change_delete on uns_meta.metric_properties;
 drop function uns_meta.tg_metric_properties__record_change();
 drop function uns_meta.record_property_changes(bigint[], text[], text[], jsonb[], jsonb[], text);
+drop function uns_meta.lock_device_births(bigint[]);
 commit;
