@@ -161,7 +161,13 @@ begin
   if current_setting('uns_meta.ingest_birth_active', true) = 'on' or v_outer = 'on' then
     return null;
   end if;
-  perform uns_meta.lock_device_births(array(select n.device_id from new_rows as n union select o.device_id from old_rows as o));
+  -- The birth lock only where this trigger numbers versions: a writer that moved the versions itself did so under
+  -- its own lock (reapply_path_rules: SHARE ROW EXCLUSIVE on metrics, which a waiting birth would deadlock with).
+  perform uns_meta.lock_device_births(array(
+    select n.device_id from old_rows as o join new_rows as n using (metric_id)
+     where o.version = n.version
+       and (o.name, o.uns_path, o.datatype, o.alias, o.is_historical, o.is_transient, o.retired_at)
+           is distinct from (n.name, n.uns_path, n.datatype, n.alias, n.is_historical, n.is_transient, n.retired_at)));
   perform set_config('uns_meta.catalog_change_active', 'on', true);
   with c as (
     select n.metric_id, n.device_id, o.device_id as old_device_id, o.version <> n.version as versioned,
