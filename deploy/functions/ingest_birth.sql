@@ -350,7 +350,7 @@ begin
   end if;
   begin
     insert into uns_meta_stage_metrics (ord, name, datatype, alias, is_historical, is_transient, props_hash, problem,
-                                        metric_id, old_uns_path, old_datatype, old_alias, old_is_historical, old_is_transient,
+                                        reject_reason, metric_id, old_uns_path, old_datatype, old_alias, old_is_historical, old_is_transient,
                                         old_retired_at, old_props_hash, old_version, uns_path, canary_id)
     select c.ord, c.name #>> '{}',
            case when c.problem is null then (c.datatype #>> '{}')::bigint end,
@@ -359,11 +359,18 @@ begin
            coalesce(case when c.problem is null then c.is_transient::boolean end, false),
            decode(md5(coalesce(c.properties, '{}')::text), 'hex'),
            c.problem,
+           case when c.problem is null then
+             case when c.reject is not null then c.reject #>> '{}'
+                  when octet_length(c.name #>> '{}') > 1024 then
+                    format('the name is %s bytes long; names over 1024 bytes (UTF-8) are refused, shorten it at the edge',
+                           octet_length(c.name #>> '{}'))
+             end
+           end,
            m.metric_id, m.uns_path, m.datatype, m.alias, m.is_historical, m.is_transient, m.retired_at, m.properties_hash,
            m.version,
            case when v_paths_current and m.retired_at is null then m.uns_path end,
            case when v_paths_current and m.retired_at is null then m.canary_id end
-      from (select r.ord - 1 as ord, r.name, r.datatype, r.alias, r.is_historical, r.is_transient, r.properties,
+      from (select r.ord - 1 as ord, r.name, r.datatype, r.alias, r.is_historical, r.is_transient, r.properties, r.reject,
                    case
                      when jsonb_typeof(r.name) is distinct from 'string' or r.name #>> '{}' = '' then
                        'has no "name" (alias-only metrics must be named from the alias map before ingest_birth)'
@@ -373,6 +380,7 @@ begin
                        '"alias" must be an integer 0..18446744073709551615'
                      when jsonb_typeof(r.is_historical) <> 'boolean' then '"isHistorical" must be a boolean'
                      when jsonb_typeof(r.is_transient) <> 'boolean' then '"isTransient" must be a boolean'
+                     when jsonb_typeof(r.reject) <> 'string' or r.reject #>> '{}' = '' then '"reject" must be a non-empty string (the reason)'
                      when jsonb_typeof(r.properties) <> 'object' then '"properties" must be an object'
                      when jsonb_typeof(coalesce(r.properties -> 'keys', '[]')) <> 'array' then '"properties.keys" must be an array'
                      when jsonb_typeof(coalesce(r.properties -> 'values', '[]')) <> 'array' then '"properties.values" must be an array'
@@ -382,8 +390,8 @@ begin
                               jsonb_array_length(coalesce(r.properties -> 'values', '[]')))
                    end as problem
               from rows from (jsonb_to_recordset(v_metrics) as (name jsonb, datatype jsonb, alias jsonb, "isHistorical" jsonb,
-                                                                 "isTransient" jsonb, properties jsonb))
-                   with ordinality as r(name, datatype, alias, is_historical, is_transient, properties, ord)
+                                                                 "isTransient" jsonb, properties jsonb, reject jsonb))
+                   with ordinality as r(name, datatype, alias, is_historical, is_transient, properties, reject, ord)
             offset 0) as c
       left join uns_meta.metrics as m on m.device_id = v_device_id and m.name = c.name #>> '{}';
   exception when invalid_parameter_value then
@@ -414,6 +422,23 @@ begin
     analyze uns_meta_stage_segments;
   end if;
 
+  -- A segment that normalises to nothing (an emoji, `-`, ` _ `, or an empty one as in `a//b`) would vanish from
+  -- the path and could make the metric the folder of another tag (`Plant/ / _ /-` is `Plant`): the metric is
+  -- rejected, naming the first such segment. A name with no segment left keeps the reason below.
+  update uns_meta_stage_metrics as s
+     set reject_reason = format('its name segment %s (%s) normalises to nothing under the path rules and would be dropped from the path; rename it at the edge or add a normalisation rule',
+                                x.i, to_json(x.seg))
+    from (select distinct on (sm.ord) sm.ord, u.i, u.seg
+            from uns_meta_stage_metrics as sm
+           cross join lateral unnest(string_to_array(sm.name, '/')) with ordinality as u(seg, i)
+            join uns_meta_stage_segments as g on g.seg = u.seg
+           where sm.uns_path is null and sm.reject_reason is null and coalesce(g.norm, '') = ''
+           order by sm.ord, u.i) as x
+   where s.ord = x.ord
+     and exists (select from unnest(string_to_array(s.name, '/')) as u(seg)
+                   join uns_meta_stage_segments as g on g.seg = u.seg
+                  where coalesce(g.norm, '') <> '');
+
   -- Path composition as in uns_meta.metric_uns_path(), over the distinct segments. A name that normalises to
   -- nothing keeps a NULL path (and is rejected below).
   update uns_meta_stage_metrics as s
@@ -434,6 +459,10 @@ begin
   end if;
   update uns_meta_stage_metrics set reject_reason = 'the name normalises to an empty UNS path'
    where uns_path is null and reject_reason is null;
+  update uns_meta_stage_metrics
+     set reject_reason = format('its UNS path is %s bytes long; paths over 2000 bytes are refused, shorten the name at the edge',
+                                octet_length(uns_path))
+   where reject_reason is null and octet_length(uns_path) > 2000;
   if exists (select from uns_meta_stage_metrics where reject_reason is null group by uns_path having count(*) > 1)
      or exists (select from uns_meta_stage_metrics where reject_reason is null group by canary_id having count(*) > 1) then
     update uns_meta_stage_metrics as s
@@ -460,6 +489,73 @@ begin
     from uns_meta.metrics as m
    where s.reject_reason is null and s.uns_path is distinct from s.old_uns_path
      and m.canary_id = s.canary_id and m.metric_id is distinct from s.metric_id;
+
+  -- A tag must never be the folder of another tag: every "." of a Canary id is a level of Canary's tree (and
+  -- every "/" of a UNS path becomes one), and Canary cannot hold `X.a` as a tag and `X.a.b` under it. Only new
+  -- paths are checked (pairs the catalog already holds stay as they are). Within the birth, the metric with the
+  -- new path is rejected, or the later one when both are new; against the catalog, the new one. A retired metric
+  -- keeps its Canary id reserved, so it also keeps its folder from becoming a tag (and the reverse).
+  if exists (select from uns_meta_stage_metrics where reject_reason is null and uns_path is distinct from old_uns_path) then
+    -- Against the catalog: an existing metric (of any device, retired too) whose Canary id is an ancestor of a new
+    -- one, or lies under it (the C.UTF-8 order puts every "<id>.…" between "<id>." and "<id>/", a range of the
+    -- canary_id index).
+    update uns_meta_stage_metrics as s
+       set reject_reason = x.reason
+      from (select distinct on (n.ord) n.ord,
+                   format('its Canary id %s lies under %s, the tag of metric %s (%s of device %s); a Canary tag cannot also be a folder',
+                          n.canary_id, m.canary_id, m.metric_id, m.name, m.device_id) as reason
+              from (select sm.ord, sm.metric_id, sm.canary_id, array_to_string(a.parts[1:i], '.') as ancestor
+                      from uns_meta_stage_metrics as sm
+                     cross join lateral (select string_to_array(sm.canary_id, '.') as parts) as a
+                     cross join lateral generate_series(1, cardinality(a.parts) - 1) as i
+                     where sm.reject_reason is null and sm.uns_path is distinct from sm.old_uns_path) as n
+              join uns_meta.metrics as m on m.canary_id = n.ancestor and m.metric_id is distinct from n.metric_id
+             order by n.ord, length(m.canary_id)) as x
+     where s.ord = x.ord;
+    update uns_meta_stage_metrics as s
+       set reject_reason = x.reason
+      from (select sm.ord,
+                   format('its Canary id %s is the folder of %s, the tag of metric %s (%s of device %s); a Canary tag cannot also be a folder',
+                          sm.canary_id, m.canary_id, m.metric_id, m.name, m.device_id) as reason
+              from uns_meta_stage_metrics as sm
+             cross join lateral (select m.metric_id, m.canary_id, m.name, m.device_id
+                                   from uns_meta.metrics as m
+                                  where m.canary_id > sm.canary_id || '.' and m.canary_id < sm.canary_id || '/'
+                                    and starts_with(m.canary_id, sm.canary_id || '.') and m.metric_id is distinct from sm.metric_id
+                                  order by m.canary_id limit 1) as m
+             where sm.reject_reason is null and sm.uns_path is distinct from sm.old_uns_path) as x
+     where s.ord = x.ord;
+    -- Within the birth (after the catalog, so that a reason never names a metric rejected itself):
+    with live as (
+      select ord, name, canary_id, uns_path is not distinct from old_uns_path as kept
+        from uns_meta_stage_metrics where reject_reason is null
+    ), folder_tags as (
+      select t.* from live as t
+       where t.canary_id in (select array_to_string(p.parts[1:i], '.')
+                               from (select string_to_array(canary_id, '.') as parts from live) as p
+                              cross join lateral generate_series(1, cardinality(p.parts) - 1) as i)
+    ), pairs as (
+      select t.ord as t_ord, t.name as t_name, t.canary_id as t_id, t.kept as t_kept,
+             d.ord as d_ord, d.name as d_name, d.canary_id as d_id, d.kept as d_kept
+        from folder_tags as t
+        join live as d on starts_with(d.canary_id, t.canary_id || '.')
+       where not (t.kept and d.kept)
+    )
+    update uns_meta_stage_metrics as s
+       set reject_reason = x.reason
+      from (select distinct on (r.ord) r.ord, r.reason
+              from (select case when p.t_kept or (not p.d_kept and p.t_ord < p.d_ord) then p.d_ord else p.t_ord end as ord,
+                           case when p.t_kept or (not p.d_kept and p.t_ord < p.d_ord)
+                                then format('its Canary id %s lies under %s, the tag of %s%s; a Canary tag cannot also be a folder',
+                                            p.d_id, p.t_id, p.t_name, case when p.t_kept then '' else ', earlier in this birth' end)
+                                else format('its Canary id %s is the folder of %s, the tag of %s%s; a Canary tag cannot also be a folder',
+                                            p.t_id, p.d_id, p.d_name, case when p.d_kept then '' else ', earlier in this birth' end)
+                           end as reason,
+                           least(p.t_ord, p.d_ord) as other
+                      from pairs as p) as r
+             order by r.ord, r.other) as x
+     where s.ord = x.ord;
+  end if;
 
   if v_chunk_index is not null then
     insert into uns_meta_birth_names (device_id, name)
