@@ -353,10 +353,10 @@ begin
                                         reject_reason, metric_id, old_uns_path, old_datatype, old_alias, old_is_historical, old_is_transient,
                                         old_retired_at, old_props_hash, old_version, uns_path, canary_id)
     select c.ord, c.name #>> '{}',
-           case when c.problem is null then (c.datatype #>> '{}')::bigint end,
-           case when c.problem is null then (c.alias #>> '{}')::numeric end,
-           coalesce(case when c.problem is null then c.is_historical::boolean end, false),
-           coalesce(case when c.problem is null then c.is_transient::boolean end, false),
+           case when c.problem is null and c.reject is null then (c.datatype #>> '{}')::bigint end,
+           case when c.problem is null and c.reject is null then (c.alias #>> '{}')::numeric end,
+           coalesce(case when c.problem is null and c.reject is null then c.is_historical::boolean end, false),
+           coalesce(case when c.problem is null and c.reject is null then c.is_transient::boolean end, false),
            decode(md5(coalesce(c.properties, '{}')::text), 'hex'),
            c.problem,
            case when c.problem is null then
@@ -374,13 +374,15 @@ begin
                    case
                      when jsonb_typeof(r.name) is distinct from 'string' or r.name #>> '{}' = '' then
                        'has no "name" (alias-only metrics must be named from the alias map before ingest_birth)'
+                     -- A metric the caller rejects (the ingestor: a NUL character) needs only its name and the reason.
+                     when r.reject is not null then
+                       case when jsonb_typeof(r.reject) <> 'string' or r.reject #>> '{}' = '' then '"reject" must be a non-empty string (the reason)' end
                      when r.datatype is null then '"datatype" is missing'
                      when not uns_meta.jsonb_is_integer(r.datatype, 0, 4294967295) then '"datatype" must be an integer 0..4294967295'
                      when r.alias is not null and not uns_meta.jsonb_is_integer(r.alias, 0, 18446744073709551615) then
                        '"alias" must be an integer 0..18446744073709551615'
                      when jsonb_typeof(r.is_historical) <> 'boolean' then '"isHistorical" must be a boolean'
                      when jsonb_typeof(r.is_transient) <> 'boolean' then '"isTransient" must be a boolean'
-                     when jsonb_typeof(r.reject) <> 'string' or r.reject #>> '{}' = '' then '"reject" must be a non-empty string (the reason)'
                      when jsonb_typeof(r.properties) <> 'object' then '"properties" must be an object'
                      when jsonb_typeof(coalesce(r.properties -> 'keys', '[]')) <> 'array' then '"properties.keys" must be an array'
                      when jsonb_typeof(coalesce(r.properties -> 'values', '[]')) <> 'array' then '"properties.values" must be an array'
@@ -416,7 +418,7 @@ begin
 
   insert into uns_meta_stage_segments (seg, norm)
   select seg, uns_meta.normalise_segment(seg)
-    from (select distinct unnest(string_to_array(name, '/')) as seg from uns_meta_stage_metrics where uns_path is null) as d;
+    from (select distinct unnest(string_to_array(name, '/')) as seg from uns_meta_stage_metrics where uns_path is null and reject_reason is null) as d;
   if v_n > 1000 then
     analyze uns_meta_stage_metrics;
     analyze uns_meta_stage_segments;
@@ -667,6 +669,11 @@ begin
     analyze uns_meta_stage_props;
   end if;
 
+  -- A key is part of the primary key of metric_properties, whose index rows cannot exceed ~2.7 kB.
+  update uns_meta_stage_props
+     set problem = format('the key is %s bytes long; keys over 1024 bytes (UTF-8) are refused', octet_length(key)),
+         key = left(key, 40) || '…'
+   where problem is null and octet_length(key) > 1024;
   select s.ord, s.name, p.key, p.problem into v_bad
     from uns_meta_stage_props as p join uns_meta_stage_metrics as s using (ord)
    where p.problem is not null
