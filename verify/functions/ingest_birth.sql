@@ -8,5 +8,8 @@ do $$ begin
   assert (select prosrc like '%property_version_json%' and prosrc like '%renamed_to%' from pg_proc
            where oid = 'uns_meta.ingest_birth(jsonb)'::regprocedure),
     'ingest_birth is the v0.5 version (diffs through property_version_json, rename lineage)';
+  assert (select prosrc like '%a Canary tag cannot also be a folder%' and prosrc like '%normalises to nothing%' from pg_proc
+           where oid = 'uns_meta.ingest_birth(jsonb)'::regprocedure),
+    'ingest_birth rejects nested Canary ids and segments that normalise to nothing (issue 14)';
 end $$;
 rollback;
