@@ -1,14 +1,26 @@
 -- Deploy uns_meta:functions/ingest_birth to pg
+-- requires: functions/ingest_birth@v0.4.0 functions/metric_history (and, through the first, what it required:)
 -- requires: functions/path_rules functions/decode_property_value functions/enqueue_canary_sync
 -- requires: tables/metric_properties tables/metric_versions tables/metric_path_lineage
 -- requires: tables/device_path_lineage tables/ingest_rejections tables/birth_fingerprints
 begin;
 
+-- The advisory lock that serialises the births of one device (ingest_birth takes it first). Everything else that
+-- writes a device's versions takes it too (triggers/catalog_changes), so a birth never numbers its versions from a
+-- catalog another writer is changing.
+create function uns_meta.device_birth_lock(group_id text, edge text, device text) returns bigint
+  language sql immutable parallel safe
+return hashtextextended('uns_meta.ingest_birth/' || group_id || '/' || edge || '/' || device, 0);
+comment on function uns_meta.device_birth_lock(text, text, text) is
+  'The advisory lock key of a device''s births (pg_advisory_xact_lock); taken by ingest_birth and by every other writer of the device''s versions.';
+revoke all on function uns_meta.device_birth_lock(text, text, text) from public;
+grant execute on function uns_meta.device_birth_lock(text, text, text) to uns_meta_app;
+
 -- Working tables of ingest_birth: temporary, created once per session. Their rows outlive a commit: ON COMMIT
 -- DELETE ROWS would truncate all six at every commit that touched them (~12 ms, as much as a small birth's whole
 -- ingest), so ingest_birth empties them itself (see "4." in ingest_birth). Kept in one place so the shape of the
 -- staging data is readable apart from the algorithm.
-create function uns_meta.ingest_birth_prepare_session() returns void
+create or replace function uns_meta.ingest_birth_prepare_session() returns void
   language plpgsql volatile
   set search_path = pg_catalog, pg_temp
 as $$
@@ -99,7 +111,7 @@ grant execute on function uns_meta.ingest_birth_prepare_session() to uns_meta_ap
 
 -- Raises U0001 naming the first metric of the staged birth whose properties carry a key twice: among all staged
 -- metrics (when new metrics' properties hit the primary key), or among the existing metrics whose properties changed.
-create function uns_meta.ingest_birth_raise_duplicate_key(include_new boolean) returns void
+create or replace function uns_meta.ingest_birth_raise_duplicate_key(include_new boolean) returns void
   language plpgsql volatile
   set search_path = pg_catalog, pg_temp
 as $$
@@ -129,7 +141,7 @@ comment on function uns_meta.ingest_birth_raise_duplicate_key(boolean) is
 revoke all on function uns_meta.ingest_birth_raise_duplicate_key(boolean) from public;
 grant execute on function uns_meta.ingest_birth_raise_duplicate_key(boolean) to uns_meta_app;
 
-create function uns_meta.ingest_birth(birth jsonb) returns jsonb
+create or replace function uns_meta.ingest_birth(birth jsonb) returns jsonb
   language plpgsql volatile
   set search_path = pg_catalog, pg_temp
   set work_mem = '256MB'
@@ -139,6 +151,7 @@ create function uns_meta.ingest_birth(birth jsonb) returns jsonb
   set plan_cache_mode = auto
   set enable_nestloop = on
   set timezone = 'UTC'
+  set extra_float_digits = 1  -- Float and Double in version diffs: shortest exact text (uns_meta.property_version_json)
 as $fn$
 declare
   v_topic         text;
@@ -232,7 +245,7 @@ begin
   perform set_config('uns_meta.ingest_birth_active', 'on', true);
 
   -- 3. The device: serialise births of one device, upsert it, follow its path ---------------------------
-  perform pg_advisory_xact_lock(hashtextextended('uns_meta.ingest_birth/' || v_parts[2] || '/' || v_parts[4] || '/' || v_parts[5], 0));
+  perform pg_advisory_xact_lock(uns_meta.device_birth_lock(v_parts[2], v_parts[4], v_parts[5]));
   v_base_path := uns_meta.device_base_path(v_parts[2], v_parts[4], v_parts[5]);
   if v_base_path is null then
     raise exception using errcode = 'U0001',
@@ -337,23 +350,33 @@ begin
   end if;
   begin
     insert into uns_meta_stage_metrics (ord, name, datatype, alias, is_historical, is_transient, props_hash, problem,
-                                        metric_id, old_uns_path, old_datatype, old_alias, old_is_historical, old_is_transient,
+                                        reject_reason, metric_id, old_uns_path, old_datatype, old_alias, old_is_historical, old_is_transient,
                                         old_retired_at, old_props_hash, old_version, uns_path, canary_id)
     select c.ord, c.name #>> '{}',
-           case when c.problem is null then (c.datatype #>> '{}')::bigint end,
-           case when c.problem is null then (c.alias #>> '{}')::numeric end,
-           coalesce(case when c.problem is null then c.is_historical::boolean end, false),
-           coalesce(case when c.problem is null then c.is_transient::boolean end, false),
+           case when c.problem is null and c.reject is null then (c.datatype #>> '{}')::bigint end,
+           case when c.problem is null and c.reject is null then (c.alias #>> '{}')::numeric end,
+           coalesce(case when c.problem is null and c.reject is null then c.is_historical::boolean end, false),
+           coalesce(case when c.problem is null and c.reject is null then c.is_transient::boolean end, false),
            decode(md5(coalesce(c.properties, '{}')::text), 'hex'),
            c.problem,
+           case when c.problem is null then
+             case when c.reject is not null then c.reject #>> '{}'
+                  when octet_length(c.name #>> '{}') > 1024 then
+                    format('the name is %s bytes long; names over 1024 bytes (UTF-8) are refused, shorten it at the edge',
+                           octet_length(c.name #>> '{}'))
+             end
+           end,
            m.metric_id, m.uns_path, m.datatype, m.alias, m.is_historical, m.is_transient, m.retired_at, m.properties_hash,
            m.version,
            case when v_paths_current and m.retired_at is null then m.uns_path end,
            case when v_paths_current and m.retired_at is null then m.canary_id end
-      from (select r.ord - 1 as ord, r.name, r.datatype, r.alias, r.is_historical, r.is_transient, r.properties,
+      from (select r.ord - 1 as ord, r.name, r.datatype, r.alias, r.is_historical, r.is_transient, r.properties, r.reject,
                    case
                      when jsonb_typeof(r.name) is distinct from 'string' or r.name #>> '{}' = '' then
                        'has no "name" (alias-only metrics must be named from the alias map before ingest_birth)'
+                     -- A metric the caller rejects (the ingestor: a NUL character) needs only its name and the reason.
+                     when r.reject is not null then
+                       case when jsonb_typeof(r.reject) <> 'string' or r.reject #>> '{}' = '' then '"reject" must be a non-empty string (the reason)' end
                      when r.datatype is null then '"datatype" is missing'
                      when not uns_meta.jsonb_is_integer(r.datatype, 0, 4294967295) then '"datatype" must be an integer 0..4294967295'
                      when r.alias is not null and not uns_meta.jsonb_is_integer(r.alias, 0, 18446744073709551615) then
@@ -369,8 +392,8 @@ begin
                               jsonb_array_length(coalesce(r.properties -> 'values', '[]')))
                    end as problem
               from rows from (jsonb_to_recordset(v_metrics) as (name jsonb, datatype jsonb, alias jsonb, "isHistorical" jsonb,
-                                                                 "isTransient" jsonb, properties jsonb))
-                   with ordinality as r(name, datatype, alias, is_historical, is_transient, properties, ord)
+                                                                 "isTransient" jsonb, properties jsonb, reject jsonb))
+                   with ordinality as r(name, datatype, alias, is_historical, is_transient, properties, reject, ord)
             offset 0) as c
       left join uns_meta.metrics as m on m.device_id = v_device_id and m.name = c.name #>> '{}';
   exception when invalid_parameter_value then
@@ -395,11 +418,28 @@ begin
 
   insert into uns_meta_stage_segments (seg, norm)
   select seg, uns_meta.normalise_segment(seg)
-    from (select distinct unnest(string_to_array(name, '/')) as seg from uns_meta_stage_metrics where uns_path is null) as d;
+    from (select distinct unnest(string_to_array(name, '/')) as seg from uns_meta_stage_metrics where uns_path is null and reject_reason is null) as d;
   if v_n > 1000 then
     analyze uns_meta_stage_metrics;
     analyze uns_meta_stage_segments;
   end if;
+
+  -- A segment that normalises to nothing (an emoji, `-`, ` _ `, or an empty one as in `a//b`) would vanish from
+  -- the path and could make the metric the folder of another tag (`Plant/ / _ /-` is `Plant`): the metric is
+  -- rejected, naming the first such segment. A name with no segment left keeps the reason below.
+  update uns_meta_stage_metrics as s
+     set reject_reason = format('its name segment %s (%s) normalises to nothing under the path rules and would be dropped from the path; rename it at the edge or add a normalisation rule',
+                                x.i, to_json(x.seg))
+    from (select distinct on (sm.ord) sm.ord, u.i, u.seg
+            from uns_meta_stage_metrics as sm
+           cross join lateral unnest(string_to_array(sm.name, '/')) with ordinality as u(seg, i)
+            join uns_meta_stage_segments as g on g.seg = u.seg
+           where sm.uns_path is null and sm.reject_reason is null and coalesce(g.norm, '') = ''
+           order by sm.ord, u.i) as x
+   where s.ord = x.ord
+     and exists (select from unnest(string_to_array(s.name, '/')) as u(seg)
+                   join uns_meta_stage_segments as g on g.seg = u.seg
+                  where coalesce(g.norm, '') <> '');
 
   -- Path composition as in uns_meta.metric_uns_path(), over the distinct segments. A name that normalises to
   -- nothing keeps a NULL path (and is rejected below).
@@ -421,6 +461,10 @@ begin
   end if;
   update uns_meta_stage_metrics set reject_reason = 'the name normalises to an empty UNS path'
    where uns_path is null and reject_reason is null;
+  update uns_meta_stage_metrics
+     set reject_reason = format('its UNS path is %s bytes long; paths over 2000 bytes are refused, shorten the name at the edge',
+                                octet_length(uns_path))
+   where reject_reason is null and octet_length(uns_path) > 2000;
   if exists (select from uns_meta_stage_metrics where reject_reason is null group by uns_path having count(*) > 1)
      or exists (select from uns_meta_stage_metrics where reject_reason is null group by canary_id having count(*) > 1) then
     update uns_meta_stage_metrics as s
@@ -447,6 +491,73 @@ begin
     from uns_meta.metrics as m
    where s.reject_reason is null and s.uns_path is distinct from s.old_uns_path
      and m.canary_id = s.canary_id and m.metric_id is distinct from s.metric_id;
+
+  -- A tag must never be the folder of another tag: every "." of a Canary id is a level of Canary's tree (and
+  -- every "/" of a UNS path becomes one), and Canary cannot hold `X.a` as a tag and `X.a.b` under it. Only new
+  -- paths are checked (pairs the catalog already holds stay as they are). Within the birth, the metric with the
+  -- new path is rejected, or the later one when both are new; against the catalog, the new one. A retired metric
+  -- keeps its Canary id reserved, so it also keeps its folder from becoming a tag (and the reverse).
+  if exists (select from uns_meta_stage_metrics where reject_reason is null and uns_path is distinct from old_uns_path) then
+    -- Against the catalog: an existing metric (of any device, retired too) whose Canary id is an ancestor of a new
+    -- one, or lies under it (the C.UTF-8 order puts every "<id>.…" between "<id>." and "<id>/", a range of the
+    -- canary_id index).
+    update uns_meta_stage_metrics as s
+       set reject_reason = x.reason
+      from (select distinct on (n.ord) n.ord,
+                   format('its Canary id %s lies under %s, the tag of metric %s (%s of device %s); a Canary tag cannot also be a folder',
+                          n.canary_id, m.canary_id, m.metric_id, m.name, m.device_id) as reason
+              from (select sm.ord, sm.metric_id, sm.canary_id, array_to_string(a.parts[1:i], '.') as ancestor
+                      from uns_meta_stage_metrics as sm
+                     cross join lateral (select string_to_array(sm.canary_id, '.') as parts) as a
+                     cross join lateral generate_series(1, cardinality(a.parts) - 1) as i
+                     where sm.reject_reason is null and sm.uns_path is distinct from sm.old_uns_path) as n
+              join uns_meta.metrics as m on m.canary_id = n.ancestor and m.metric_id is distinct from n.metric_id
+             order by n.ord, length(m.canary_id)) as x
+     where s.ord = x.ord;
+    update uns_meta_stage_metrics as s
+       set reject_reason = x.reason
+      from (select sm.ord,
+                   format('its Canary id %s is the folder of %s, the tag of metric %s (%s of device %s); a Canary tag cannot also be a folder',
+                          sm.canary_id, m.canary_id, m.metric_id, m.name, m.device_id) as reason
+              from uns_meta_stage_metrics as sm
+             cross join lateral (select m.metric_id, m.canary_id, m.name, m.device_id
+                                   from uns_meta.metrics as m
+                                  where m.canary_id > sm.canary_id || '.' and m.canary_id < sm.canary_id || '/'
+                                    and starts_with(m.canary_id, sm.canary_id || '.') and m.metric_id is distinct from sm.metric_id
+                                  order by m.canary_id limit 1) as m
+             where sm.reject_reason is null and sm.uns_path is distinct from sm.old_uns_path) as x
+     where s.ord = x.ord;
+    -- Within the birth (after the catalog, so that a reason never names a metric rejected itself):
+    with live as (
+      select ord, name, canary_id, uns_path is not distinct from old_uns_path as kept
+        from uns_meta_stage_metrics where reject_reason is null
+    ), folder_tags as (
+      select t.* from live as t
+       where t.canary_id in (select array_to_string(p.parts[1:i], '.')
+                               from (select string_to_array(canary_id, '.') as parts from live) as p
+                              cross join lateral generate_series(1, cardinality(p.parts) - 1) as i)
+    ), pairs as (
+      select t.ord as t_ord, t.name as t_name, t.canary_id as t_id, t.kept as t_kept,
+             d.ord as d_ord, d.name as d_name, d.canary_id as d_id, d.kept as d_kept
+        from folder_tags as t
+        join live as d on starts_with(d.canary_id, t.canary_id || '.')
+       where not (t.kept and d.kept)
+    )
+    update uns_meta_stage_metrics as s
+       set reject_reason = x.reason
+      from (select distinct on (r.ord) r.ord, r.reason
+              from (select case when p.t_kept or (not p.d_kept and p.t_ord < p.d_ord) then p.d_ord else p.t_ord end as ord,
+                           case when p.t_kept or (not p.d_kept and p.t_ord < p.d_ord)
+                                then format('its Canary id %s lies under %s, the tag of %s%s; a Canary tag cannot also be a folder',
+                                            p.d_id, p.t_id, p.t_name, case when p.t_kept then '' else ', earlier in this birth' end)
+                                else format('its Canary id %s is the folder of %s, the tag of %s%s; a Canary tag cannot also be a folder',
+                                            p.t_id, p.d_id, p.d_name, case when p.d_kept then '' else ', earlier in this birth' end)
+                           end as reason,
+                           least(p.t_ord, p.d_ord) as other
+                      from pairs as p) as r
+             order by r.ord, r.other) as x
+     where s.ord = x.ord;
+  end if;
 
   if v_chunk_index is not null then
     insert into uns_meta_birth_names (device_id, name)
@@ -558,6 +669,11 @@ begin
     analyze uns_meta_stage_props;
   end if;
 
+  -- A key is part of the primary key of metric_properties, whose index rows cannot exceed ~2.7 kB.
+  update uns_meta_stage_props
+     set problem = format('the key is %s bytes long; keys over 1024 bytes (UTF-8) are refused', octet_length(key)),
+         key = left(key, 40) || '…'
+   where problem is null and octet_length(key) > 1024;
   select s.ord, s.name, p.key, p.problem into v_bad
     from uns_meta_stage_props as p join uns_meta_stage_metrics as s using (ord)
    where p.problem is not null
@@ -602,21 +718,15 @@ begin
     end;
     c_props := c_props + v_n;
 
+    -- The first version names the creation and the metric's fields; its properties are not repeated (they are the
+    -- metric_properties rows until a later version changes them: uns_meta.metric_properties_as_of reconstructs them).
     insert into uns_meta.metric_versions (metric_id, version_no, change_kind, source, diff)
     select s.metric_id, 1, 'created', v_source,
-           jsonb_build_object(
-             'properties', jsonb_build_object('added', coalesce(p.props, '{}')),
-             'datatype', jsonb_build_object('new', s.datatype),
-             'uns_path', jsonb_build_object('new', s.uns_path))
+           jsonb_build_object('datatype', jsonb_build_object('new', s.datatype), 'uns_path', jsonb_build_object('new', s.uns_path))
            || case when s.alias is not null then jsonb_build_object('alias', jsonb_build_object('new', s.alias)) else '{}' end
            || case when s.is_historical then '{"is_historical": {"new": true}}'::jsonb else '{}' end
            || case when s.is_transient then '{"is_transient": {"new": true}}'::jsonb else '{}' end
       from uns_meta_stage_metrics as s
-      -- Built as json text and parsed once per metric: jsonb_object_agg over jsonb values costs twice as much.
-      left join (select ord, json_object_agg(key, uns_meta.property_json_text(spb_type, is_null, type, value_int, value_long,
-                                               value_uint64, value_float, value_double, value_string, value_bool,
-                                               value_datetime))::jsonb as props
-                   from uns_meta_stage_props group by ord) as p using (ord)
      where s.is_new
      order by s.metric_id;
     get diagnostics v_n = row_count;
@@ -628,10 +738,10 @@ begin
   insert into uns_meta_stage_prop_changes (metric_id, ord, key, change, old_json, new_json)
   select coalesce(n.metric_id, o.metric_id), n.ord, coalesce(n.key, o.key),
          case when o.key is null then 'added' when n.key is null then 'removed' else 'changed' end,
-         case when o.key is not null then uns_meta.property_json(o.spb_type, o.is_null, o.type, o.value_int, o.value_long,
-                o.value_uint64, o.value_float, o.value_double, o.value_string, o.value_bool, o.value_datetime) end,
-         case when n.key is not null then uns_meta.property_json(n.spb_type, n.is_null, n.type, n.value_int, n.value_long,
-                n.value_uint64, n.value_float, n.value_double, n.value_string, n.value_bool, n.value_datetime) end
+         case when o.key is not null then uns_meta.property_version_json(o.key_path, o.spb_type, o.is_null, o.type, o.value_int,
+                o.value_long, o.value_uint64, o.value_float, o.value_double, o.value_string, o.value_bool, o.value_datetime) end,
+         case when n.key is not null then uns_meta.property_version_json(n.key_path, n.spb_type, n.is_null, n.type, n.value_int,
+                n.value_long, n.value_uint64, n.value_float, n.value_double, n.value_string, n.value_bool, n.value_datetime) end
     from (select s.metric_id, p.*
             from uns_meta_stage_props as p join uns_meta_stage_metrics as s using (ord)
            where not s.is_new) as n
@@ -739,14 +849,64 @@ begin
       update uns_meta.metrics as m set retired_at = v_received_at, version = m.version + 1
        where m.device_id = v_device_id and m.retired_at is null
          and m.name not in (select n.name from birth_names as n)  -- a hashed subplan, whatever the estimates
-      returning m.metric_id, m.version
+      returning m.metric_id, m.version, m.name, m.uns_path, m.datatype, m.alias, m.properties_hash
+    ), born as (
+      -- Renames (docs/sql-api.md#renames): the metrics this birth created (named by it, with a first version of this
+      -- birth: all its chunks share the source), looked at only when the birth retires something.
+      select m.metric_id, m.name, m.uns_path, m.datatype, m.alias, m.properties_hash
+        from uns_meta.metrics as m
+       where m.device_id = v_device_id and m.name in (select n.name from birth_names as n)
+         and exists (select from uns_meta.metric_versions as v
+                      where v.metric_id = m.metric_id and v.version_no = 1 and v.change_kind = 'created'
+                        and v.source = v_source and v.changed_at = now())
+         and exists (select from retired)
+    ), by_alias as (  -- evidence 1: the same alias (aliases are per edge node; both metrics are of this device)
+      select r.metric_id as old_id, b.metric_id as new_id,
+             format('alias %s on edge node %s', r.alias, v_parts[4]) as evidence
+        from retired as r join born as b on b.alias = r.alias
+    ), by_properties as (  -- evidence 2: the same datatype and property set, among metrics without alias evidence
+      -- (two different aliases say they are different metrics)
+      select r.metric_id as old_id, b.metric_id as new_id,
+             format('the same datatype (%s) and property set', uns_meta.spb_datatype_name(r.datatype)) as evidence
+        from retired as r join born as b on b.datatype = r.datatype and b.properties_hash = r.properties_hash
+       where (r.alias is null or b.alias is null)
+         and not exists (select from by_alias as a where a.old_id = r.metric_id or a.new_id = b.metric_id)
+    ), renames as (  -- only one-to-one pairs: two candidates on either side is no evidence
+      select c.old_id, c.new_id, c.evidence, r.name as old_name, r.uns_path as old_path, b.name as new_name, b.uns_path as new_path
+        from (select x.*, count(*) over (partition by x.old_id) as n_old, count(*) over (partition by x.new_id) as n_new
+                from (select * from by_alias union all select * from by_properties) as x) as c
+        join retired as r on r.metric_id = c.old_id
+        join born as b on b.metric_id = c.new_id
+       where c.n_old = 1 and c.n_new = 1
+    ), lineage as (
+      insert into uns_meta.metric_path_lineage (metric_id, old_uns_path, new_uns_path, reason)
+      select new_id, old_path, new_path,
+             format('renamed at birth %s: metric %s (%s) retired and metric %s (%s) created with %s', v_source, old_id,
+                    old_name, new_id, new_name, evidence)
+        from renames
+       where old_path <> new_path
+       order by new_id
+      on conflict on constraint uq_lineage do nothing
+      returning 1
     )
     insert into uns_meta.metric_versions (metric_id, version_no, change_kind, source, diff)
-    select metric_id, version, 'retired', v_source,
+    select r.metric_id, r.version, 'retired', v_source,
            jsonb_build_object('retired_at', jsonb_build_object('old', null, 'new', v_received_at))
-      from retired
-     order by metric_id;
+           || case when n.new_id is not null
+                   then jsonb_build_object('renamed_to', jsonb_build_object('metric_id', n.new_id, 'name', n.new_name,
+                                                                            'uns_path', n.new_path, 'evidence', n.evidence))
+                   else '{}' end
+      from retired as r left join renames as n on n.old_id = r.metric_id
+     order by r.metric_id;
     get diagnostics c_retired = row_count;
+    if c_retired > 0 then
+      c_lineage := c_lineage + (select count(*) from uns_meta.metric_versions as v
+                                 where v.metric_id in (select m.metric_id from uns_meta.metrics as m
+                                                        where m.device_id = v_device_id and m.retired_at = v_received_at)
+                                   and v.source = v_source and v.change_kind = 'retired' and v.changed_at = now()
+                                   and v.diff ? 'renamed_to'
+                                   and v.diff #>> '{renamed_to,uns_path}' <> (select m.uns_path from uns_meta.metrics as m where m.metric_id = v.metric_id));
+    end if;
     c_versions := c_versions + c_retired;
     if c_retired > 0 or (select changed from uns_meta_birth_state where device_id = v_device_id) then
       perform uns_meta.enqueue_canary_sync(array[v_device_id]);

@@ -1,15 +1,16 @@
 -- Deploy uns_meta:functions/reapply_path_rules to pg
--- requires: functions/ingest_birth
+-- requires: functions/reapply_path_rules@v0.4.0 triggers/catalog_changes
 begin;
 
 -- Applies the current path rules (segment normalisation and rewrites) to every existing device and metric now,
 -- instead of waiting for their next birth. Identities stay (device_id, metric_id); each changed path gets a
 -- lineage row, each changed metric a version row ('updated', diff {"uns_path": {"old", "new"}}), each affected
--- device one debounced Canary sync. A path that would collide with another keeps its old path and is reported
+-- device one debounced Canary sync (enqueued by the metrics trigger of triggers/catalog_changes, which sees the
+-- versions move; this function writes the versions itself). A path that would collide with another keeps its old path and is reported
 -- (and kept in ingest_rejections with topic 'reapply_path_rules'). Returns a summary.
 -- Run by a DBA (uns_meta_admin) after editing segment_normalisation_rules or path_rewrite_rules;
 -- `select uns_meta.reapply_path_rules(dry_run => true)` shows what would change and writes nothing.
-create function uns_meta.reapply_path_rules(dry_run boolean default false) returns jsonb
+create or replace function uns_meta.reapply_path_rules(dry_run boolean default false) returns jsonb
   language plpgsql volatile
   set search_path = pg_catalog, pg_temp
   set jit = off
@@ -130,8 +131,7 @@ begin
              or exists (select from reapply_metrics as r where r.device_id = d.device_id and r.reject_reason is not null) then null
            else uns_meta.path_rules_version() end;
 
-  perform uns_meta.enqueue_canary_sync(array(
-    select distinct device_id from reapply_metrics where reject_reason is null and new_path <> old_path));
+  -- The Canary sync of the moved metrics' devices was enqueued by the metrics trigger (triggers/catalog_changes).
   return v_summary;
 end
 $$;

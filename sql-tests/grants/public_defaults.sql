@@ -113,8 +113,13 @@ select is(pg_temp.sqlstate_as('uns_meta_app', 'select uns_meta.reapply_path_rule
 select is(pg_temp.executable('uns_meta_app', array['v'], array['uns_meta']),
           array['uns_meta.canary_reserve_requests(integer,double precision)', 'uns_meta.enqueue_canary_sync(bigint[])',
                 'uns_meta.ingest_birth(jsonb)', 'uns_meta.ingest_birth_prepare_session()', 'uns_meta.ingest_birth_raise_duplicate_key(boolean)',
+                -- The catalog triggers' helpers (triggers/catalog_changes): a property or metric the processes write
+                -- outside ingest_birth is versioned and enqueued in their name. SECURITY INVOKER: they write nothing
+                -- the role could not write itself.
+                'uns_meta.lock_device_births(bigint[])',
+                'uns_meta.record_property_changes(bigint[],text[],text[],jsonb[],jsonb[],text)',
                 'uns_meta.refresh_catalog_statistics()'],
-          'uns_meta_app may call the ingest and worker functions, and no other volatile function of uns_meta');
+          'uns_meta_app may call the ingest, worker and catalog-trigger functions, and no other volatile function of uns_meta');
 
 -- uns_meta_ro ---------------------------------------------------------------------------------------------------
 select is((select array_agg(x order by x) from unnest(pg_temp.relation_privileges('uns_meta_ro')) x where x !~ ' SELECT$'),

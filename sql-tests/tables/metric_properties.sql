@@ -33,8 +33,9 @@ select bag_eq($$select conname::text, contype::text from pg_constraint where con
               'metric_properties has exactly its constraints (the reference to metrics is kept by statement triggers)');
 select indexes_are('uns_meta', 'metric_properties', array['metric_properties_pkey'], 'metric_properties has only its primary key index');
 select triggers_are('uns_meta', 'metric_properties', array['_100_timestamps', '_200_metric_exists_insert', '_200_metric_exists_update',
-                                                    '_900_forget_birth_fingerprints'],
-                    'metric_properties has exactly its triggers');
+                                                    '_300_record_change_insert', '_300_record_change_update',
+                                                    '_300_record_change_delete', '_900_forget_birth_fingerprints'],
+                    'metric_properties has exactly its triggers (versioning in triggers/catalog_changes)');
 select is((select array_agg(format('%s %s %s', tgname, tgtype, tgfoid::regproc) order by tgname) from pg_trigger
             where tgrelid = 'uns_meta.metric_properties'::regclass and tgname like '\_200%'),
           array['_200_metric_exists_insert 4 uns_meta.tg_metric_properties__metric_exists',

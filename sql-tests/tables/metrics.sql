@@ -49,8 +49,8 @@ select indexes_are('uns_meta', 'metrics',
                    array['metrics_pkey', 'uq_metric_spb_identity', 'uq_metrics_uns_path', 'uq_metrics_canary_id'],
                    'metrics has exactly the indexes of its key and unique constraints');
 select triggers_are('uns_meta', 'metrics', array['_100_timestamps', '_200_delete_properties', '_200_truncate_properties', '_200_metric_id_immutable',
-                                          '_900_forget_birth_fingerprints'],
-                    'metrics has exactly its triggers (timestamps; the reference of metric_properties, tested there)');
+                                          '_300_record_change', '_900_forget_birth_fingerprints'],
+                    'metrics has exactly its triggers (timestamps; the reference of metric_properties, tested there; versioning in triggers/catalog_changes)');
 select has_trigger('uns_meta', 'metrics', '_100_timestamps', 'metrics has trigger _100_timestamps');
 select trigger_is('uns_meta', 'metrics', '_100_timestamps', 'uns_meta', 'tg__timestamps', '_100_timestamps calls tg__timestamps()');
 select is((select tgtype::int from pg_trigger where tgrelid = 'uns_meta.metrics'::regclass and tgname = '_100_timestamps'),

@@ -20,6 +20,7 @@ import type { Logger } from './log.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { DatabaseUnavailable, classifyPgError, sqlstateOf } from './pg-errors.ts';
 import type { SqlText } from './sql.ts';
+import { unstorableReason, visibleNul } from './unstorable.ts';
 
 export interface BirthMessage {
   seq: number;
@@ -77,6 +78,19 @@ export function catalogFields(m: MetricJson): MetricJson {
   if (m.isTransient !== undefined) out.isTransient = m.isTransient;
   if (m.properties !== undefined) out.properties = m.properties;
   return out;
+}
+
+/** A metric as ingest_birth takes it: its catalog fields, or only its (visible) name and why the ingestor rejects it. */
+type CatalogMetric = MetricJson & { reject?: string };
+
+/** The metrics of a chunk that ingest_birth could not even receive (unstorableReason), with the reason. */
+function unstorableMetrics(metrics: readonly MetricJson[]): Map<MetricJson, string> {
+  const found = new Map<MetricJson, string>();
+  for (const m of metrics) {
+    const reason = unstorableReason(m);
+    if (reason !== undefined) found.set(m, reason);
+  }
+  return found;
 }
 
 class Rejected extends Error {
@@ -213,9 +227,12 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
       metricTotal += chunk.metrics.length;
       ctx.metrics.metricsParsed.inc(chunk.metrics.length);
       ctx.metrics.propertiesParsed.inc(countProperties(chunk.metrics));
+      // A metric carrying a NUL character goes to ingest_birth as a rejection and never into an alias map.
+      const unstorable = unstorableMetrics(chunk.metrics);
+      const storable = unstorable.size === 0 ? chunk.metrics : chunk.metrics.filter((m) => !unstorable.has(m));
       // The birth's own (alias, name) pairs first, so alias-only metrics resolve against them too; then the
       // names found for alias-only metrics (the map is what this birth's metrics are called; never alias:<id>).
-      await recordAliases(db, ctx, scope, msg.receivedAt, chunk.metrics);
+      await recordAliases(db, ctx, scope, msg.receivedAt, storable);
       if (isDevice) {
         const resolved = await nameAliasOnlyMetrics(db, ctx, scope, chunk.metrics);
         unresolved.push(...resolved.unresolved);
@@ -223,7 +240,11 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
       }
       if (isDevice) {
         const t1 = now();
-        const birth: Record<string, unknown> = { topic: msg.topic, received_at: receivedAt, payload: { metrics: chunk.metrics.map(catalogFields) } };
+        const metrics = chunk.metrics.map((m): CatalogMetric => {
+          const reject = unstorable.get(m);
+          return reject === undefined ? catalogFields(m) : { name: visibleNul(m.name ?? ''), reject };
+        });
+        const birth: Record<string, unknown> = { topic: msg.topic, received_at: receivedAt, payload: { metrics } };
         if (chunk.index >= 0) birth.chunk = { index: chunk.index, last: chunk.last };
         const text = JSON.stringify(birth);
         if (chunk.index >= 0) chunk.metrics.length = 0; // let a decoded chunk go before the database answers

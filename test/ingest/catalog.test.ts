@@ -26,6 +26,12 @@ const BIRTHS: [fixture: string, device: string][] = [
   ['birth-Secil-DBIRTH-Normalised-System', 'Secil/Normalised/System'],
 ];
 
+/**
+ * Metrics of the fixtures the catalog refuses on purpose, written by hand from docs/sql-api.md's rules: a Canary tag
+ * cannot also be a folder, so `String/empty` (under the tag `String`, earlier in the birth) is rejected alone.
+ */
+const REJECTED: Record<string, string[]> = { 'tahu-datatypes': ['String/empty'] };
+
 const CHUNK = 2;
 
 const plain = useIngestEnvironment({ ingestor: {} });
@@ -95,7 +101,8 @@ function expectedMetric(device: string, m: MetricJson): MetricRow {
 
 function expectedDevice(fixture: string, device: string): DeviceRow {
   const [group_id, edge, dev] = device.split('/') as [string, string, string];
-  const metrics = (fixtureJson(fixture).metrics ?? []).map((m) => expectedMetric(device, m));
+  const refused = REJECTED[fixture] ?? [];
+  const metrics = (fixtureJson(fixture).metrics ?? []).filter((m) => !refused.includes(m.name ?? '')).map((m) => expectedMetric(device, m));
   return { group_id, edge, device: dev, uns_path: device, metrics: metrics.sort((a, b) => (a.name < b.name ? -1 : 1)) };
 }
 
@@ -147,6 +154,10 @@ describe('the ingestor stores what the births say', () => {
       expected.metrics.sort((a, b) => byCollation(a.name, b.name));
       for (const m of expected.metrics) m.properties.sort((a, b) => byCollation(a.key, b.key));
       expect(stored, `${fixture} as ${device}`).toStrictEqual(expected);
+      const { rows } = await plain.admin().query<{ metric_name: string }>(
+        `select metric_name from uns_meta.ingest_rejections where topic = $1 order by metric_name`,
+        [`spBv1.0/${device.replace(/^([^/]+)\//, '$1/DBIRTH/')}`]);
+      expect(rows.map((r) => r.metric_name), `${fixture}: the metrics refused`).toEqual(REJECTED[fixture] ?? []);
     }
   });
 

@@ -92,9 +92,14 @@ describe('uns-meta ingest over MQTT', () => {
   it('ingests the payloads encoded by Eclipse Tahu (interop fixtures)', async () => {
     await env.pub.publishAsync('spBv1.0/Tahu/DBIRTH/Edge/Plant', fixture('tahu-plant-dbirth'));
     await env.pub.publishAsync('spBv1.0/Tahu/DBIRTH/Edge/Types', fixture('tahu-datatypes'));
+    // Every metric of the datatypes birth but String/empty: its Canary id would lie under the tag of String
+    // (a Canary tag cannot also be a folder; docs/sql-api.md#rejections).
     await waitFor('the Tahu births', async () =>
       (await metricCount('Tahu/Edge/Plant')) === fixtureJson('tahu-plant-dbirth').metrics?.length &&
-      (await metricCount('Tahu/Edge/Types')) === fixtureJson('tahu-datatypes').metrics?.length);
+      (await metricCount('Tahu/Edge/Types')) === (fixtureJson('tahu-datatypes').metrics?.length ?? 0) - 1);
+    const { rows } = await env.admin().query<{ metric_name: string; reason: string }>(
+      `select metric_name, reason from uns_meta.ingest_rejections where topic = 'spBv1.0/Tahu/DBIRTH/Edge/Types'`);
+    expect(rows).toEqual([{ metric_name: 'String/empty', reason: expect.stringMatching(/^its Canary id Tahu\.Edge\.Types\.String\.empty lies under Tahu\.Edge\.Types\.String, the tag of String, earlier in this birth;/) as unknown }]);
   });
 
   it('ingests compressed births (SPBV1.0_COMPRESSED, DEFLATE and GZIP)', async () => {

@@ -4,5 +4,7 @@ select pg_catalog.pg_get_functiondef('uns_meta.reapply_path_rules(boolean)'::reg
 do $$ begin
   assert not has_function_privilege('uns_meta_app', 'uns_meta.reapply_path_rules(boolean)', 'execute'),
     'reapply_path_rules is for DBAs only';
+  assert (select prosrc not like '%enqueue_canary_sync%' from pg_proc where oid = 'uns_meta.reapply_path_rules(boolean)'::regprocedure),
+    'reapply_path_rules leaves the enqueue to the metrics trigger (triggers/catalog_changes)';
 end $$;
 rollback;

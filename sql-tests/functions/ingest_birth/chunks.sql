@@ -20,13 +20,14 @@ create function pg_temp.m(name text, q int default 192) returns jsonb language s
                                        '{"type": 20, "propertysetValue": {"keys": ["lo", "hi"], "values": [{"type": 10, "doubleValue": 0}, {"type": 10, "doubleValue": 10}]}}'::jsonb)))
 $$;
 select jsonb_build_array(pg_temp.m('m1'), pg_temp.m('m2'), pg_temp.m('m3'), pg_temp.m('m4'), pg_temp.m('m5'), pg_temp.m('m6'),
-                         pg_temp.m('m7'), pg_temp.m('gone')) as initial \gset
+                         pg_temp.m('m7'), pg_temp.m('gone', 7)) as initial \gset
 set local role uns_meta_app;
 select pg_temp.birth('D', :'initial', '2026-11-21T10:00:00Z') as r0 \gset
 reset role;
 delete from graphile_worker._private_jobs;
 
--- The birth under test: m8 new, m1 changed, m2..m7 unchanged, "gone" absent (to be retired).
+-- The birth under test: m8 new, m1 changed, m2..m7 unchanged, "gone" absent (to be retired; its Quality differs
+-- from m8's, so it is no rename: functions/ingest_birth/renames.sql).
 select jsonb_build_array(pg_temp.m('m8'), pg_temp.m('m1', 0)) as chunk0,
        jsonb_build_array(pg_temp.m('m2'), pg_temp.m('m3'), pg_temp.m('m4')) as chunk1,
        jsonb_build_array(pg_temp.m('m5'), pg_temp.m('m6'), pg_temp.m('m7')) as chunk2 \gset

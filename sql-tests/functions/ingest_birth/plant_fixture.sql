@@ -13,7 +13,7 @@ set local datestyle = 'ISO, YMD';
 set local extra_float_digits = 1;
 set local statement_timeout = '30s';
 set local lock_timeout = '10s';
-select plan(36);
+select plan(37);
 \ir _helpers.psql
 
 \set fixture `cat fixtures/sparkplug/sources/secil-dbirth-portugal-cement.payload.json`
@@ -89,16 +89,19 @@ select results_eq($$select version_no, change_kind, changed_by, source, changed_
                   'one "created" version per metric, its source naming the topic and received_at');
 select is((select diff from uns_meta.metric_versions where metric_id = (select metric_id from uns_meta.metrics where name like '%/FO6RGH32M1/Closed')),
           '{"datatype": {"new": 11},
-            "uns_path": {"new": "Secil/Portugal/Cement/Maceira/400 - Clinker Production/432 - Kiln/Normalised/Machines/FO6RGH32M1/Closed"},
-            "properties": {"added": {
-              "engLow": {"type": "Double", "value": 0}, "retained": {"type": "Boolean", "value": true},
-              "DataPermission": {"type": "String", "value": "user_domainSecil(R);G_UNS_Admin(RW)"},
-              "Quality": {"type": "Int32", "value": 192},
-              "documentation": {"type": "String", "value": "Valvula doseadora H32.1 extraccao SHI2 para caleira H57 - Closed/Position2"},
-              "engHigh": {"type": "Double", "value": 0}, "retain": {"type": "Boolean", "value": true},
-              "executionMode": {"type": "Int32", "value": 1}, "engUnit": {"type": "String", "value": ""},
-              "delete": {"type": "Boolean", "value": false}}}}'::jsonb,
-          'the first version records the full property set with typed values, the datatype and the path');
+            "uns_path": {"new": "Secil/Portugal/Cement/Maceira/400 - Clinker Production/432 - Kiln/Normalised/Machines/FO6RGH32M1/Closed"}}'::jsonb,
+          'the first version names the datatype and the path; it does not repeat the properties');
+select results_eq($$select key, uns_meta.property_version_json(key_path, spb_type, is_null, type, value_int, value_long, value_uint64,
+                                                           value_float, value_double, value_string, value_bool, value_datetime)
+                      from uns_meta.metric_properties_at_version((select metric_id from uns_meta.metrics where name like '%/FO6RGH32M1/Closed'), 1)
+                     order by key$$,
+                  $$values ('DataPermission', '{"type": "String", "value": "user_domainSecil(R);G_UNS_Admin(RW)"}'::jsonb),
+                           ('Quality', '{"type": "Int32", "value": 192}'), ('delete', '{"type": "Boolean", "value": false}'),
+                           ('documentation', '{"type": "String", "value": "Valvula doseadora H32.1 extraccao SHI2 para caleira H57 - Closed/Position2"}'),
+                           ('engHigh', '{"type": "Double", "value": 0}'), ('engLow', '{"type": "Double", "value": 0}'),
+                           ('engUnit', '{"type": "String", "value": ""}'), ('executionMode', '{"type": "Int32", "value": 1}'),
+                           ('retain', '{"type": "Boolean", "value": true}'), ('retained', '{"type": "Boolean", "value": true}')$$,
+                  'its properties at version 1, reconstructed by metric_properties_at_version: the birth''s, typed');
 select results_eq($$select task_identifier, key, run_at, revision, payload, attempts from pg_temp.jobs_of(pg_temp.device_id('Cement', 'Secil', 'Portugal'))$$,
                   format($$values ('canary_sync_device', 'canary_sync_device:%s', now() + interval '3 minutes', 0, '{"device_id": %s}'::jsonb, 0::smallint)$$,
                          pg_temp.device_id('Cement', 'Secil', 'Portugal'), pg_temp.device_id('Cement', 'Secil', 'Portugal')),

@@ -99,9 +99,11 @@ select is((select diff from diff2 where name = 'm_null'),
           '{"properties": {"changed": {"b": {"old": {"type": "String", "value": "x"}, "new": {"type": "String", "is_null": true}}}}}'::jsonb,
           'a value turned explicit null: new = {"type", "is_null": true}');
 select is((select diff from diff2 where name = 'm_nested'),
-          '{"properties": {"added": {"n/mid": {"type": "Int8", "value": -1}}, "removed": {"n/lo": {"type": "Int8", "value": 1}},
-                           "changed": {"n/hi": {"old": {"type": "Int8", "value": 2}, "new": {"type": "Int8", "value": 3}}}}}'::jsonb,
-          'nested members are diffed by their flat keys: added, removed and changed in one version');
+          '{"properties": {"added": {"n/mid": {"type": "Int8", "value": -1, "key_path": ["n", "mid"]}},
+                           "removed": {"n/lo": {"type": "Int8", "value": 1, "key_path": ["n", "lo"]}},
+                           "changed": {"n/hi": {"old": {"type": "Int8", "value": 2, "key_path": ["n", "hi"]},
+                                                "new": {"type": "Int8", "value": 3, "key_path": ["n", "hi"]}}}}}'::jsonb,
+          'nested members are diffed by their flat keys, each with its key_path: added, removed and changed in one version');
 select is((select diff from diff2 where name = 'm_flags'),
           '{"alias": {"old": null, "new": 7}, "is_historical": {"old": false, "new": true}, "is_transient": {"old": false, "new": true}}'::jsonb,
           'alias and flags: {old, new} each');

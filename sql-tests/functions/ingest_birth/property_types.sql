@@ -10,7 +10,7 @@ set local datestyle = 'ISO, YMD';
 set local extra_float_digits = 1;
 set local statement_timeout = '30s';
 set local lock_timeout = '10s';
-select plan(25);
+select plan(27);
 \ir _helpers.psql
 
 select $json$[{"name": "types", "datatype": 12, "properties": {
@@ -184,12 +184,15 @@ select is((select count(*)::int from p where type in ('propertyset', 'propertyse
              and num_nonnulls(value_int, value_long, value_uint64, value_float, value_double, value_string, value_bool, value_datetime) > 0), 0,
           'marker rows hold no value');
 
--- The first version's diff: typed JSON per property.
+-- The first version names the creation only; its properties, reconstructed at version 1, are the typed JSON of
+-- metric_versions diffs (key_path for nested members, class where the type does not imply it) and read back exactly.
 select results_eq(
-  $$select k, v.diff -> 'properties' -> 'added' -> k from uns_meta.metric_versions as v,
-           unnest(array['i32_quality', 'u32_long', 'i64_min_u', 'u64_max', 'f_nan', 'd_ninf', 'dt_max', 'null_u64', 'unk_max_str',
-                         'limits', 'alarms/0/cfg/deep', 'limits/a~1b', 'uuid']) with ordinality as u(k, i)
-     where v.metric_id = pg_temp.metric_id('T', 'types') order by i$$,
+  $$select u.k, uns_meta.property_version_json(p.key_path, p.spb_type, p.is_null, p.type, p.value_int, p.value_long, p.value_uint64,
+                                              p.value_float, p.value_double, p.value_string, p.value_bool, p.value_datetime)
+      from unnest(array['i32_quality', 'u32_long', 'i64_min_u', 'u64_max', 'f_nan', 'd_ninf', 'dt_max', 'null_u64', 'unk_max_str',
+                        'limits', 'alarms/0/cfg/deep', 'limits/a~1b', 'uuid']) with ordinality as u(k, i)
+      join uns_meta.metric_properties_at_version(pg_temp.metric_id('T', 'types'), 1) as p on p.key = u.k
+     order by u.i$$,
   $$values ('i32_quality', '{"type": "Int32", "value": -2147483132}'::jsonb),
            ('u32_long', '{"type": "UInt32", "value": 4294967295}'),
            ('i64_min_u', '{"type": "Int64", "value": -9223372036854775808}'),
@@ -198,15 +201,33 @@ select results_eq(
            ('d_ninf', '{"type": "Double", "value": "-Infinity"}'),
            ('dt_max', '{"type": "DateTime", "value": "9999-12-31T23:59:59.999+00:00"}'),
            ('null_u64', '{"type": "UInt64", "is_null": true}'),
-           ('unk_max_str', '{"type": "Unknown(4294967295)", "value": "future"}'),
+           ('unk_max_str', '{"type": "Unknown(4294967295)", "value": "future", "class": "string"}'),
            ('limits', '{"type": "PropertySet"}'),
-           ('alarms/0/cfg/deep', '{"type": "PropertySetList"}'),
-           ('limits/a~1b', '{"type": "String", "value": "slash"}'),
+           ('alarms/0/cfg/deep', '{"type": "PropertySetList", "key_path": ["alarms", "0", "cfg", "deep"]}'),
+           ('limits/a~1b', '{"type": "String", "value": "slash", "key_path": ["limits", "a/b"]}'),
            ('uuid', '{"type": "UUID", "value": "123e4567-e89b-12d3-a456-426614174000"}')$$,
-  'the created version lists every property as {"type": <Sparkplug name>, "value"} (exact 64-bit numbers, NaN/Infinity as strings, nulls as is_null)');
-select is((select count(*)::int from jsonb_object_keys((select diff -> 'properties' -> 'added' from uns_meta.metric_versions
-                                                        where metric_id = pg_temp.metric_id('T', 'types')))), 79,
-          'the created version lists all 79 property rows');
+  'version 1''s properties as typed JSON: {"type": <Sparkplug name>, "value"} (exact 64-bit numbers, NaN/Infinity as strings, nulls as is_null), key_path and class where needed');
+select is((select diff from uns_meta.metric_versions where metric_id = pg_temp.metric_id('T', 'types') and version_no = 1) ? 'properties',
+          false, 'the created version does not repeat the properties');
+select is((select count(*)::int from (
+             (select key, key_path, type, spb_type, is_null, value_int, value_long, value_uint64, value_float::text, value_double::text,
+                     value_string, value_bool, value_datetime
+                from uns_meta.metric_properties_at_version(pg_temp.metric_id('T', 'types'), 1)
+              except all
+              select key, key_path, type, spb_type, is_null, value_int, value_long, value_uint64, value_float::text, value_double::text,
+                     value_string, value_bool, value_datetime
+                from uns_meta.metric_properties where metric_id = pg_temp.metric_id('T', 'types'))
+             union all
+             (select key, key_path, type, spb_type, is_null, value_int, value_long, value_uint64, value_float::text, value_double::text,
+                     value_string, value_bool, value_datetime
+                from uns_meta.metric_properties where metric_id = pg_temp.metric_id('T', 'types')
+              except all
+              select key, key_path, type, spb_type, is_null, value_int, value_long, value_uint64, value_float::text, value_double::text,
+                     value_string, value_bool, value_datetime
+                from uns_meta.metric_properties_at_version(pg_temp.metric_id('T', 'types'), 1))) as d), 0,
+          'all 79 rows at version 1 equal the stored rows exactly (spb_type, storage class, key_path, every typed value)');
+select is((select count(*)::int from uns_meta.metric_properties_at_version(pg_temp.metric_id('T', 'types'), 1)), 79,
+          '... 79 of them');
 
 -- The same properties in another order: the typed comparison finds no change (NaN = NaN, 2^64-1 exact, ...).
 create temp table tuples_before as select * from pg_temp.tuples();

@@ -32,8 +32,7 @@ select results_eq($$select name, retired_at, version from uns_meta.metrics where
                   'm3 is kept with retired_at = the birth''s received_at and version 2; m1, m2 untouched');
 select results_eq($$select version_no, change_kind, source, diff from uns_meta.metric_versions where metric_id = pg_temp.metric_id('D', 'm3') order by version_no$$,
                   $$values (1, 'created', 'spBv1.0/G/DBIRTH/E/D received 2026-11-21T10:00:00.000Z',
-                            '{"datatype": {"new": 3}, "uns_path": {"new": "G/E/D/m3"},
-                              "properties": {"added": {"Quality": {"type": "Int32", "value": 192}}}}'::jsonb),
+                            '{"datatype": {"new": 3}, "uns_path": {"new": "G/E/D/m3"}}'::jsonb),
                            (2, 'retired', 'spBv1.0/G/DBIRTH/E/D received 2026-11-21T11:00:00.000Z',
                             '{"retired_at": {"old": null, "new": "2026-11-21T11:00:00+00:00"}}')$$,
                   'a "retired" version with diff {"retired_at": {"old": null, "new": <received_at>}}');

@@ -11,10 +11,11 @@ export function numberedBirth(k: number): Buffer {
   });
 }
 
-/** The n of every version of the device's `value` metric, in version order. */
+/** The n of every version of the device's `value` metric, in version order (rebuilt by the history functions: a
+ * `created` version does not repeat the properties). */
 export async function appliedOrder(pool: pg.Pool, devicePath: string): Promise<number[]> {
   const { rows } = await pool.query<{ n: string }>(
-    `select coalesce(v.diff #>> '{properties,added,n,value}', v.diff #>> '{properties,changed,n,new,value}') as n
+    `select (select p.value_int from uns_meta.metric_properties_at_version(v.metric_id, v.version_no) as p where p.key = 'n') as n
        from uns_meta.metric_versions v join uns_meta.metrics m using (metric_id) join uns_meta.devices d using (device_id)
       where d.uns_path = $1 and m.name = 'value' order by v.version_no`, [devicePath]);
   return rows.map((r) => Number(r.n));
