@@ -12,6 +12,7 @@
 
 import { describe, isJsonObject, type JsonObject } from './json-fields.ts';
 import { canonicalMethod, SESSION_METHODS, type ApiMethod } from './protocol.ts';
+import { seededRandom } from '../seeded-random.ts';
 
 export interface FaultTrigger {
   count?: number;
@@ -187,17 +188,6 @@ export function parseFaultPatch(raw: unknown): Result<FaultPatch> {
   return { ok: true, value: patch };
 }
 
-/** mulberry32: a small, fast, seedable PRNG; good enough to pick which requests fail. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class FaultInjector {
   readonly #initial: FaultConfig;

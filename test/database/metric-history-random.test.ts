@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { seededRandom } from '../../src/seeded-random.ts';
 
 /** A Sparkplug PropertyValue and the metric_properties row(s) it must be stored as (by hand, from the spec). */
 interface PoolValue {
@@ -53,17 +54,6 @@ const DBA_VALUE = POOL.push(scalar({ type: 12, stringValue: 'fixed by DBA' }, 's
 const KEYS = ['engUnit', 'Quality', 'documentation', 'engHigh', 'limits', 'a/b', 'x~y'];
 const DATATYPES = [3, 9, 10, 11, 12];
 
-/** mulberry32: a small seeded PRNG, so every run draws the same history. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface MetricModel { datatype: number; alias: number | null; historical: boolean; transient: boolean; props: Map<string, number> }
 type Row = string[];
@@ -132,7 +122,7 @@ describe('metric history: as-of reconstruction over a random history (seed 20261
   const steps: Step[] = [];
 
   it('drives 240 births and 40 DBA and rule steps through the catalog', async () => {
-    const rnd = prng(20261206);
+    const rnd = seededRandom(20261206);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
     const devices = ['D0', 'D1', 'D2', 'D3'];
     const models = new Map(devices.map((d) => [d, new Map<string, MetricModel>()]));

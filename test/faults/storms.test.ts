@@ -56,7 +56,7 @@ function sampler() {
       if (s) {
         peak.queue = Math.max(peak.queue, s.get('uns_meta_ingest_queue_depth') ?? 0);
         peak.spool = Math.max(peak.spool, s.get('uns_meta_ingest_spool_depth') ?? 0);
-        peak.rssBytes = Math.max(peak.rssBytes, s.get('uns_meta_ingest_process_process_resident_memory_bytes') ?? 0);
+        peak.rssBytes = Math.max(peak.rssBytes, s.get('uns_meta_ingest_process_resident_memory_bytes') ?? 0);
       }
       await new Promise((r) => setTimeout(r, 50));
     }

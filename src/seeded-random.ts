@@ -1,0 +1,14 @@
+// One seedable PRNG for whatever must draw the same sequence on every run (the simulator's fault injection, the
+// randomised history test).
+
+/** mulberry32: a small, fast, seedable PRNG; good enough for test data and picking which requests fail. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
