@@ -12,6 +12,7 @@ import type { WorkerConfig } from './config.ts';
 import { startProbeServer, type ProbeServer } from './http.ts';
 import { Liveness, unlockDeadWorkers } from './liveness.ts';
 import { refreshStatistics, syncSelection, WORKER_SESSION_OPTIONS, type SyncDeps } from './sync.ts';
+import { PatientPool } from './patient-pool.ts';
 
 export interface RunningWorker {
   deps: SyncDeps;
@@ -48,7 +49,9 @@ export interface StartWorkerOptions {
 export async function startWorker(config: WorkerConfig, options: StartWorkerOptions): Promise<RunningWorker> {
   const { logger } = options;
   const connection = options.database ?? connectionConfig();
-  const pool = new pg.Pool({ ...connection, application_name: 'uns-meta worker', max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS });
+  // Patient through a PostgreSQL restart where graphile-worker's job release is not (patient-pool.ts).
+  const pool = new PatientPool({ ...connection, application_name: 'uns-meta worker', max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS },
+    config.operationTimeoutMs);
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection failed'));
   pool.on('connect', (client) => client.on('error', (err) => logger.warn({ err: err.message }, 'database connection failed')));
   const deps = createSyncDeps(config, pool, logger);
