@@ -12,7 +12,7 @@
 
 import { describe, isJsonObject, type JsonObject } from './json-fields.ts';
 import { canonicalMethod, SESSION_METHODS, type ApiMethod } from './protocol.ts';
-import { seededRandom } from '../seeded-random.ts';
+import { seededRandom } from '../sparkplug/random.ts';
 
 export interface FaultTrigger {
   count?: number;

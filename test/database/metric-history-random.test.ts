@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { seededRandom } from '../../src/seeded-random.ts';
+import { pick as pickOne, randomInt, seededRandom } from '../../src/sparkplug/random.ts';
 
 /** A Sparkplug PropertyValue and the metric_properties row(s) it must be stored as (by hand, from the spec). */
 interface PoolValue {
@@ -123,15 +123,15 @@ describe('metric history: as-of reconstruction over a random history (seed 20261
 
   it('drives 240 births and 40 DBA and rule steps through the catalog', async () => {
     const rnd = seededRandom(20261206);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    const pick = <T>(xs: readonly T[]): T => pickOne(rnd, xs);
     const devices = ['D0', 'D1', 'D2', 'D3'];
     const models = new Map(devices.map((d) => [d, new Map<string, MetricModel>()]));
     const present = new Map(devices.map((d) => [d, new Set<string>()]));
     let nextName = 0;
     const newMetric = (): MetricModel => {
       const props = new Map<string, number>();
-      for (const k of KEYS) if (rnd() < 0.5) props.set(k, Math.floor(rnd() * POOL.length));
-      return { datatype: pick(DATATYPES), alias: rnd() < 0.5 ? Math.floor(rnd() * 1000) : null, historical: rnd() < 0.3, transient: rnd() < 0.2, props };
+      for (const k of KEYS) if (rnd() < 0.5) props.set(k, randomInt(rnd, POOL.length));
+      return { datatype: pick(DATATYPES), alias: rnd() < 0.5 ? randomInt(rnd, 1000) : null, historical: rnd() < 0.3, transient: rnd() < 0.2, props };
     };
     let births = 0;
     let others = 0;
@@ -209,10 +209,10 @@ describe('metric history: as-of reconstruction over a random history (seed 20261
       for (const n of named) {
         const m = model.get(n)!;
         const x = rnd();
-        if (x < 0.15) m.props.set(pick(KEYS), Math.floor(rnd() * POOL.length));         // added or changed (type too)
+        if (x < 0.15) m.props.set(pick(KEYS), randomInt(rnd, POOL.length));         // added or changed (type too)
         else if (x < 0.25 && m.props.size > 0) m.props.delete(pick([...m.props.keys()])); // removed
         else if (x < 0.3) m.datatype = pick(DATATYPES);
-        else if (x < 0.33) m.alias = m.alias === null ? Math.floor(rnd() * 1000) : null;
+        else if (x < 0.33) m.alias = m.alias === null ? randomInt(rnd, 1000) : null;
         else if (x < 0.36) m.transient = !m.transient;
       }
       const metrics = [...named].map((n) => {
