@@ -141,12 +141,15 @@ function syntheticMetric(index: number, random: Random): MetricJson {
   return withValue(metric, datatype, random);
 }
 
+/** The metrics of syntheticBirth one at a time, so a million-metric birth never exists as one object graph. */
+export function* syntheticMetrics(options: SyntheticBirthOptions): Generator<MetricJson> {
+  const random = seededRandom(options.seed ?? 1);
+  for (let i = 0; i < options.metrics; i++) yield syntheticMetric(i, random);
+}
+
 /** A synthetic birth as canonical JSON. */
 export function syntheticBirth(options: SyntheticBirthOptions): PayloadJson {
-  const random = seededRandom(options.seed ?? 1);
-  const metrics: MetricJson[] = [];
-  for (let i = 0; i < options.metrics; i++) metrics.push(syntheticMetric(i, random));
-  return { timestamp: SYNTHETIC_BIRTH_TIMESTAMP, metrics, seq: '1' };
+  return { timestamp: SYNTHETIC_BIRTH_TIMESTAMP, metrics: [...syntheticMetrics(options)], seq: '1' };
 }
 
 function varint(n: number): Buffer {
