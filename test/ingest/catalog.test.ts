@@ -22,15 +22,24 @@ const BIRTHS: [fixture: string, device: string][] = [
   ['tahu-plant-dbirth', 'Tahu/Edge/Plant'],
   ['property-sets-nested', 'Nested/Edge/Sets'],
   ['datatypes-integers', 'Types/Edge/Integers'],
+  ['datatypes-floats', 'Types/Edge/Floats'],
   ['birth-Secil-DBIRTH-Edge-DOMO', 'Secil/Edge/DOMO'],
   ['birth-Secil-DBIRTH-Normalised-System', 'Secil/Normalised/System'],
 ];
 
 /**
- * Metrics of the fixtures the catalog refuses on purpose, written by hand from docs/sql-api.md's rules: a Canary tag
- * cannot also be a folder, so `String/empty` (under the tag `String`, earlier in the birth) is rejected alone.
+ * Metrics of the fixtures the catalog refuses on purpose, written by hand from docs/sql-api.md's rules (byte order):
+ * - a Canary tag cannot also be a folder: `String/empty` (under the tag `String`, earlier in the birth); `Float/0` and
+ *   `Double/-0` (Canary ids `…Float.0` and `…Double.0`, folders of `Float/0.1f` → `…Float.0.1f` and `Double/0.1`,
+ *   earlier in the birth: a dot in a name is a Canary folder separator);
+ * - two metrics of one birth cannot share a UNS path: `-` is a separator that normalisation trims from the ends of a
+ *   segment, so `Float/-0`, `Float/-Infinity` and `Double/-Infinity` take the paths of `Float/0`, `Float/Infinity`
+ *   and `Double/Infinity`, earlier in the birth.
  */
-const REJECTED: Record<string, string[]> = { 'tahu-datatypes': ['String/empty'] };
+const REJECTED: Record<string, string[]> = {
+  'tahu-datatypes': ['String/empty'],
+  'datatypes-floats': ['Double/-0', 'Double/-Infinity', 'Float/-0', 'Float/-Infinity', 'Float/0'],
+};
 
 const CHUNK = 2;
 
@@ -155,7 +164,7 @@ describe('the ingestor stores what the births say', () => {
       for (const m of expected.metrics) m.properties.sort((a, b) => byCollation(a.key, b.key));
       expect(stored, `${fixture} as ${device}`).toStrictEqual(expected);
       const { rows } = await plain.admin().query<{ metric_name: string }>(
-        `select metric_name from uns_meta.ingest_rejections where topic = $1 order by metric_name`,
+        `select metric_name from uns_meta.ingest_rejections where topic = $1 order by metric_name collate "C"`,
         [`spBv1.0/${device.replace(/^([^/]+)\//, '$1/DBIRTH/')}`]);
       expect(rows.map((r) => r.metric_name), `${fixture}: the metrics refused`).toEqual(REJECTED[fixture] ?? []);
     }
