@@ -799,7 +799,6 @@ comment on function uns_meta.ingest_birth(jsonb) is
 revoke all on function uns_meta.ingest_birth(jsonb) from public;
 grant execute on function uns_meta.ingest_birth(jsonb) to uns_meta_app;
 
-
-drop function uns_meta.device_birth_lock(text, text, text);
+-- uns_meta.device_birth_lock stays: functions/ingest_birth__upsert_device owns it.
 
 commit;

@@ -1,7 +1,8 @@
 -- pgTAP: uns_meta.ingest_birth(jsonb) -- the function itself: signature, security, grants, the shape of its
 -- summary, and the per-device advisory lock that serialises births of one device. Its behaviour is tested in
 -- sql-tests/functions/ingest_birth/ (plant fixture and no-op re-birth, property types, collisions, path rules,
--- retirement, property changes, debounce, atomicity, malformed input, chunks).
+-- retirement, property changes, debounce, atomicity, malformed input, chunks), and each of its steps in
+-- sql-tests/functions/ingest_birth__<step>.sql.
 -- Concurrency itself (two sessions delivering the same DBIRTH at once) cannot be shown in one pgTAP session;
 -- the vitest suite covers it. Here: the lock is taken, per device, for the rest of the transaction.
 begin;
