@@ -4,16 +4,15 @@
 // the plant's DBIRTH fixture; the simulator refuses one of its tags, so a change is dead-lettered and replayed.
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../src/embedded-mosquitto.ts';
 import type { PayloadJson } from '../../src/sparkplug/json-types.ts';
+import { docEnv, shell } from '../support/doc-shell.ts';
 import { codeBlocks } from '../support/markdown.ts';
 import { ingest, parity, setDebounce, storeRequests, TAG, useWorkerFixture, waitFor } from '../worker/helpers.ts';
 
 const exec = promisify(execFile);
-const root = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 const fixture = JSON.parse(readFileSync(new URL('../../fixtures/sparkplug/plant-dbirth-portugal-cement.json', import.meta.url), 'utf8')) as PayloadJson;
 const names = fixture.metrics!.map((m) => m.name!);
 const tags = names.map((n) => TAG(n));
@@ -30,15 +29,9 @@ async function values(): Promise<Record<string, string>> {
 function substitute(line: string, v: Record<string, string>): string {
   return line.replace(/\b([A-Z_]+)=(\S+)/g, (all, key: string) => (key in v ? `${key}=${v[key]}` : all));
 }
-const env = (v: Record<string, string>) => ({ ...process.env, ...v, PATH: `${root}/bin:${process.env.PATH ?? ''}`, LOG_LEVEL: 'info' });
 async function sh(line: string, v: Record<string, string>): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await exec('bash', ['-euo', 'pipefail', '-c', line], { env: env(v) });
-    return { code: 0, out: stdout + stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, out: e.stdout + e.stderr };
-  }
+  const r = await shell(line, { ...v, LOG_LEVEL: 'info' });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 async function psql(sql: string): Promise<string[]> {
   const { stdout } = await exec('psql', ['-XAtq', '-v', 'ON_ERROR_STOP=1', '-U', 'uns_meta_ro', '-d', fx.db.name, '-c', sql]);
@@ -59,7 +52,7 @@ describe('docs/worker.md', () => {
     const v = await values();
     // the operator commands run in the worker's environment (its env file): the page's variables of the worker line
     const vars = Object.fromEntries([...substitute(lines[0]!, v).matchAll(/\b([A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
-    const worker = spawn('bash', ['-c', substitute(lines[0]!, v)], { env: env(v), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const worker = spawn('bash', ['-c', substitute(lines[0]!, v)], { env: docEnv({ ...v, LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let log = '';
     worker.stdout.on('data', (d: Buffer) => (log += d.toString()));
     worker.stderr.on('data', (d: Buffer) => (log += d.toString()));
