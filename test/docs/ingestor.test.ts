@@ -64,7 +64,7 @@ describe('docs/ingestor.md', () => {
         return (await count()) === metricCount;
       }, 30_000);
     } catch (err) {
-      throw new Error(`${(err as Error).message}; the ingestor logged:\n${log}`);
+      throw new Error(`${(err as Error).message}; the ingestor logged:\n${log}`, { cause: err });
     } finally {
       await pub.endAsync();
       process.kill(-child.pid!, 'SIGTERM');

@@ -48,7 +48,7 @@ describe('README.md: the Sqitch recipe', () => {
     expect(status).toContain('Nothing to deploy (up-to-date)');
     expect(verify).toContain('Verify successful');
     expect(revert).toMatch(new RegExp(`- ${last.replace('/', '\\/')} \\.+ ok`));
-    expect(revert.match(/^ *- /gm)).toHaveLength(1);
+    expect(revert?.match(/^ *- /gm)).toHaveLength(1);
     expect(check).toContain('Check successful');
     expect(add).toContain('Added "tables/new_thing [tables/metrics]" to sqitch.plan');
     for (const kind of ['deploy', 'revert', 'verify']) expect(existsSync(join(dir, kind, 'tables/new_thing.sql')), kind).toBe(true);

@@ -192,7 +192,8 @@ describe('docs/sql-api.md: chunked births', () => {
   it('the page\'s session: a device that had another metric, birth.json\'s two metrics in two chunks', async () => {
     const app = chunked.pool('uns_meta_app');
     await app.query('select uns_meta.ingest_birth($1::jsonb)', [JSON.stringify({ ...birth, payload: { ...birth.payload, metrics: [{ name: 'Kiln/Old', datatype: 10 }] } })]);
-    const [closed, temperature] = [CLOSED, TEMPERATURE].map((n) => birth.payload.metrics.find((m) => m.name === n)!);
+    const metric = (name: string) => birth.payload.metrics.find((m) => m.name === name)!;
+    const [closed, temperature] = [metric(CLOSED), metric(TEMPERATURE)];
     const chunk = (index: number, last: boolean, m: Metric) => JSON.stringify({ ...birth, chunk: { index, last }, payload: { ...birth.payload, metrics: [m] } });
     const session = block('begin;\n').split('\n').filter((l) => /^(begin|select|commit)/.test(l)).map((l) => l.replace(/\s+--.*$/, '')).join('\n');
     const child = exec('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-v', `chunk0=${chunk(0, false, closed)}`, '-v', `chunk1=${chunk(1, true, temperature)}`, '-U', 'uns_meta_app', '-d', chunked.name, '-f', '-']);

@@ -63,7 +63,7 @@ describe('docs/worker.md', () => {
         return rows.filter((r) => r.status === 'in_sync').length === 2 && rows.some((r) => r.status === 'dead_letter');
       }, 30_000);
     } catch (err) {
-      throw new Error(`${(err as Error).message}; the worker logged:\n${log}`);
+      throw new Error(`${(err as Error).message}; the worker logged:\n${log}`, { cause: err });
     } finally {
       process.kill(-worker.pid!, 'SIGTERM');
     }
