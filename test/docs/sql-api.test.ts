@@ -184,6 +184,26 @@ describe('docs/sql-api.md', () => {
   });
 });
 
+describe('docs/sql-api.md: commands written in the text', () => {
+  const inline = (re: RegExp) => {
+    const found = re.exec(readPage())?.[1];
+    if (found === undefined) throw new Error(`docs/sql-api.md no longer has ${String(re)}: update this test with the page`);
+    return found;
+  };
+
+  it('the debounce setting takes effect at the next birth: its job is due 90 s later', async () => {
+    await psql(`${inline(/`(update uns_meta\.settings set value = '"90 seconds"' where key = 'debounce_interval')`/)};`, 'uns_meta_admin');
+    await replay({ topic: 'spBv1.0/Secil/DBIRTH/Portugal/Debounce', payload: { timestamp: '1', seq: '0', metrics: [{ name: 'Kiln/Speed', datatype: 10 }] } });
+    const wait = Number(await value(`select extract(epoch from run_at - now()) from graphile_worker.jobs j join uns_meta.devices d on j.key = 'canary_sync_device:' || d.device_id where d.uns_path = 'Secil/Portugal/Debounce'`));
+    expect(wait).toBeGreaterThan(30);
+    expect(wait).toBeLessThanOrEqual(90);
+  });
+
+  it('`select uns_meta.complete_version_diffs();` as uns_meta_admin: nothing to complete in versions this release wrote', async () => {
+    expect(await value(inline(/`(select uns_meta\.complete_version_diffs\(\);)` as `uns_meta_admin`/))).toBe('0');
+  });
+});
+
 describe('docs/sql-api.md: chunked births', () => {
   let chunked: TestDatabase;
   beforeAll(async () => { chunked = await createTestDatabase(); });
