@@ -37,7 +37,7 @@ describe('systemd units', () => {
     const dir = mkdtempSync(join(tmpdir(), 'uns-meta-units-'));
     for (const unit of ['uns-meta-ingest.service', 'uns-meta-worker.service']) {
       const text = readFileSync(join(root, 'docs/ops/systemd', unit), 'utf8');
-      for (const directive of ['DynamicUser=yes', 'ProtectSystem=strict', 'EnvironmentFile=/etc/uns-meta/', 'NoNewPrivileges=yes', 'ExecStart=/opt/uns-meta/src/cli.ts ']) {
+      for (const directive of ['DynamicUser=yes', 'ProtectSystem=strict', 'EnvironmentFile=/etc/uns-meta/', 'NoNewPrivileges=yes', 'ExecStart=/opt/uns-meta/bin/uns-meta ']) {
         expect(text, `${unit}: ${directive}`).toContain(directive);
       }
       writeFileSync(join(dir, unit), text.replaceAll('/opt/uns-meta', root));

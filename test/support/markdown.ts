@@ -52,3 +52,10 @@ export function parseCsv(text: string): (string | undefined)[][] {
   }
   return rows;
 }
+
+/** The one code block of a page whose text (after its name line, if any) starts with `start`. */
+export function blockStarting(doc: string, start: string): CodeBlock {
+  const found = codeBlocks(doc).filter((b) => b.text.replace(/^(?:--|#) [a-z0-9-]+\n/, '').startsWith(start));
+  if (found.length !== 1) throw new Error(`docs/${doc} has ${found.length} code blocks starting with ${JSON.stringify(start)}, not one`);
+  return found[0]!;
+}
