@@ -14,7 +14,7 @@ const CHANNEL = 'uns_meta_catalog_changes';
 const METRICS = 10_000;
 const confirmSql = readFileSync(new URL('../../src/worker/sql/confirm.sql', import.meta.url), 'utf8');
 let db: TestDatabase;
-let listener: pg.Client;
+let listener: pg.Client | undefined;
 const received: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
@@ -26,7 +26,7 @@ beforeAll(async () => {
   await listener.query(`listen ${CHANNEL}`);
 }, 120_000);
 afterAll(async () => {
-  await listener.end();
+  await listener?.end();
   await db.drop();
 });
 
