@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<Command>> = {
   canary: () => import('./commands/canary.ts'),
   db: () => import('./commands/db.ts'),
   status: () => import('./commands/status.ts'),
+  watch: () => import('./commands/watch.ts'),
 };
 
 async function usage(): Promise<string> {

@@ -35,8 +35,8 @@ select bag_eq($$select conname::text, contype::text from pg_constraint where con
               'metric_versions has exactly its constraints');
 select indexes_are('uns_meta', 'metric_versions', array['metric_versions_pkey', 'uq_metric_versions_metric_version'],
                    'metric_versions has exactly the indexes of its key and unique constraint');
-select triggers_are('uns_meta', 'metric_versions', array['_100_append_only', '_100_append_only_truncate'],
-                    'metric_versions has exactly its two append-only triggers');
+select triggers_are('uns_meta', 'metric_versions', array['_100_append_only', '_100_append_only_truncate', '_900_notify_watch'],
+                    'metric_versions has exactly its two append-only triggers and the watch NOTIFY (triggers/notify_catalog_changes)');
 select has_trigger('uns_meta', 'metric_versions', t, format('metric_versions has trigger %s', t))
   from unnest(array['_100_append_only', '_100_append_only_truncate']) as t;
 select trigger_is('uns_meta', 'metric_versions', t, 'uns_meta', 'tg__append_only', format('%s calls tg__append_only()', t))

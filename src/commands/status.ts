@@ -11,8 +11,8 @@ export const summary = 'one screen of health: database and plan, job queue, dead
 const HELP = `Usage: uns-meta status [--json] [--devices <n>]
 
 Reads the database (DATABASE_URL or PG*), the checkout's sqitch.plan and the ingestor's spool directory
-(INGEST_SPOOL_DIR) and prints: the database and whether the plan is deployed (as uns_meta_admin: other roles may
-not read the Sqitch registry), the settings, the job queue, dead letters, Canary parity, the spool depth (on an
+(INGEST_SPOOL_DIR) and prints: the database and whether the plan is deployed (any of our roles, through
+uns_meta.deployed_changes()), the settings, the job queue, dead letters, Canary parity, the spool depth (on an
 ingestor host) and the last birth of each device. Lists what needs attention.
 
   --json          print the report as one JSON object (shape: docs/operations.md)

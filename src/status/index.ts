@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type pg from 'pg';
 
-const SQL_NAMES = ['database', 'settings', 'sqitch', 'jobs', 'dead-letters', 'parity', 'devices'] as const;
+const SQL_NAMES = ['database', 'settings', 'sqitch', 'deployed-changes', 'jobs', 'dead-letters', 'parity', 'devices'] as const;
 const sql = Object.fromEntries(SQL_NAMES.map((n) => [n, readFileSync(new URL(`./sql/${n}.sql`, import.meta.url), 'utf8')])) as Record<(typeof SQL_NAMES)[number], string>;
 
 /** A due job waiting longer than this past its run_at means no worker takes jobs (the WorkerJobsOverdue alert's threshold). */
@@ -77,7 +77,7 @@ export async function collectStatus(pool: pg.Pool, options: StatusOptions): Prom
     }
   };
 
-  let db: { name: string; role: string; server_version: string; uns_meta_schema: boolean; graphile_worker_schema: boolean; sqitch_registry: boolean };
+  let db: { name: string; role: string; server_version: string; uns_meta_schema: boolean; graphile_worker_schema: boolean; sqitch_registry: boolean; deployed_changes_function: boolean };
   try {
     db = (await pool.query(sql.database)).rows[0] as typeof db;
   } catch (err) {
@@ -88,8 +88,11 @@ export async function collectStatus(pool: pg.Pool, options: StatusOptions): Prom
   const plan = planChanges(options.planText);
   let planStatus: PlanStatus = { state: 'unknown', plan_changes: plan.length, deployed_changes: null, pending: [], reason: 'no Sqitch registry in this database' };
   if (db.sqitch_registry) {
+    // Any role through uns_meta.deployed_changes(); in a database deployed before that function, only a role that
+    // may read the registry (uns_meta_admin).
     try {
-      planStatus = comparePlan(plan, (await pool.query<{ change: string }>(sql.sqitch)).rows.map((r) => r.change));
+      const deployed = await pool.query<{ change: string }>(db.deployed_changes_function ? sql['deployed-changes'] : sql.sqitch);
+      planStatus = comparePlan(plan, deployed.rows.map((r) => r.change));
     } catch (err) {
       planStatus.reason = `${(err as Error).message} (run status as uns_meta_admin to compare the plan)`;
     }

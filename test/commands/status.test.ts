@@ -73,6 +73,17 @@ describe('uns-meta status', () => {
     expect(text.out).toMatch(/^ok {9}nothing needs attention$/m);
   });
 
+  it('as uns_meta_app (the processes\' role, no read on the Sqitch registry) and uns_meta_ro: the plan compared all the same', async () => {
+    for (const role of ['uns_meta_app', 'uns_meta_ro'] as const) {
+      const child = spawnCli(['status', '--json'], { DATABASE_URL: db.url(role), INGEST_SPOOL_DIR: join(dir, 'no-spool-here') });
+      await child.exited;
+      const r = JSON.parse(child.output()) as Report;
+      expect(r.database.role).toBe(role);
+      expect(r.database.plan).toEqual({ state: 'deployed', plan_changes: planText.split('\n').filter((l) => /^[a-z]/.test(l)).length,
+        deployed_changes: planText.split('\n').filter((l) => /^[a-z]/.test(l)).length, pending: [] });
+    }
+  });
+
   it('unhealthy: an overdue job, a dead letter, the plan behind, a spooled birth; exit 1 and each named', async () => {
     const admin = db.pool('uns_meta_admin');
     await admin.query(`select graphile_worker.add_job('status_test', '{}'::json, run_at := now() - interval '1 hour')`);

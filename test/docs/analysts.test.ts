@@ -102,7 +102,7 @@ describe('docs/analysts.md', () => {
 
   it('has the queries this test checks, and no other', () => {
     expect(codeBlocks('analysts.md').filter((b) => b.lang === 'sql').map((b) => b.name))
-      .toEqual(['device-tags', 'tag-history', 'tag-paths', 'canary-unconfirmed', 'rejections']);
+      .toEqual(['device-tags', 'tag-history', 'tag-paths', 'canary-unconfirmed', 'tag-as-of', 'tag-properties-as-of', 'rejections']);
   });
 
   it('device-tags: every tag of a device with units and limits', async () => {
@@ -140,6 +140,40 @@ describe('docs/analysts.md', () => {
       [`${DEVICE}/Maceira-Liz/600 - Cement Packaging and Dispatch/671 - Bag Conveying/Normalised/Selections/EMBSILO23SEL01_FS/Selected`, 'never_synced', '2', undefined, '0'],
       ['Secil/Portugal/Dup/Kiln/Speed', 'never_synced', '1', undefined, '0'],
     ]);
+  });
+
+  // The page's `\set at` replaced by a time of this run: right when the first birth committed (version 1's
+  // changed_at, the instant it counts from), and now (after the re-birth and the rename).
+  async function asOf(name: string, at: 'first birth' | 'now'): Promise<(string | undefined)[][]> {
+    const block = namedBlock('analysts.md', name).text;
+    expect(block).toMatch(/^\\set at '[^']+'$/m);
+    const { rows } = await env.admin().query<{ at: string }>(at === 'now' ? `select now()::text as at` : `select v.changed_at::text as at
+      from uns_meta.metric_versions v join uns_meta.metrics m using (metric_id) where m.name = $1 and v.version_no = 1`, at === 'now' ? [] : [ACTIVE]);
+    return psql(block.replace(/^\\set at '[^']+'$/m, `\\set at '${rows[0]!.at}'`));
+  }
+
+  it('tag-as-of: the tag as it was at a time, from the birth\'s values then and now', async () => {
+    const [header, ...then] = await asOf('tag-as-of', 'first birth');
+    expect(header).toEqual(['version_no', 'changed_at', 'uns_path', 'retired', 'eng_unit', 'eng_low', 'eng_high', 'description']);
+    // the fixture's Active tag: engUnit "", engLow 0, engHigh 0, documentation "SA: - Active", under Maceira
+    expect(then.map((r) => [r[0], r[2], r[3], r[4], r[5], r[6], r[7]])).toEqual([['1', OLD_PATH, 'f', '', '0', '0', 'SA: - Active']]);
+    const [, ...now] = await asOf('tag-as-of', 'now');
+    // the re-birth's unit and description, the DBA's rename
+    expect(now.map((r) => [r[0], r[2], r[3], r[4], r[5], r[6], r[7]])).toEqual([['3', NEW_PATH, 'f', '%', '0', '0', 'SA: - Active (bypass damper)']]);
+  });
+
+  it('tag-properties-as-of: every property of the tag at a time', async () => {
+    const [header, ...rows] = await asOf('tag-properties-as-of', 'first birth');
+    expect(header).toEqual(['key', 'type', 'value']);
+    const active = fixture.metrics!.find((m) => m.name === ACTIVE)!.properties!;
+    expect(rows.map((r) => r[0]).sort()).toEqual([...active.keys!].sort());
+    const byKey: Record<string, unknown> = Object.fromEntries(rows.map((r): [string, unknown] => [r[0]!, json(r[2])]));
+    // the fixture's Sparkplug types: 12 String, 10 Double, 11 Boolean
+    const str = (value: string) => ({ type: 'String', value });
+    expect(byKey).toMatchObject({ engUnit: str(''), documentation: str('SA: - Active'), engLow: { type: 'Double', value: 0 },
+      engHigh: { type: 'Double', value: 0 }, retained: { type: 'Boolean', value: true }, delete: { type: 'Boolean', value: false } });
+    const [, ...now] = await asOf('tag-properties-as-of', 'now');
+    expect(Object.fromEntries(now.map((r): [string, unknown] => [r[0]!, json(r[2])]))).toMatchObject({ engUnit: str('%'), documentation: str('SA: - Active (bypass damper)') });
   });
 
   it('rejections: devices whose births were refused, and why', async () => {

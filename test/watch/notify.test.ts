@@ -1,0 +1,79 @@
+// triggers/notify_catalog_changes: ONE notification per statement, never one per row or property. A plain LISTEN
+// client (node-postgres, as uns_meta_ro: LISTEN needs no grant) counts what arrives on uns_meta_catalog_changes
+// after a DBA's UPDATE of 10,000 properties in one statement (10,000 versions), and after the worker's confirmation
+// upsert (src/worker/sql/confirm.sql) that inserts one row and updates another (two statement triggers fire).
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFor, createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { ingest } from '../worker/helpers.ts';
+import { birth } from './support.ts';
+
+const CHANNEL = 'uns_meta_catalog_changes';
+const METRICS = 10_000;
+const confirmSql = readFileSync(new URL('../../src/worker/sql/confirm.sql', import.meta.url), 'utf8');
+let db: TestDatabase;
+let listener: pg.Client | undefined;
+const received: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await ingest(db, birth('Bulk', Object.fromEntries(Array.from({ length: METRICS }, (_, i) => [`M${i}`, { engUnit: 'bar' }])), 1));
+  listener = new pg.Client(configFor(db.url('uns_meta_ro')));
+  await listener.connect();
+  listener.on('notification', (n) => { if (n.channel === CHANNEL) received.push(JSON.parse(n.payload!) as Record<string, unknown>); });
+  await listener.query(`listen ${CHANNEL}`);
+}, 120_000);
+afterAll(async () => {
+  await listener?.end();
+  await db.drop();
+});
+
+/** The notifications a statement sends, once it committed (delivery is asynchronous: wait, then some more). */
+async function notificationsOf(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  received.length = 0;
+  await run();
+  const end = Date.now() + 5000;
+  while (received.length === 0 && Date.now() < end) await sleep(50);
+  await sleep(1000);
+  return [...received];
+}
+
+describe('one NOTIFY per statement', () => {
+  it(`an UPDATE of ${METRICS} properties: ${METRICS} versions, one notification`, async () => {
+    const deviceId = (await db.pool('uns_meta_admin').query<{ id: string }>(`select device_id::text as id from uns_meta.devices where device = 'Bulk'`)).rows[0]!.id;
+    const got = await notificationsOf(() => db.pool('uns_meta_admin').query(
+      `update uns_meta.metric_properties set value_string = 'mbar' where key = 'engUnit'`));
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ kind: 'versions', count: METRICS, devices: [Number(deviceId)] });
+    const n = got[0] as { first: number; last: number };
+    const { rows } = await db.pool('uns_meta_admin').query<{ n: number }>(
+      `select count(*)::int as n from uns_meta.metric_versions where version_id between $1 and $2 and changed_by = 'uns_meta_admin'`, [n.first, n.last]);
+    expect(rows[0]!.n).toBe(METRICS);
+  }, 120_000);
+
+  it('the worker\'s confirmation upsert (one row inserted, one updated): one notification', async () => {
+    const ids = (await db.pool('uns_meta_admin').query<{ id: string }>(`select metric_id::text as id from uns_meta.metrics where name in ('M1', 'M2') order by name`)).rows.map((r) => r.id);
+    const confirm = (metricIds: string[]) => db.pool('uns_meta_app').query(confirmSql, [metricIds, metricIds.map(() => 2),
+      metricIds.map(() => null), metricIds.map(() => 'unchanged'), metricIds.map(() => new Date()), JSON.stringify(metricIds.map(() => ({})))]);
+    expect(await notificationsOf(() => confirm([ids[0]!]))).toMatchObject([{ kind: 'confirmations', count: 1 }]);
+    const got = await notificationsOf(() => confirm(ids));
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ kind: 'confirmations', count: 2 });
+  });
+
+  it('a statement that rolls back sends nothing', async () => {
+    const got = await notificationsOf(async () => {
+      const c = await db.pool('uns_meta_admin').connect();
+      try {
+        await c.query('begin');
+        await c.query(`update uns_meta.metric_properties set value_string = 'Pa' where key = 'engUnit'`);
+        await c.query('rollback');
+      } finally {
+        c.release();
+      }
+    });
+    expect(got).toEqual([]);
+  }, 120_000);
+});
