@@ -46,7 +46,9 @@ function misconfiguredAtConnect(err: unknown): string | undefined {
     return `the database server's certificate does not name the host dialled (${message}): connect to a name it holds (DATABASE_URL / PGHOST)`;
   }
   if (typeof code === 'string' && UNTRUSTED_CERTIFICATE.has(code)) {
-    return `the database server's certificate is not trusted (${code}: ${message}): set sslrootcert=<the CA that signed it> in DATABASE_URL`;
+    // without Node's own hint (--use-system-ca): the fix named here is the CA file
+    const reason = message.replace(/; if the root CA is installed locally.*$/, '');
+    return `the database server's certificate is not trusted (${code}: ${reason}): set sslrootcert=<the CA that signed it> in DATABASE_URL`;
   }
   if (/server does not support SSL/i.test(message)) return `${message}: the server takes no TLS; fix sslmode in DATABASE_URL or enable ssl on the server`;
   if (code === '3D000') return `${message}: create it (scripts/bootstrap.sql) or fix the database name in DATABASE_URL / PGDATABASE`;
