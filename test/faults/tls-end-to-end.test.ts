@@ -226,9 +226,11 @@ describe('a plain connection to a TLS-only endpoint is refused, and says why', (
     expect(lines.at(-1)).toMatch(/^uns-meta worker: no pg_hba\.conf entry .*no encryption: the server takes only TLS connections: set sslmode=verify-full/);
   });
 
-  it('the simulator: plain HTTP to its HTTPS port gets no API answer', async () => {
+  it('the simulator: plain HTTP to its HTTPS port gets HTTP 400 saying it speaks HTTPS only, and no API answer', async () => {
     const before = sim.state.requests().length;
-    await expect(request(`${sim.url.replace('https:', 'http:')}/api/v1/version`, { method: 'POST', body: '{}' })).rejects.toThrow();
+    const res = await request(`${sim.url.replace('https:', 'http:')}/api/v1/version`, { method: 'POST', body: '{}' });
+    expect(res.statusCode).toBe(400);
+    expect(await res.body.json()).toEqual({ statusCode: 'Error', errors: ['this port speaks HTTPS only: plain HTTP was sent to it; use https://'] });
     expect(sim.state.requests()).toHaveLength(before);
   });
 });
