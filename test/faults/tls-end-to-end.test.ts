@@ -181,6 +181,7 @@ describe('births in, Canary equal to PostgreSQL out, over TLS everywhere', () =>
     await expectCanaryEqualsPostgres(expectedCanary({ D1: 2, D2: 1, D3: 2 }));
     expect(passwordIngestor.output().match(/"event":"birth\.ingested"/g)).toHaveLength(5);
     expect(passwordIngestor.output()).not.toContain(USERS.ingest);
+    expect(broker.output()).toMatch(/New client connected from 127\.0\.0\.1:\d+ as uns-meta-ingest-\S+ \(.*u'ingest'\)/);
   }, 60_000);
 
   it('with a client certificate on the mTLS listener (its CN the user name): a new device reaches Canary', async () => {
@@ -194,6 +195,8 @@ describe('births in, Canary equal to PostgreSQL out, over TLS everywhere', () =>
     await publishBirths(`mqtts://localhost:${broker.tlsPort}`, [['D4', 1], ['D2', 2]]);
     await expectCanaryEqualsPostgres(expectedCanary({ D1: 2, D2: 2, D3: 2, D4: 1 }));
     expect(ing.output().match(/"event":"birth\.ingested"/g)).toHaveLength(2);
+    // the broker took the certificate's CN (test PKI: CN=uns-meta-ingest) as the user name, no password given
+    expect(broker.output()).toMatch(/New client connected from 127\.0\.0\.1:\d+ as uns-meta-ingest-\S+ \(.*u'uns-meta-ingest'\)/);
   }, 60_000);
 });
 
