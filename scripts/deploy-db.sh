@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 db=${1:?usage: deploy-db.sh <database>}
 admin_url="postgres://uns_meta_admin@${PGHOST:-127.0.0.1}:${PGPORT:-5432}/$db"
+# node-postgres (graphile-worker) reads no PGSSLROOTCERT: libpq's TLS settings go into its URL
+if [ -n "${PGSSLMODE:-}" ]; then admin_url+="?sslmode=$PGSSLMODE${PGSSLROOTCERT:+&sslrootcert=$PGSSLROOTCERT}"; fi
 
 if ! psql -qAtX -U uns_meta_admin -d postgres -c "select 1 from pg_database where datname = '$db'" | grep -q 1; then
   createdb -U uns_meta_admin --encoding=UTF8 --locale=C.UTF-8 --template=template0 "$db"

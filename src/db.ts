@@ -22,17 +22,32 @@ export function connectionConfig(env: NodeJS.ProcessEnv = process.env): pg.PoolC
   // or an error report then shows no secret. (A connection string, even without a password, would override
   // it with an empty one, so the URL is taken apart here.)
   const config: pg.PoolConfig = { host, port: Number(port), user, database, password: () => password };
+  let sslmode: string | undefined;
+  let rootCert: string | undefined;
   for (const [name, value] of params?.searchParams ?? []) {
     if (name === 'application_name') config.application_name = value;
     else if (name === 'options') config.options = value; // libpq's session settings, e.g. -c lock_timeout=5s
-    else if (name === 'sslmode' && value === 'disable') config.ssl = false;
-    else if (name === 'sslmode' && (value === 'require' || value === 'verify-full')) config.ssl = { rejectUnauthorized: value === 'verify-full' };
+    else if (name === 'sslmode' && ['disable', 'require', 'verify-full'].includes(value)) sslmode = value;
+    else if (name === 'sslrootcert') rootCert = value;
     else {
       throw new Error(`DATABASE_URL parameter ${name}=${value} is not supported with a password file; ` +
-        'supported: application_name, options, sslmode=disable|require|verify-full (or give the password in PGPASSWORD)');
+        'supported: application_name, options, sslmode=disable|require|verify-full, sslrootcert (or give the password in PGPASSWORD)');
     }
   }
+  if (sslmode === 'disable') config.ssl = false;
+  else if (sslmode !== undefined) {
+    // as libpq: sslrootcert replaces the system's CAs (the server's certificate must chain to it)
+    config.ssl = { rejectUnauthorized: sslmode === 'verify-full', ...(rootCert === undefined ? {} : { ca: readCaFile(rootCert) }) };
+  }
   return config;
+}
+
+function readCaFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`DATABASE_URL sslrootcert: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
 }
 
 /** The first matching `host:port:database:user:password` line of a libpq password file. */

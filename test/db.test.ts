@@ -41,6 +41,18 @@ describe('connectionConfig', () => {
     expect(() => connectionConfig({ ...env, DATABASE_URL: `${env.DATABASE_URL}?connect_timeout=3` })).toThrow(/DATABASE_URL parameter connect_timeout=3 is not supported/);
   });
 
+  it('takes sslrootcert as libpq does: the file\'s CA is the one the server\'s certificate must chain to (either order)', () => {
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n');
+    for (const query of [`sslmode=verify-full&sslrootcert=${ca}`, `sslrootcert=${encodeURIComponent(ca)}&sslmode=verify-full`]) {
+      const config = connectionConfig({ ...env, DATABASE_URL: `${env.DATABASE_URL}?${query}` });
+      expect(config.ssl).toEqual({ rejectUnauthorized: true, ca: Buffer.from('-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n') });
+    }
+    expect(connectionConfig({ ...env, DATABASE_URL: `${env.DATABASE_URL}?sslmode=disable&sslrootcert=${ca}` }).ssl).toBe(false);
+    expect(() => connectionConfig({ ...env, DATABASE_URL: `${env.DATABASE_URL}?sslmode=verify-full&sslrootcert=${dir}/missing.pem` }))
+      .toThrow(`DATABASE_URL sslrootcert: cannot read ${dir}/missing.pem: ENOENT`);
+  });
+
   it('leaves a password given in the URL or PGPASSWORD to node-postgres', () => {
     expect(connectionConfig({ ...env, DATABASE_URL: 'postgres://svc:pw@dbhost:6543/cat' })).toEqual({ connectionString: 'postgres://svc:pw@dbhost:6543/cat' });
     expect(connectionConfig({ ...env, PGPASSWORD: 'pw' })).toEqual({ connectionString: env.DATABASE_URL });

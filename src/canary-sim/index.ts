@@ -13,6 +13,7 @@ import { sendJson } from './http-io.ts';
 import type { RequestLogEntry } from './request-log.ts';
 import { handleSimRequest } from './sim-routes.ts';
 import { SimulatorState } from './state.ts';
+import { tlsOnlyPort } from './tls-port.ts';
 
 export type { FaultConfig, FaultPatch, FaultTrigger, TagErrorRule } from './faults.ts';
 export type { RequestFilter, RequestLogEntry } from './request-log.ts';
@@ -108,18 +109,20 @@ export async function startCanarySim(options: CanarySimOptions = {}): Promise<Ca
     route(req, res).catch((err: unknown) => sendJson(res, 500, { error: `canary-sim internal error: ${String(err)}` }));
   };
 
-  const server: Server = options.tls
-    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler)
-    : createHttpServer(handler);
+  const httpsServer = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : undefined;
+  const server: Server = httpsServer ?? createHttpServer(handler);
+  // over TLS, the port is a front that answers plain HTTP with a 400 saying so (tls-port.ts)
+  const tlsPort = httpsServer ? tlsOnlyPort(httpsServer) : undefined;
+  const listening = tlsPort?.front ?? server;
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
+    listening.once('error', reject);
+    listening.listen(options.port ?? 0, host, () => {
+      listening.off('error', reject);
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  const port = (listening.address() as AddressInfo).port;
   const sweep = setInterval(() => state.sessions.sweep(), 1000);
   sweep.unref();
 
@@ -132,8 +135,9 @@ export async function startCanarySim(options: CanarySimOptions = {}): Promise<Ca
       closed ??= new Promise<void>((resolve) => {
         clearInterval(sweep);
         closing.abort();
-        server.close(() => resolve());
+        listening.close(() => resolve());
         server.closeAllConnections();
+        tlsPort?.closeAll();
       });
       return closed;
     },

@@ -34,11 +34,27 @@ interface CheckRow {
 const CHECK_SQL = readFileSync(new URL('./check.sql', import.meta.url), 'utf8');
 const DEPLOY = 'deploy it with `sqitch deploy --verify` (docs/deployment.md)';
 
+/** Node's codes for a server certificate that does not verify: the CA is not the one given, or it expired. */
+const UNTRUSTED_CERTIFICATE = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_UNTRUSTED', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE']);
+
 /** Login-time errors that only a change of configuration can fix. */
 function misconfiguredAtConnect(err: unknown): string | undefined {
   const code = (err as { code?: unknown }).code;
   const message = err instanceof Error ? err.message : String(err);
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `the database server's certificate does not name the host dialled (${message}): connect to a name it holds (DATABASE_URL / PGHOST)`;
+  }
+  if (typeof code === 'string' && UNTRUSTED_CERTIFICATE.has(code)) {
+    // without Node's own hint (--use-system-ca): the fix named here is the CA file
+    const reason = message.replace(/; if the root CA is installed locally.*$/, '');
+    return `the database server's certificate is not trusted (${code}: ${reason}): set sslrootcert=<the CA that signed it> in DATABASE_URL`;
+  }
+  if (/server does not support SSL/i.test(message)) return `${message}: the server takes no TLS; fix sslmode in DATABASE_URL or enable ssl on the server`;
   if (code === '3D000') return `${message}: create it (scripts/bootstrap.sql) or fix the database name in DATABASE_URL / PGDATABASE`;
+  if (code === '28000' && /no encryption/.test(message)) {
+    return `${message}: the server takes only TLS connections: set sslmode=verify-full and sslrootcert=<the CA of its certificate> in DATABASE_URL`;
+  }
   if (code === '28P01' || code === '28000') return `${message}: check the role in DATABASE_URL / PGUSER and its password (PGPASSFILE or PGPASSWORD)`;
   if (code === '42501') return `${message}: the role may not connect; grant it CONNECT or use uns_meta_app`;
   if (/password must be a string|no password/i.test(message)) return 'no password for the role: add a line for it to PGPASSFILE (or set PGPASSWORD)';

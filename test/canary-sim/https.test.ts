@@ -57,8 +57,12 @@ describe('HTTPS', () => {
     expect((await call(sim.url, 'version', {}, { dispatcher: trusting })).status).toBe(200);
   });
 
-  it('plain HTTP to the HTTPS port gets no API answer', async () => {
-    await expect(call(sim.url.replace('https:', 'http:'), 'version')).rejects.toThrow();
-    expect(sim.state.requests({ method: 'version' }).every((e) => e.outcome !== 'pending')).toBe(true);
+  it('plain HTTP to the HTTPS port gets no API answer: HTTP 400 saying the port speaks HTTPS only', async () => {
+    const before = sim.state.requests().length;
+    const plain = await call(sim.url.replace('https:', 'http:'), 'version');
+    expect(plain).toMatchObject({ status: 400, json: { statusCode: 'Error', errors: ['this port speaks HTTPS only: plain HTTP was sent to it; use https://'] } });
+    expect(sim.state.requests()).toHaveLength(before);
+    // and the port still serves HTTPS
+    expect((await call(sim.url, 'version', {}, { dispatcher: trusting })).status).toBe(200);
   });
 });

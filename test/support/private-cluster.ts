@@ -4,9 +4,11 @@
 // scripts/bootstrap.sql with the passwords of the machine's password file (its lines match any port, so psql,
 // sqitch, pg_prove and our processes connect to it with nothing but another PGPORT), and scripts/deploy-db.sh for
 // the schema. destroy() stops it and removes the directory; a process that exits without calling it still stops
-// the server (an exit hook), so no postgres is left running.
+// the server (an exit hook), so no postgres is left running. With `tls`, the server takes TCP connections only over
+// TLS (`ssl = on`, `hostssl` lines and no `host` line) and every client of the cluster verifies it
+// (sslmode=verify-full against the given CA).
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { passwordFromFile } from '../../src/db.ts';
@@ -22,6 +24,8 @@ export interface PrivateClusterOptions {
   binDir?: string;
   /** The database bootstrap.sql creates (deploy() deploys it). */
   database?: string;
+  /** TLS only: the server's certificate and key (naming 127.0.0.1) and the CA clients verify them against. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 export interface PrivateCluster {
@@ -31,9 +35,15 @@ export interface PrivateCluster {
   /** The major version the server reports. */
   major: number;
   database: string;
-  /** What a child process needs to use the cluster: the roles' connection and the superuser's socket. */
-  env: { PGHOST: string; PGPORT: string; UNS_META_SUPERUSER_HOST: string; UNS_META_SUPERUSER_PORT: string };
-  /** postgres://<role>@127.0.0.1:<port>/<database> (the password comes from PGPASSFILE). */
+  /**
+   * What a child process needs to use the cluster: the roles' connection and the superuser's socket; with `tls`,
+   * libpq's PGSSLMODE=verify-full and PGSSLROOTCERT.
+   */
+  env: { PGHOST: string; PGPORT: string; UNS_META_SUPERUSER_HOST: string; UNS_META_SUPERUSER_PORT: string; PGSSLMODE?: string; PGSSLROOTCERT?: string };
+  /**
+   * postgres://<role>@127.0.0.1:<port>/<database> (the password comes from PGPASSFILE); with `tls`,
+   * `?sslmode=verify-full&sslrootcert=<CA>`.
+   */
   url(role?: string, database?: string): string;
   /** Runs SQL as the superuser over the unix socket; returns psql's unaligned output. */
   superuser(sql: string, database?: string): string;
@@ -117,10 +127,15 @@ export async function startPrivateCluster(options: PrivateClusterOptions = {}): 
       encoding: 'utf8', cwd: '/', env: { ...process.env, PGPASSFILE: join(dir, 'no-password-file'), PGOPTIONS: '-c client_min_messages=warning' },
     });
 
+  const tls = options.tls;
   const cluster: PrivateCluster = {
     binDir, dir, port, major: 0, database,
-    env: { PGHOST: '127.0.0.1', PGPORT: String(port), UNS_META_SUPERUSER_HOST: dir, UNS_META_SUPERUSER_PORT: String(port) },
-    url: (role = 'uns_meta_app', db = database) => `postgres://${role}@127.0.0.1:${port}/${db}`,
+    env: {
+      PGHOST: '127.0.0.1', PGPORT: String(port), UNS_META_SUPERUSER_HOST: dir, UNS_META_SUPERUSER_PORT: String(port),
+      ...(tls ? { PGSSLMODE: 'verify-full', PGSSLROOTCERT: tls.caFile } : {}),
+    },
+    url: (role = 'uns_meta_app', db = database) =>
+      `postgres://${role}@127.0.0.1:${port}/${db}${tls ? `?sslmode=verify-full&sslrootcert=${encodeURIComponent(tls.caFile)}` : ''}`,
     superuser,
     async deploy(db = database) {
       await run([join(ROOT, 'scripts/deploy-db.sh'), db], { cwd: ROOT, env: { ...process.env, ...cluster.env } });
@@ -183,9 +198,21 @@ export async function startPrivateCluster(options: PrivateClusterOptions = {}): 
     writeFileSync(join(dir, 'extra.conf'), [
       `port = ${port}`, `listen_addresses = '127.0.0.1'`, `unix_socket_directories = '${dir}'`, 'wal_level = logical',
       'fsync = off', 'full_page_writes = off', 'shared_buffers = 32MB', 'max_connections = 100', `lc_messages = 'C'`,
-      `log_min_messages = warning`, 'log_min_error_statement = panic', '',
+      `log_min_messages = warning`, 'log_min_error_statement = panic',
+      ...(tls ? [`ssl = on`, `ssl_cert_file = '${join(dir, 'server.crt')}'`, `ssl_key_file = '${join(dir, 'server.key')}'`, `ssl_min_protocol_version = 'TLSv1.3'`] : []),
+      '',
     ].join('\n'));
     await run(asServerUser(['sh', '-c', `cat '${join(dir, 'extra.conf')}' >> '${join(data, 'postgresql.conf')}'`]));
+    if (tls) {
+      // The key readable by the server's user alone (PostgreSQL refuses it otherwise); TCP over TLS only: a
+      // connection without TLS finds no pg_hba.conf entry.
+      copyFileSync(tls.certFile, join(dir, 'server.crt'));
+      copyFileSync(tls.keyFile, join(dir, 'server.key'));
+      chmodSync(join(dir, 'server.key'), 0o600);
+      if (isRoot) execFileSync('chown', ['postgres', join(dir, 'server.crt'), join(dir, 'server.key')]);
+      writeFileSync(join(dir, 'pg_hba.conf'), 'local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n');
+      await run(asServerUser(['sh', '-c', `cat '${join(dir, 'pg_hba.conf')}' > '${join(data, 'pg_hba.conf')}'`]));
+    }
     await cluster.start();
     cluster.major = Math.floor(Number(superuser('show server_version_num').trim()) / 10000);
     // scripts/bootstrap.sql, fed as scripts/setup.sh feeds it: the passwords on standard input, never in argv.

@@ -1,6 +1,7 @@
 // A throwaway PKI for TLS tests, made with openssl in a temporary directory: a CA, a server certificate for
-// localhost only (so
-// connecting to 127.0.0.1 must fail hostname verification), a client certificate (mTLS), and a second, unrelated CA to prove verification.
+// localhost only (so connecting to 127.0.0.1 must fail hostname verification), a second server certificate for
+// localhost and 127.0.0.1 (for servers that clients dial by address), a client certificate (mTLS), and a second,
+// unrelated CA to prove verification.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,9 @@ export interface TestPki {
   caCert: string;
   serverCert: string;
   serverKey: string;
+  /** Signed by the CA for DNS:localhost and IP:127.0.0.1. */
+  addressCert: string;
+  addressKey: string;
   clientCert: string;
   clientKey: string;
   otherCaCert: string;
@@ -38,6 +42,7 @@ export function createTestPki(): TestPki {
   ca(dir, 'ca');
   ca(dir, 'other-ca');
   leaf(dir, 'server', 'localhost', 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  leaf(dir, 'address', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   leaf(dir, 'client', 'uns-meta-ingest', 'extendedKeyUsage=clientAuth\n');
   // Mosquitto started as root drops to its own user: let it read the test's throwaway files.
   chmodSync(dir, 0o755);
@@ -47,6 +52,8 @@ export function createTestPki(): TestPki {
     caCert: join(dir, 'ca.crt'),
     serverCert: join(dir, 'server.crt'),
     serverKey: join(dir, 'server.key'),
+    addressCert: join(dir, 'address.crt'),
+    addressKey: join(dir, 'address.key'),
     clientCert: join(dir, 'client.crt'),
     clientKey: join(dir, 'client.key'),
     otherCaCert: join(dir, 'other-ca.crt'),

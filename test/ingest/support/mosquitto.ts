@@ -1,6 +1,6 @@
 // A real Mosquitto broker for a test: /usr/sbin/mosquitto with a generated config on free ports. Always a plain
-// listener; with `pki`, a TLS 1.3 listener and an mTLS listener (client certificate required); with `users`, a
-// password file and no anonymous access.
+// listener; with `pki`, a TLS 1.3 listener and an mTLS listener (client certificate required, its CN the client's
+// user name, no password asked); with `users`, a password file and no anonymous access.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +28,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
   const tlsPort = options.pki ? await freePort() : undefined;
   const mtlsPort = options.pki ? await freePort() : undefined;
   const config = (dir: string) => {
-    const lines = ['per_listener_settings false', 'persistence false', 'log_dest stdout', 'log_type error', 'log_type warning',
+    // stderr: unbuffered, so output() holds every line as soon as it is logged
+    const lines = ['per_listener_settings false', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning',
       'log_type notice', 'max_queued_messages 100000', 'max_inflight_messages 0'];
     if (options.users) {
       const file = join(dir, 'passwd');
@@ -44,7 +45,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
       const { caCert, serverCert, serverKey } = options.pki;
       lines.push(`listener ${tlsPort} 127.0.0.1`, `cafile ${caCert}`, `certfile ${serverCert}`, `keyfile ${serverKey}`, 'tls_version tlsv1.3');
       lines.push(`listener ${mtlsPort} 127.0.0.1`, `cafile ${caCert}`, `certfile ${serverCert}`, `keyfile ${serverKey}`, 'tls_version tlsv1.3',
-        'require_certificate true');
+        'require_certificate true', 'use_identity_as_username true');
     }
     return lines;
   };
