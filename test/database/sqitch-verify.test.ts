@@ -98,7 +98,7 @@ describe('sqitch verify', () => {
   beforeAll(async () => {
     // Every verification at once: the file takes about as long as the slowest `sqitch verify`.
     [intact, ...broken] = await Promise.all([verifyAfter([]), ...scenarios.map((s) => verifyAfter(s.sabotage))]);
-  });
+  }, 240_000); // four `sqitch verify` runs of the whole plan at once: over a minute on a loaded 2-core machine
 
   it('succeeds on an intact clone of the template', () => {
     expect(intact.output).toContain('Verify successful');
