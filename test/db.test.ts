@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectionConfig, describeConnection } from '../src/db.ts';
+import { connectionConfig, describeConnection } from '../src/runtime/database.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'uns-meta-db-'));
 const passfile = join(dir, 'pgpass');

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { passwordFromFile } from '../../src/db.ts';
+import { passwordFromFile } from '../../src/runtime/database.ts';
 import { appliedOrder, numberedBirth } from './support/births.ts';
 import { spawnIngestor } from './support/child.ts';
 import { useIngestEnvironment } from './support/environment.ts';
