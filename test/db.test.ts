@@ -1,4 +1,4 @@
-// src/db.ts: connection settings from DATABASE_URL / PG* and the libpq password file, with the password kept
+// src/runtime/database.ts: connection settings from DATABASE_URL / PG* and the libpq password file, with the password kept
 // out of every object a test runner or error report could print.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,10 +2,9 @@
 // each with its default (as written in .env.example), its meaning, the form it expects and, for a secret, a flag
 // that keeps its value out of every message. The table is validated with zod and resolved once at start-up.
 //
-// Why zod (4.x): maintained (monthly releases in 2026), no dependencies and no install script, already in the
-// lock file (Stryker uses it), and its `preprocess`/`pipe`/`superRefine` cover what a variable needs: a default,
-// a coercion from text, a range, a rule across variables. valibot is smaller (about 1.4 MB unpacked against zod's
-// 8 MB) but size does not matter to a server process, and a second validation library in the tree would.
+// Why zod (4.x), not valibot (docs/architecture.md, "The shared runtime"): both are maintained; valibot is smaller
+// (1.9 MB unpacked against 6.1 MB), which does not matter to a server process; zod has no dependencies and no
+// install script and was already in the lock file (Stryker uses it). Only this file imports it.
 //
 // A bad value stops the process with one line and exit 78 (EX_CONFIG):
 //   CANARY_URL: "htp:/x" is not an http(s) URL; expected http(s)://host[:port][/path], e.g. https://canary:55293
@@ -104,9 +103,7 @@ export function loadEnvFile(env: NodeJS.ProcessEnv = process.env): void {
   const file = env.UNS_META_ENV_FILE;
   if (file === undefined || file === '') return;
   if (!existsSync(file)) throw new ConfigError('UNS_META_ENV_FILE', configErrorLine('UNS_META_ENV_FILE', { expected: 'the path of a readable .env file' }, file, 'does not exist'));
-  const before = { ...env };
-  process.loadEnvFile(file);
-  for (const [name, value] of Object.entries(before)) env[name] = value;
+  process.loadEnvFile(file); // sets only the variables not set already
 }
 
 // ---- the variable kinds -------------------------------------------------------------------------------------
