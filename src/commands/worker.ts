@@ -4,6 +4,7 @@ import { DatabaseMisconfigured } from '../db-check/index.ts';
 import { loadWorkerConfig } from '../runtime/config/worker.ts';
 import { createLogger } from '../runtime/log.ts';
 import { configure, EXIT_CONFIG } from '../runtime/start.ts';
+import type { LastError } from '../runtime/status.ts';
 import { startWorker } from '../worker/index.ts';
 
 export const summary = 'push debounced metadata changes to Canary (graphile-worker; configured by CANARY_* env)';
@@ -41,11 +42,12 @@ export async function run(args: string[]): Promise<number> {
   }
   const config = configure('uns-meta worker', () => loadWorkerConfig());
   if (config === undefined) return EXIT_CONFIG;
-  const logger = createLogger('uns-meta-worker');
+  const lastError: LastError = {};
+  const logger = createLogger('uns-meta-worker', { lastError, secrets: [config.status?.password] });
   capYoungGeneration(config.maxSemiSpaceMb);
   let worker;
   try {
-    worker = await startWorker(config, { logger });
+    worker = await startWorker(config, { logger, lastError });
   } catch (err) {
     if (!(err instanceof DatabaseMisconfigured)) throw err;
     console.error(`uns-meta worker: ${err.message}`);

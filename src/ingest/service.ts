@@ -6,6 +6,7 @@ import type { IngestConfig } from '../runtime/config/ingest.ts';
 import { connectionConfig, createPool, describeConnection } from '../runtime/database.ts';
 import { type Logger, createLogger } from '../runtime/log.ts';
 import { type ProbeServer, startProbeServer } from '../runtime/probe.ts';
+import { type LastError, startStatusPublisher } from '../runtime/status.ts';
 import { type IngestMetrics, createMetrics } from './metrics.ts';
 import { type MqttConnection, connectMqtt } from './mqtt.ts';
 import { type Pipeline, createPipeline } from './pipeline.ts';
@@ -34,7 +35,8 @@ export interface StartOptions {
 export async function startIngestor(config: IngestConfig, options: StartOptions = {}): Promise<Ingestor> {
   const env = options.env ?? process.env;
   const pgConfig = connectionConfig(env);
-  const log = createLogger('uns-meta-ingest', { level: config.logLevel, env, secrets: [config.mqtt.password], destination: options.logDestination });
+  const lastError: LastError = {};
+  const log = createLogger('uns-meta-ingest', { level: config.logLevel, env, secrets: [config.mqtt.password, config.status?.password], destination: options.logDestination, lastError });
   const metrics = createMetrics();
   const sql = ingestSql;
 
@@ -98,6 +100,8 @@ export async function startIngestor(config: IngestConfig, options: StartOptions 
     throw err;
   }
   const metricsPort = probe.port;
+  const status = config.status === undefined ? undefined
+    : startStatusPublisher(config.status, { name: 'uns-meta-ingest', pid: process.pid }, () => ({ mqtt: mqtt.connected() ? 'connected' : 'disconnected', spoolDepth: spool.depth }), lastError, log);
   log.info({ event: 'http.listening', port: metricsPort }, `metrics on :${metricsPort}/metrics, /healthz, /readyz`);
 
   return {
@@ -126,6 +130,7 @@ export async function startIngestor(config: IngestConfig, options: StartOptions 
       }
       await stopping;
       await probe.close();
+      await status?.stop();
       await pool.end();
       log.info({ event: 'ingest.stopped', spoolDepth: spool.depth }, `stopped; ${spool.depth} births in the spool`);
     },

@@ -11,6 +11,7 @@ import pino from 'pino';
 import { allSchemas } from './config/index.ts';
 import { databasePassword } from './database.ts';
 import { type Env, secretNames } from './env.ts';
+import type { LastError } from './status.ts';
 
 export type Logger = pino.Logger;
 
@@ -53,6 +54,8 @@ export interface LoggerOptions {
   secrets?: readonly (string | undefined)[];
   /** Default stdout (synchronous, so a crash loses no line). */
   destination?: pino.DestinationStream;
+  /** Filled with each error (or fatal) line's message, scrubbed: the status topic reports it (src/runtime/status.ts). */
+  lastError?: LastError;
 }
 
 /** A logger named for the process (`uns-meta-ingest`, `uns-meta-worker`, ...), secrets redacted. */
@@ -66,7 +69,17 @@ export function createLogger(name: string, options: LoggerOptions = {}): Logger 
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      hooks: { streamWrite: scrub },
+      hooks: {
+        streamWrite: scrub,
+        logMethod(args, method, level) {
+          if (options.lastError && level >= 50) {
+            const msg = args.find((a): a is string => typeof a === 'string');
+            options.lastError.message = scrub(msg ?? 'error');
+            options.lastError.at = new Date().toISOString();
+          }
+          method.apply(this, args);
+        },
+      },
     },
     options.destination ?? pino.destination({ sync: true }),
   );

@@ -9,6 +9,7 @@ import { checkDatabase, waitForDatabase } from '../db-check/index.ts';
 import type { WorkerConfig } from '../runtime/config/worker.ts';
 import { connectionConfig, createPool } from '../runtime/database.ts';
 import { startProbeServer, type ProbeServer } from '../runtime/probe.ts';
+import { type LastError, startStatusPublisher } from '../runtime/status.ts';
 import { registerCatalogMetrics } from './catalog-metrics.ts';
 import { createSyncDeps } from './canary-sync.ts';
 import { Liveness, unlockDeadWorkers } from './liveness.ts';
@@ -47,6 +48,8 @@ export interface StartWorkerOptions {
   database?: pg.PoolConfig;
   /** How often an unreachable database is retried at start (default 5000 ms). */
   retryDatabaseMs?: number;
+  /** The logger's last error (createLogger's `lastError`), for the status topic. */
+  lastError?: LastError;
 }
 
 export async function startWorker(config: WorkerConfig, options: StartWorkerOptions): Promise<RunningWorker> {
@@ -137,6 +140,12 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   statsTimer?.unref();
 
   running = true;
+  const circuitNames = ['closed', 'half-open', 'open', 'isolated'];
+  const status = config.status === undefined ? undefined
+    : startStatusPublisher(config.status, { name: 'uns-meta-worker', pid: process.pid }, async () => {
+      const value = (await deps.metrics.circuitState.get()).values[0]?.value ?? 0;
+      return { circuitState: circuitNames[value] ?? String(value) };
+    }, options.lastError ?? {}, logger);
   logger.info({ canary: config.canaryUrl, dataset: config.dataset ?? '(group)', rateLimitRps: config.rateLimitRps, metricsPort: probe?.port }, 'worker started');
 
   let stopping: Promise<void> | undefined;
@@ -159,6 +168,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         await liveness.releaseAll();
         await probe?.close();
         await pool.end();
+        await status?.stop();
         logger.info('worker stopped; Canary session revoked');
       })();
       return stopping;

@@ -44,6 +44,16 @@ describe('createLogger', () => {
     expect(fromFile.lines[0]).not.toContain('file-secret-9');
   });
 
+  it('keeps the last error line\'s message, scrubbed, for the status topic', () => {
+    const lastError: { message?: string; at?: string } = {};
+    const log = createLogger('uns-meta-test', { env: { MQTT_PASSWORD: 'mqtt-pass-7' }, lastError, destination: { write: () => undefined } });
+    log.warn('only a warning');
+    expect(lastError.message).toBeUndefined();
+    log.error({ err: 'x' }, 'login refused with mqtt-pass-7');
+    expect(lastError.message).toBe('login refused with [redacted]');
+    expect(lastError.at).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
   it('censors fields named like a secret, at the top level and one object down', () => {
     const { log, lines } = capture({});
     log.info({ apiToken: 'a1', session: { sessionToken: 's1', password: 'p1' }, token: 't1' }, 'fields');

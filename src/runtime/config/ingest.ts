@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Env, boolean, envSchema, integer, optionalString, resolveEnv, string, url } from '../env.ts';
 import { commonSchema, databaseSchema, type LogLevel } from './common.ts';
+import { loadStatusConfig, type StatusConfig } from './status.ts';
 
 export interface MqttConfig {
   url: string;
@@ -43,6 +44,8 @@ export interface IngestConfig {
   maxPayloadBytes: number;
   rebirth: { enabled: boolean; intervalMs: number };
   logLevel: LogLevel;
+  /** The status topic; undefined = off (STATUS_TOPIC unset). */
+  status: StatusConfig | undefined;
 }
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -122,5 +125,6 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
     maxPayloadBytes: v.INGEST_MAX_PAYLOAD_BYTES,
     rebirth: { enabled: v.INGEST_REBIRTH_REQUESTS, intervalMs: v.INGEST_REBIRTH_INTERVAL_SECONDS * 1000 },
     logLevel: LOG_LEVEL,
+    status: loadStatusConfig(env, { url: v.MQTT_URL, username: v.MQTT_USERNAME, password: v.MQTT_PASSWORD }),
   };
 }

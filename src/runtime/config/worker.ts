@@ -1,6 +1,7 @@
 // `uns-meta worker` and `uns-meta canary resync|replay`: their variables (section [worker] of .env.example;
 // docs/worker.md#configuration-environment) and the WorkerConfig they run on, resolved once.
 import { commonSchema, databaseSchema } from './common.ts';
+import { loadStatusConfig, type StatusConfig } from './status.ts';
 import { type Env, boolean, decimal, envSchema, integer, optionalInteger, optionalString, required, resolveEnv, string, url } from '../env.ts';
 
 export interface WorkerConfig {
@@ -48,6 +49,8 @@ export interface WorkerConfig {
   statsRefreshMs: number;
   /** V8 semi-space cap (MB) for the `uns-meta worker` process; 0 = Node's default. See docs/worker.md "Memory". */
   maxSemiSpaceMb: number;
+  /** The status topic; undefined = off (STATUS_TOPIC unset). */
+  status: StatusConfig | undefined;
 }
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -127,5 +130,6 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     staleCheckMs: v.WORKER_STALE_CHECK_MS,
     statsRefreshMs: v.WORKER_STATS_REFRESH_MS,
     maxSemiSpaceMb: v.WORKER_MAX_SEMI_SPACE_MB,
+    status: loadStatusConfig(env),
   };
 }
