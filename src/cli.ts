@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The `uns-meta` command: one entry point, one module per subcommand (src/commands/<name>.ts).
 // Each subcommand module exports `run(args: string[]): Promise<number>` and a one-line `summary`.
+// UNS_META_ENV_FILE (a .env file) is loaded first, so every command sees its variables (src/runtime/env.ts).
+import { ConfigError, EXIT_CONFIG, loadEnvFile } from './runtime/env.ts';
 
 interface Command {
   summary: string;
@@ -32,6 +34,13 @@ async function usage(): Promise<string> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  try {
+    loadEnvFile();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`uns-meta: ${err.message}`);
+    return EXIT_CONFIG;
+  }
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(await usage());

@@ -1,4 +1,4 @@
-// src/db.ts: connection settings from DATABASE_URL / PG* and the libpq password file, with the password kept
+// src/runtime/database.ts: connection settings from DATABASE_URL / PG* and the libpq password file, with the password kept
 // out of every object a test runner or error report could print.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectionConfig, describeConnection } from '../src/db.ts';
+import { connectionConfig, describeConnection } from '../src/runtime/database.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'uns-meta-db-'));
 const passfile = join(dir, 'pgpass');

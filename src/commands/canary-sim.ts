@@ -3,7 +3,10 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { createProcessLogger } from '../log.ts';
+import { canarySimSchema } from '../runtime/config/canary-sim.ts';
+import { resolveEnv } from '../runtime/env.ts';
+import { createLogger } from '../runtime/log.ts';
+import { configure, EXIT_CONFIG } from '../runtime/start.ts';
 import { startCanarySim, type FaultConfig } from '../canary-sim/index.ts';
 import { parseFaultPatch } from '../canary-sim/faults.ts';
 
@@ -88,6 +91,8 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
 
+  const env = configure('uns-meta canary-sim', () => resolveEnv(canarySimSchema, process.env));
+  if (env === undefined) return EXIT_CONFIG;
   let options;
   let level: string;
   try {
@@ -97,7 +102,7 @@ export async function run(args: string[]): Promise<number> {
     options = {
       host: values.host,
       port: integer('port', values.port, 55293, 0),
-      apiToken: values['api-token'] || process.env.CANARY_SIM_API_TOKEN || undefined,
+      apiToken: values['api-token'] || env.CANARY_SIM_API_TOKEN,
       datasets: values.datasets
         ?.split(',')
         .map((d) => d.trim())
@@ -118,7 +123,7 @@ export async function run(args: string[]): Promise<number> {
     return 64;
   }
 
-  const log = createProcessLogger('uns-meta-canary-sim', level);
+  const log = createLogger('uns-meta-canary-sim', { level, secrets: [options.apiToken] });
   let tls;
   if (values['tls-cert'] !== undefined && values['tls-key'] !== undefined) {
     try {
@@ -160,7 +165,7 @@ export async function run(args: string[]): Promise<number> {
     {
       url: sim.url,
       datasets: sim.state.datasets(),
-      apiToken: options.apiToken === undefined ? 'not required' : 'required',
+      apiTokenRequired: options.apiToken !== undefined,
       rateLimitRps: options.rateLimitRps,
       enforceRateLimit: options.enforceRateLimit,
     },

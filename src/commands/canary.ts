@@ -2,13 +2,11 @@
 // storeData bodies (without session token) that would be sent, and sends nothing. See docs/worker.md.
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { createProcessLogger } from '../log.ts';
-import { createPool } from '../db.ts';
-import { checkDatabase, DatabaseMisconfigured, DatabaseUnreachable } from '../db-check/index.ts';
-import { createSyncDeps } from '../worker/canary-sync.ts';
-import { loadCommandConfig } from '../worker/config.ts';
-import { workerSql } from '../worker/sql.ts';
-import { syncSelection, WORKER_SESSION_OPTIONS, type Selection } from '../worker/sync.ts';
+import { DatabaseMisconfigured, DatabaseUnreachable } from '../db-check/index.ts';
+import { loadWorkerConfig } from '../runtime/config/worker.ts';
+import { createLogger } from '../runtime/log.ts';
+import { configure, EXIT_CONFIG } from '../runtime/start.ts';
+import { runOperatorSync } from '../worker/index.ts';
 
 export const summary = 'operator commands: `canary resync` (full metadata backfill) and `canary replay` (dead letters)';
 
@@ -57,38 +55,26 @@ export async function run(args: string[]): Promise<number> {
     console.error(`uns-meta canary: --device must be a device_id (a positive integer), got "${values.device}"`);
     return 64;
   }
-  const config = loadCommandConfig('uns-meta canary');
-  if (config === undefined) return 78;
+  const config = configure('uns-meta canary', () => loadWorkerConfig());
+  if (config === undefined) return EXIT_CONFIG;
   const dryRun = values['dry-run'] || (action === 'replay' && !values.send);
-  const logger = createProcessLogger(`uns-meta-canary-${action}`, process.env.LOG_LEVEL ?? 'info', {}, pino.destination(2));
-  const pool = createPool(`uns-meta canary ${action}`, { max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS });
+  const logger = createLogger(`uns-meta-canary-${action}`, { destination: pino.destination({ fd: 2, sync: true }) });
+  let report;
   try {
-    await checkDatabase(pool, 'operator');
-  } catch (err) {
-    await pool.end();
-    if (!(err instanceof DatabaseMisconfigured || err instanceof DatabaseUnreachable)) throw err;
-    console.error(`uns-meta canary ${action}: ${err.message}`);
-    return err instanceof DatabaseMisconfigured ? 78 : 69;
-  }
-  const deps = createSyncDeps(config, pool, logger);
-  try {
-    const selection: Selection = { deviceId: values.device, pathPrefix: values.prefix };
-    if (action === 'replay') {
-      const { rows } = await pool.query<{ metric_id: string }>(workerSql['open-dead-letters'], [values.device ?? null, values.prefix ?? null]);
-      selection.metricIds = rows.map((r) => r.metric_id);
-      if (rows.length === 0) {
-        console.error('uns-meta canary replay: no open dead letters');
-        return 0;
-      }
-    }
-    const report = await syncSelection(deps, selection, {
-      force: true, dryRun, deadLetterTransient: true, attempts: 0,
+    report = await runOperatorSync(config, {
+      action, dryRun, logger,
+      selection: { deviceId: values.device, pathPrefix: values.prefix },
       onDryRun: (propertiesJson) => console.log(`{"method":"storeData","properties":${propertiesJson}}`),
     });
-    console.error(`uns-meta canary ${action}${dryRun ? ' (dry run: nothing sent)' : ''}: ${JSON.stringify(report)}`);
-    return report.deadLettered > 0 ? 1 : 0;
-  } finally {
-    await deps.client.close();
-    await pool.end();
+  } catch (err) {
+    if (!(err instanceof DatabaseMisconfigured || err instanceof DatabaseUnreachable)) throw err;
+    console.error(`uns-meta canary ${action}: ${err.message}`);
+    return err instanceof DatabaseMisconfigured ? EXIT_CONFIG : 69;
   }
+  if (report === undefined) {
+    console.error('uns-meta canary replay: no open dead letters');
+    return 0;
+  }
+  console.error(`uns-meta canary ${action}${dryRun ? ' (dry run: nothing sent)' : ''}: ${JSON.stringify(report)}`);
+  return report.deadLettered > 0 ? 1 : 0;
 }

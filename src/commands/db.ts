@@ -4,7 +4,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { CONTRACT_FILE, contractDiff, contractText, readContract } from '../contract/schema-contract.ts';
-import { connectionConfig, describeConnection } from '../db.ts';
+import { connectionConfig, describeConnection } from '../runtime/database.ts';
+import { checkDatabaseEnv } from '../runtime/config/common.ts';
+import { configure, EXIT_CONFIG } from '../runtime/start.ts';
 
 export const summary = 'database tools: `db contract` writes or checks docs/contracts/postgres_schema.json';
 
@@ -41,6 +43,7 @@ export async function run(args: string[]): Promise<number> {
       return 64;
     }
   }
+  if (configure('uns-meta db contract', () => checkDatabaseEnv()) === undefined) return EXIT_CONFIG;
   const client = new pg.Client({ ...connectionConfig(), application_name: 'uns-meta db contract' });
   try {
     await client.connect();

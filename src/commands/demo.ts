@@ -3,9 +3,11 @@
 // and for Canary parity, reads back what the simulator stored, shows that the same birth again is a no-op, and
 // shuts everything down (src/demo/steps.ts).
 import { parseArgs } from 'node:util';
-import { createPool, describeConnection } from '../db.ts';
+import { createPool, describeConnection } from '../runtime/database.ts';
 import { type DemoStack, startDemoStack } from '../demo/stack.ts';
 import { DemoError, publishAndCommit, rebirthIsNoop, showHierarchy, showSimulatorTag, status, syncToCanary } from '../demo/steps.ts';
+import { checkDatabaseEnv } from '../runtime/config/common.ts';
+import { configure, EXIT_CONFIG } from '../runtime/start.ts';
 
 export const summary = 'run the whole pipeline (Mosquitto, ingestor, worker, Canary simulator) on the embedded default (`make demo`)';
 
@@ -21,7 +23,8 @@ export async function run(args: string[]): Promise<number> {
       `needs a deployed database whose debounce_interval is at most ${MAX_DEBOUNCE_SECONDS} s (\`make demo\` prepares one).`);
     return 0;
   }
-  const pool = createPool('uns-meta demo', { max: 2 });
+  if (configure('uns-meta demo', () => checkDatabaseEnv()) === undefined) return EXIT_CONFIG;
+  const pool = createPool({ name: 'uns-meta demo', max: 2 });
   let stack: DemoStack | undefined;
   let step = 'connecting to the database';
   try {

@@ -2,8 +2,9 @@
 // the environment.
 import { parseArgs } from 'node:util';
 import { DatabaseMisconfigured } from '../db-check/index.ts';
-import { ConfigError, loadConfig } from '../ingest/config.ts';
 import { startIngestor } from '../ingest/service.ts';
+import { loadIngestConfig } from '../runtime/config/ingest.ts';
+import { configure, EXIT_CONFIG } from '../runtime/start.ts';
 
 export const summary = 'subscribe to Sparkplug births over MQTT and apply them to the catalog (env: MQTT_URL, DATABASE_URL, ...)';
 
@@ -13,23 +14,15 @@ export async function run(args: string[]): Promise<number> {
     console.log(`Usage: uns-meta ingest\n\n${summary}\nConfiguration: environment variables only; see docs/ingestor.md.`);
     return 0;
   }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`uns-meta ingest: ${err.message}`);
-      return 78;
-    }
-    throw err;
-  }
+  const config = configure('uns-meta ingest', () => loadIngestConfig());
+  if (config === undefined) return EXIT_CONFIG;
   let ingestor;
   try {
     ingestor = await startIngestor(config);
   } catch (err) {
     if (err instanceof DatabaseMisconfigured) {
       console.error(`uns-meta ingest: ${err.message}`);
-      return 78;
+      return EXIT_CONFIG;
     }
     // An unreadable certificate file, a spool directory that cannot be created, a port in use: say which.
     console.error(`uns-meta ingest: cannot start: ${(err as Error).message}`);

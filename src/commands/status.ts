@@ -2,9 +2,11 @@
 // last birth per device in one screen; exit 1 when something needs attention. See docs/operations.md.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createPool } from '../db.ts';
-import { spoolDirOf } from '../ingest/config.ts';
+import { spoolDirOf } from '../runtime/config/ingest.ts';
+import { createPool } from '../runtime/database.ts';
 import { collectStatus, type StatusReport } from '../status/index.ts';
+import { checkDatabaseEnv } from '../runtime/config/common.ts';
+import { configure, EXIT_CONFIG } from '../runtime/start.ts';
 
 export const summary = 'one screen of health: database and plan, job queue, dead letters, Canary parity, spool, devices (--json)';
 
@@ -71,8 +73,8 @@ export async function run(args: string[]): Promise<number> {
     console.error(`uns-meta status: --devices must be a number, got "${values.devices}"`);
     return 64;
   }
-  const pool = createPool('uns-meta status', { max: 1, connectionTimeoutMillis: 5000 });
-  pool.on('error', () => undefined); // a broken idle connection: the next query reports it
+  if (configure('uns-meta status', () => checkDatabaseEnv()) === undefined) return EXIT_CONFIG;
+  const pool = createPool({ name: 'uns-meta status', max: 1, connectionTimeoutMillis: 5000 });
   try {
     const report = await collectStatus(pool, {
       planText: readFileSync(new URL('../../sqitch.plan', import.meta.url), 'utf8'),

@@ -1,7 +1,7 @@
 // `uns-meta watch [--device <id|edge/device>] [--prefix <path>] [--json]`: a live feed of catalog changes as they
 // commit (src/watch/). Runs until SIGINT or SIGTERM. See docs/operations.md#watching-the-catalog-uns-meta-watch.
 import { parseArgs } from 'node:util';
-import { connectionConfig, describeConnection } from '../db.ts';
+import { connectionConfig, describeConnection } from '../runtime/database.ts';
 import { startWatch } from '../watch/index.ts';
 
 export const summary = 'a live feed of catalog changes as they commit (--device, --prefix, --json)';

@@ -1,8 +1,10 @@
 // `uns-meta worker`: sync debounced catalog changes to Canary until SIGINT/SIGTERM. See docs/worker.md.
 import { parseArgs } from 'node:util';
-import { createProcessLogger } from '../log.ts';
 import { DatabaseMisconfigured } from '../db-check/index.ts';
-import { loadCommandConfig } from '../worker/config.ts';
+import { loadWorkerConfig } from '../runtime/config/worker.ts';
+import { createLogger } from '../runtime/log.ts';
+import { configure, EXIT_CONFIG } from '../runtime/start.ts';
+import type { LastError } from '../runtime/status.ts';
 import { startWorker } from '../worker/index.ts';
 
 export const summary = 'push debounced metadata changes to Canary (graphile-worker; configured by CANARY_* env)';
@@ -38,17 +40,18 @@ export async function run(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const logger = createProcessLogger('uns-meta-worker', process.env.LOG_LEVEL ?? 'info', { redact: ['*.apiToken', '*.sessionToken', 'apiToken', 'sessionToken'] });
-  const config = loadCommandConfig('uns-meta worker');
-  if (config === undefined) return 78;
+  const config = configure('uns-meta worker', () => loadWorkerConfig());
+  if (config === undefined) return EXIT_CONFIG;
+  const lastError: LastError = {};
+  const logger = createLogger('uns-meta-worker', { lastError, secrets: [config.status?.password] });
   capYoungGeneration(config.maxSemiSpaceMb);
   let worker;
   try {
-    worker = await startWorker(config, { logger });
+    worker = await startWorker(config, { logger, lastError });
   } catch (err) {
     if (!(err instanceof DatabaseMisconfigured)) throw err;
     console.error(`uns-meta worker: ${err.message}`);
-    return 78;
+    return EXIT_CONFIG;
   }
   const signal = await Promise.race([
     new Promise<string>((resolve) => {

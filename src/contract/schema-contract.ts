@@ -1,11 +1,11 @@
 // The schema contract (docs/contracts/postgres_schema.json): the uns_meta schema's tables, columns, types,
 // constraints, indexes, triggers, views, functions and grants as the live catalog has them
 // (src/contract/schema-contract.sql), and the difference between two contracts, one line per changed path.
-import { readFileSync } from 'node:fs';
 import type pg from 'pg';
+import { loadSql } from '../runtime/sql.ts';
 
 export const CONTRACT_FILE = new URL('../../docs/contracts/postgres_schema.json', import.meta.url);
-const contractSql = readFileSync(new URL('./schema-contract.sql', import.meta.url), 'utf8');
+const contractSql = loadSql(new URL('./', import.meta.url), ['schema-contract'])['schema-contract'];
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

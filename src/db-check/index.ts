@@ -4,8 +4,8 @@
 //                          missing): the process exits non-zero with this one line, which names what to fix.
 //   DatabaseUnreachable    the server does not answer now (refused, timed out, starting up or shutting down):
 //                          long-running processes retry and report not ready; operator commands exit.
-import { readFileSync } from 'node:fs';
 import type pg from 'pg';
+import { loadSql } from '../runtime/sql.ts';
 
 /** What the caller will do with the database. */
 export type DatabaseNeeds = 'ingest' | 'worker' | 'operator';
@@ -31,7 +31,7 @@ interface CheckRow {
   canary_dead_letters_insert: boolean;
 }
 
-const CHECK_SQL = readFileSync(new URL('./check.sql', import.meta.url), 'utf8');
+const CHECK_SQL = loadSql(new URL('./', import.meta.url), ['check']).check;
 const DEPLOY = 'deploy it with `sqitch deploy --verify` (docs/deployment.md)';
 
 /** Node's codes for a server certificate that does not verify: the CA is not the one given, or it expired. */

@@ -1,9 +1,5 @@
-// The demo's SQL, kept in src/demo/sql/*.sql and read once.
-import { readFileSync } from 'node:fs';
+// The demo's SQL, one statement per file in ./sql (src/runtime/sql.ts loads them).
+import { loadSql } from '../runtime/sql.ts';
 
-const names = ['status', 'device-state', 'hierarchy', 'parity'] as const;
-export type DemoSqlName = (typeof names)[number];
-
-export const demoSql: Record<DemoSqlName, string> = Object.fromEntries(
-  names.map((name) => [name, readFileSync(new URL(`./sql/${name}.sql`, import.meta.url), 'utf8')]),
-) as Record<DemoSqlName, string>;
+export const demoSql = loadSql(new URL('./sql/', import.meta.url), ['status', 'device-state', 'hierarchy', 'parity']);
+export type DemoSqlName = keyof typeof demoSql;

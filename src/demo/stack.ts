@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createProcessLogger } from '../log.ts';
+import { createLogger } from '../runtime/log.ts';
 import { type CanarySim, startCanarySim } from '../canary-sim/index.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../embedded-mosquitto.ts';
-import { loadConfig } from '../ingest/config.ts';
+import { loadIngestConfig } from '../runtime/config/ingest.ts';
 import { type Ingestor, startIngestor } from '../ingest/service.ts';
-import { loadWorkerConfig } from '../worker/config.ts';
+import { loadWorkerConfig } from '../runtime/config/worker.ts';
 import { type RunningWorker, startWorker } from '../worker/index.ts';
 
 export interface DemoStack {
@@ -77,13 +77,13 @@ export async function startDemoStack(say: Say): Promise<DemoStack> {
     const ingestEnv = { MQTT_URL: broker.url, METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', INGEST_SPOOL_DIR: spoolDir, LOG_LEVEL: 'info' };
     let onSubscribed = () => {};
     const subscribed = new Promise<void>((resolve) => (onSubscribed = resolve));
-    const ingestor = await startIngestor(loadConfig(ingestEnv), { logDestination: quietDestination(() => onSubscribed()) });
+    const ingestor = await startIngestor(loadIngestConfig(ingestEnv), { logDestination: quietDestination(() => onSubscribed()) });
     stops.push({ name: 'the ingestor', stop: () => ingestor.stop() });
     await within('the ingestor subscribing to births on Mosquitto', 10_000, subscribed);
     say(`ingestor subscribed to spBv1.0/+/DBIRTH/# and NBIRTH on ${broker.url}`);
 
     const workerConfig = loadWorkerConfig({ CANARY_URL: sim.url, CANARY_API_TOKEN: 'demo', CANARY_HISTORIANS: 'localhost', WORKER_POLL_INTERVAL_MS: String(WORKER_POLL_MS) });
-    const logger = createProcessLogger('uns-meta-worker', 'warn', {}, pino.destination(2));
+    const logger = createLogger('uns-meta-worker', { level: 'warn', destination: pino.destination({ fd: 2, sync: true }) });
     const worker = await startWorker(workerConfig, { logger });
     stops.push({ name: 'the worker', stop: () => worker.stop() });
     say(`worker running canary_sync_device jobs against ${sim.url}`);

@@ -16,7 +16,7 @@ import { DecodeError } from '../sparkplug/errors.ts';
 import type { MetricJson, PayloadHeaderJson } from '../sparkplug/json-types.ts';
 import type { SparkplugTopic } from '../sparkplug/topic.ts';
 import { unwrapLarge } from './inflate.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { DatabaseUnavailable, classifyPgError, sqlstateOf } from './pg-errors.ts';
 import type { SqlText } from './sql.ts';

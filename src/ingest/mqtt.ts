@@ -4,8 +4,8 @@
 // reconnect is off (reconnectPeriod 0) so the backoff is ours.
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { MqttConfig } from './config.ts';
-import type { Logger } from './log.ts';
+import type { MqttConfig } from '../runtime/config/ingest.ts';
+import type { Logger } from '../runtime/log.ts';
 import type { IngestMetrics } from './metrics.ts';
 
 export type MessageHandler = (topic: string, payload: Buffer) => void;

@@ -14,11 +14,11 @@
 // Dead letters of an unavailable database stay in the spool as the raw message and are written on replay.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import type { IngestConfig } from './config.ts';
+import type { IngestConfig } from '../runtime/config/ingest.ts';
 import { type ParsedTopic, type SparkplugTopic, TopicError, parseTopic } from '../sparkplug/topic.ts';
 import { type ApplyContext, type BirthMessage, type Outcome, applyBirth } from './apply.ts';
 import { DeadLetterWriter } from './dead-letters.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { DatabaseUnavailable } from './pg-errors.ts';
 import type { RebirthRequester } from './rebirth.ts';

@@ -2,7 +2,7 @@
 // edge node per interval (default 60 s), so a burst of bad births can never become a rebirth storm. Each
 // request is counted and logged with its cause; a suppressed one is counted too.
 import { encodePayload } from '../sparkplug/encode.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../runtime/log.ts';
 import type { IngestMetrics } from './metrics.ts';
 
 export type Publish = (topic: string, payload: Buffer) => Promise<void>;

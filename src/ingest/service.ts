@@ -1,12 +1,12 @@
 // `uns-meta ingest` wired together: config → logger (secrets scrubbed) → spool → database pool → pipeline →
 // MQTT client → /metrics, /healthz, /readyz. startIngestor() is what the CLI runs and what tests start in-process.
-import type { Server } from 'node:http';
 import pg from 'pg';
-import { connectionConfig, describeConnection } from '../db.ts';
 import { checkDatabase, DatabaseMisconfigured } from '../db-check/index.ts';
-import type { IngestConfig } from './config.ts';
-import { startHttpServer } from './http.ts';
-import { type Logger, createLogger } from './log.ts';
+import type { IngestConfig } from '../runtime/config/ingest.ts';
+import { connectionConfig, createPool, describeConnection } from '../runtime/database.ts';
+import { type Logger, createLogger } from '../runtime/log.ts';
+import { type ProbeServer, startProbeServer } from '../runtime/probe.ts';
+import { type LastError, startStatusPublisher } from '../runtime/status.ts';
 import { type IngestMetrics, createMetrics } from './metrics.ts';
 import { type MqttConnection, connectMqtt } from './mqtt.ts';
 import { type Pipeline, createPipeline } from './pipeline.ts';
@@ -26,44 +26,25 @@ export interface Ingestor {
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Where log lines go (default stdout). */
-  logDestination?: Parameters<typeof createLogger>[2];
+  logDestination?: NonNullable<Parameters<typeof createLogger>[1]>['destination'];
   probeMaxMs?: number;
   /** How long stop() lets running births finish before cancelling them into the spool (default 5000 ms). */
   stopGraceMs?: number;
 }
 
-/** The database password, wherever it comes from, so the logger can scrub it. */
-function databasePassword(config: pg.PoolConfig): string | undefined {
-  if (typeof config.password === 'string') return config.password;
-  if (config.connectionString) {
-    try {
-      const p = new URL(config.connectionString).password;
-      return p ? decodeURIComponent(p) : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
 export async function startIngestor(config: IngestConfig, options: StartOptions = {}): Promise<Ingestor> {
   const env = options.env ?? process.env;
   const pgConfig = connectionConfig(env);
-  const log = createLogger(config.logLevel, [config.mqtt.password, databasePassword(pgConfig), env.PGPASSWORD], options.logDestination);
+  const lastError: LastError = {};
+  const log = createLogger('uns-meta-ingest', { level: config.logLevel, env, secrets: [config.mqtt.password, config.status?.password], destination: options.logDestination, lastError });
   const metrics = createMetrics();
-  const sql = ingestSql();
+  const sql = ingestSql;
 
   const { spool, unreadable } = await Spool.open(config.spoolDir);
   for (const name of unreadable) log.error({ event: 'spool.unreadable', file: name }, `spool file ${name} has no readable header; left in place for an operator`);
   if (spool.depth > 0) log.info({ event: 'spool.found', depth: spool.depth, dir: spool.dir }, `the spool holds ${spool.depth} births from an earlier run; replaying`);
 
-  const pool = new pg.Pool({
-    ...pgConfig,
-    application_name: 'uns-meta ingest',
-    max: config.concurrency + 1,
-    connectionTimeoutMillis: 5000,
-    keepAlive: true,
-  });
+  const pool = createPool({ name: 'uns-meta ingest', connection: pgConfig, logger: log, max: config.concurrency + 1, connectionTimeoutMillis: 5000, keepAlive: true });
   // The backend pid of each of our sessions: a stop that outlasts its grace cancels what they still run.
   const backends = new Map<pg.PoolClient, number>();
   pool.on('connect', (client) => {
@@ -71,7 +52,6 @@ export async function startIngestor(config: IngestConfig, options: StartOptions 
     if (pid !== null) backends.set(client, pid);
   });
   pool.on('remove', (client) => backends.delete(client));
-  pool.on('error', (err) => log.warn({ event: 'db.idle_client_error', err: err.message }, `idle database connection failed: ${err.message}`));
   log.info({ event: 'ingest.starting', database: describeConnection(env), spool: spool.dir, queueLimit: config.queueLimit, concurrency: config.concurrency },
     `uns-meta ingest starting: database ${describeConnection(env)}, spool ${spool.dir}`);
 
@@ -101,26 +81,27 @@ export async function startIngestor(config: IngestConfig, options: StartOptions 
   const mqtt = connectMqtt(config.mqtt, (topic, payload) => pipeline.accept(topic, payload), log, metrics);
   link.mqtt = mqtt;
 
-  let server: Server;
-  let metricsPort: number;
+  let probe: ProbeServer;
   try {
-    ({ server, port: metricsPort } = await startHttpServer(metrics.registry, {
-      mqtt: () => mqtt.connected(),
-      postgres: async () => {
-        try {
-          await checkDatabase(pool, 'ingest');
-          return true;
-        } catch {
-          return false;
-        }
+    probe = await startProbeServer({
+      port: config.metricsPort,
+      host: config.metricsHost,
+      registry: metrics.registry,
+      ready: async () => {
+        const connected = mqtt.connected();
+        const reachable = await checkDatabase(pool, 'ingest').then(() => true, () => false);
+        return { ok: connected && reachable, checks: { mqtt: connected ? 'connected' : 'disconnected', postgres: reachable ? 'reachable' : 'unreachable' } };
       },
-    }, config.metricsPort, config.metricsHost));
+    });
   } catch (err) {
     await mqtt.close();
     await pipeline.stop();
     await pool.end();
     throw err;
   }
+  const metricsPort = probe.port;
+  const status = config.status === undefined ? undefined
+    : startStatusPublisher(config.status, { name: 'uns-meta-ingest', pid: process.pid }, () => ({ mqtt: mqtt.connected() ? 'connected' : 'disconnected', spoolDepth: spool.depth }), lastError, log);
   log.info({ event: 'http.listening', port: metricsPort }, `metrics on :${metricsPort}/metrics, /healthz, /readyz`);
 
   return {
@@ -148,7 +129,8 @@ export async function startIngestor(config: IngestConfig, options: StartOptions 
         }
       }
       await stopping;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await probe.close();
+      await status?.stop();
       await pool.end();
       log.info({ event: 'ingest.stopped', spoolDepth: spool.depth }, `stopped; ${spool.depth} births in the spool`);
     },

@@ -1,11 +1,11 @@
 // `uns-meta status`: what an operator needs in one look (docs/operations.md). collectStatus() reads the database
 // (src/status/sql/*.sql, one query per section), the checkout's sqitch.plan and the local spool directory, and
 // lists what needs attention; the command prints it as text or JSON (the documented, stable shape: StatusReport).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import type pg from 'pg';
+import { loadSql } from '../runtime/sql.ts';
 
-const SQL_NAMES = ['database', 'settings', 'sqitch', 'deployed-changes', 'jobs', 'dead-letters', 'parity', 'devices'] as const;
-const sql = Object.fromEntries(SQL_NAMES.map((n) => [n, readFileSync(new URL(`./sql/${n}.sql`, import.meta.url), 'utf8')])) as Record<(typeof SQL_NAMES)[number], string>;
+const sql = loadSql(new URL('./sql/', import.meta.url), ['database', 'settings', 'sqitch', 'deployed-changes', 'jobs', 'dead-letters', 'parity', 'devices']);
 
 /** A due job waiting longer than this past its run_at means no worker takes jobs (the WorkerJobsOverdue alert's threshold). */
 export const OVERDUE_SECONDS = 600;

@@ -2,18 +2,15 @@
 // reconnects), one NOTIFY per statement (triggers/notify_catalog_changes) saying where to look; the details are read
 // with the watcher's filters in SQL (src/watch/sql/) and printed one line per change, in notification order.
 // After a reconnection it reads what committed while it was away (a catch-up), skipping what it already printed.
-import { readFileSync } from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
 import pgListen, { type Subscriber } from 'pg-listen';
+import { createPool } from '../runtime/database.ts';
+import { loadSql } from '../runtime/sql.ts';
 import { confirmationChange, formatJson, formatLine, versionChange, type Change, type ConfirmationRow, type VersionRow } from './describe.ts';
 
 export const CHANNEL = 'uns_meta_catalog_changes';
 
-const sql = {
-  versions: readFileSync(new URL('./sql/versions.sql', import.meta.url), 'utf8'),
-  confirmations: readFileSync(new URL('./sql/confirmations.sql', import.meta.url), 'utf8'),
-  start: readFileSync(new URL('./sql/start.sql', import.meta.url), 'utf8'),
-};
+const sql = loadSql(new URL('./sql/', import.meta.url), ['versions', 'confirmations', 'start']);
 
 /** The payloads of triggers/notify_catalog_changes. */
 type Notification =
@@ -68,8 +65,7 @@ export async function startWatch(options: WatchOptions): Promise<Watch> {
   const { filters } = options;
   const device = filters.device ?? null;
   const prefix = filters.prefix ?? null;
-  const pool = new pg.Pool({ ...options.connection, max: 1, application_name: 'uns-meta watch' });
-  pool.on('error', () => undefined); // a broken idle connection: the next query reports it
+  const pool = createPool({ name: 'uns-meta watch', connection: options.connection, max: 1 }); // a broken idle connection: the next query reports it
   // pg-listen is CommonJS: its function is the module's `default` export.
   const subscriber: Subscriber = pgListen.default({ ...options.connection, application_name: 'uns-meta watch (listen)' }, {
     retryInterval: (attempt: number) => Math.min(250 * 2 ** attempt, 10_000),

@@ -4,10 +4,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
-import { sessionSettings, type WorkerConfig } from './config.ts';
+import type { WorkerConfig } from '../runtime/config/worker.ts';
 import { BadSessionTokenError, PermanentCanaryError, TransientCanaryError } from './canary-errors.ts';
 import type { WorkerMetrics } from './metrics.ts';
-import type { RateGate } from './rate-gate.ts';
+import type { RateGate } from './rate-limit.ts';
 import { CircuitState, canaryPolicies, circuitStateValue } from './resilience.ts';
 
 export interface Envelope {
@@ -135,13 +135,13 @@ export class CanaryClient {
   /** One HTTP attempt: takes a rate slot, times out after CANARY_REQUEST_TIMEOUT_MS. */
   private async post(method: string, body: Record<string, unknown> | string, signal: AbortSignal): Promise<Envelope> {
     const waitStart = performance.now();
-    this.deps.metrics.limiterQueued.inc();
+    this.deps.metrics.rateSlotWaiting.inc();
     try {
       await this.deps.gate.acquire();
     } finally {
-      this.deps.metrics.limiterQueued.dec();
+      this.deps.metrics.rateSlotWaiting.dec();
     }
-    this.deps.metrics.limiterWait.observe((performance.now() - waitStart) / 1000);
+    this.deps.metrics.rateSlotWait.observe((performance.now() - waitStart) / 1000);
     this.lastCallAt = performance.now();
     const sent = performance.now();
     const count = (outcome: string) => {
@@ -208,6 +208,15 @@ export function attributeErrors(tags: string[], envelope: Envelope): StoreResult
 }
 
 /** An error's message without anything that could be a token (tokens are only ever in request bodies). */
+/** The session settings sent with getSessionToken: a metadata-only writer never writes "No Data". */
+export function sessionSettings(config: WorkerConfig): Record<string, unknown> {
+  return {
+    clientTimeout: config.sessionTimeoutMs,
+    autoWriteNoData: false,
+    ...(config.dataset === 'Test' ? { autoCreateDatasets: true } : {}),
+  };
+}
+
 export function safeError(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return String(err);

@@ -1,21 +1,15 @@
-// Everything a Canary sync needs (rate gate, client, limiter, metrics), shared by the worker and the operator
-// commands (`uns-meta canary resync|replay`).
+// Everything a Canary sync needs (rate limits, client, metrics), shared by the worker and the operator
+// commands (`uns-meta canary resync|replay`, through src/worker/index.ts).
 import type { Logger } from 'pino';
 import type pg from 'pg';
+import type { WorkerConfig } from '../runtime/config/worker.ts';
 import { CanaryClient } from './canary-client.ts';
-import type { WorkerConfig } from './config.ts';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.ts';
-import { RateGate } from './rate-gate.ts';
-import { createLimiter, type SyncDeps } from './sync.ts';
+import { createRateLimit } from './rate-limit.ts';
+import type { SyncDeps } from './sync.ts';
 
 export function createSyncDeps(config: WorkerConfig, pool: pg.Pool, logger: Logger, metrics: WorkerMetrics = createWorkerMetrics()): SyncDeps {
-  const gate = new RateGate(pool, {
-    rateLimitRps: config.rateLimitRps,
-    safety: config.rateSafety,
-    toleranceMs: config.slotToleranceMs,
-    blockMax: config.maxInFlight,
-    onMissedSlot: () => metrics.slotsMissed.inc(),
-  });
+  const { gate, inFlight } = createRateLimit(config, pool, metrics);
   const client = new CanaryClient(config, { gate, metrics, logger });
-  return { pool, client, limiter: createLimiter(config), metrics, logger, config };
+  return { pool, client, limiter: inFlight, metrics, logger, config };
 }

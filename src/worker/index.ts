@@ -1,18 +1,22 @@
-// `uns-meta worker`: graphile-worker runs the debounced `canary_sync_device` jobs that ingest_birth enqueues and
-// brings Canary up to date for each device. See docs/worker.md.
+// The worker's one public entry. `uns-meta worker`: graphile-worker runs the debounced `canary_sync_device` jobs
+// that ingest_birth enqueues and brings Canary up to date for each device (startWorker). `uns-meta canary
+// resync|replay`: the same sync for an operator's selection (runOperatorSync). See docs/worker.md.
 import { EventEmitter } from 'node:events';
 import { Logger as GraphileLogger, run, type Runner, type Task, type WorkerEvents } from 'graphile-worker';
 import type { Logger } from 'pino';
-import pg from 'pg';
-import { connectionConfig } from '../db.ts';
-import { waitForDatabase } from '../db-check/index.ts';
+import type pg from 'pg';
+import { checkDatabase, waitForDatabase } from '../db-check/index.ts';
+import type { WorkerConfig } from '../runtime/config/worker.ts';
+import { connectionConfig, createPool } from '../runtime/database.ts';
+import { startProbeServer, type ProbeServer } from '../runtime/probe.ts';
+import { type LastError, startStatusPublisher } from '../runtime/status.ts';
 import { registerCatalogMetrics } from './catalog-metrics.ts';
 import { createSyncDeps } from './canary-sync.ts';
-import type { WorkerConfig } from './config.ts';
-import { startProbeServer, type ProbeServer } from './http.ts';
 import { Liveness, unlockDeadWorkers } from './liveness.ts';
-import { refreshStatistics, syncSelection, WORKER_SESSION_OPTIONS, type SyncDeps } from './sync.ts';
-import { PatientPool } from './patient-pool.ts';
+import { workerSql } from './sql.ts';
+import { refreshStatistics, syncSelection, WORKER_SESSION_OPTIONS, type Selection, type SyncDeps, type SyncReport } from './sync.ts';
+
+export type { Selection, SyncReport } from './sync.ts';
 
 export interface RunningWorker {
   deps: SyncDeps;
@@ -44,16 +48,15 @@ export interface StartWorkerOptions {
   database?: pg.PoolConfig;
   /** How often an unreachable database is retried at start (default 5000 ms). */
   retryDatabaseMs?: number;
+  /** The logger's last error (createLogger's `lastError`), for the status topic. */
+  lastError?: LastError;
 }
 
 export async function startWorker(config: WorkerConfig, options: StartWorkerOptions): Promise<RunningWorker> {
   const { logger } = options;
   const connection = options.database ?? connectionConfig();
-  // Patient through a PostgreSQL restart where graphile-worker's job release is not (patient-pool.ts).
-  const pool = new PatientPool({ ...connection, application_name: 'uns-meta worker', max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS },
-    config.operationTimeoutMs);
-  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection failed'));
-  pool.on('connect', (client) => client.on('error', (err) => logger.warn({ err: err.message }, 'database connection failed')));
+  // Patient through a PostgreSQL restart where graphile-worker's job release is not (src/runtime/patient-pool.ts).
+  const pool = createPool({ name: 'uns-meta worker', connection, logger, max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS, patienceMs: config.operationTimeoutMs });
   const deps = createSyncDeps(config, pool, logger);
   const liveness = new Liveness(connection, logger);
   const events: WorkerEvents = new EventEmitter() as WorkerEvents;
@@ -90,12 +93,13 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   // /readyz answers 503 while the database is unreachable at start; a misconfiguration throws (the CLI exits).
   let running = false;
   const ready = async () => {
-    if (!running) return false;
-    await pool.query('select 1');
-    return true;
+    // Before the start-up check passed the database is known unreachable: no query that might hang.
+    const reachable = running && await pool.query('select 1').then(() => true, () => false);
+    return { ok: running && reachable, checks: { runner: running ? 'running' : 'stopped', postgres: reachable ? 'reachable' : 'unreachable' } };
   };
   if (config.metricsPort !== undefined) registerCatalogMetrics(deps.metrics.registry, pool, logger);
-  const probe = config.metricsPort === undefined ? undefined : await startProbeServer(config.metricsPort, deps.metrics.registry, ready);
+  const probe = config.metricsPort === undefined ? undefined
+    : await startProbeServer({ port: config.metricsPort, host: config.metricsHost, registry: deps.metrics.registry, ready });
   try {
     await waitForDatabase(pool, 'worker', options.retryDatabaseMs ?? 5000, (err) => logger.warn({ err: err.message }, `${err.message}; retrying (not ready until it answers)`));
   } catch (err) {
@@ -136,6 +140,12 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   statsTimer?.unref();
 
   running = true;
+  const circuitNames = ['closed', 'half-open', 'open', 'isolated'];
+  const status = config.status === undefined ? undefined
+    : startStatusPublisher(config.status, { name: 'uns-meta-worker', pid: process.pid }, async () => {
+      const value = (await deps.metrics.circuitState.get()).values[0]?.value ?? 0;
+      return { circuitState: circuitNames[value] ?? String(value) };
+    }, options.lastError ?? {}, logger);
   logger.info({ canary: config.canaryUrl, dataset: config.dataset ?? '(group)', rateLimitRps: config.rateLimitRps, metricsPort: probe?.port }, 'worker started');
 
   let stopping: Promise<void> | undefined;
@@ -158,9 +168,47 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         await liveness.releaseAll();
         await probe?.close();
         await pool.end();
+        await status?.stop();
         logger.info('worker stopped; Canary session revoked');
       })();
       return stopping;
     },
   };
+}
+
+export interface OperatorSync {
+  action: 'resync' | 'replay';
+  selection: Selection;
+  dryRun: boolean;
+  /** Gets the `properties` object (JSON) of each request a dry run would send. */
+  onDryRun?: (propertiesJson: string) => void;
+  logger: Logger;
+}
+
+/**
+ * `uns-meta canary resync|replay`: checks the database, then re-sends the full metadata of the selection (resync)
+ * or of the metrics with open dead letters in it (replay; undefined when there are none). The rate cap is shared
+ * with running workers through PostgreSQL. Throws DatabaseMisconfigured / DatabaseUnreachable from the check.
+ */
+export async function runOperatorSync(config: WorkerConfig, op: OperatorSync): Promise<SyncReport | undefined> {
+  const pool = createPool({ name: `uns-meta canary ${op.action}`, logger: op.logger, max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS });
+  try {
+    await checkDatabase(pool, 'operator');
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  const deps = createSyncDeps(config, pool, op.logger);
+  try {
+    const selection = { ...op.selection };
+    if (op.action === 'replay') {
+      const { rows } = await pool.query<{ metric_id: string }>(workerSql['open-dead-letters'], [selection.deviceId ?? null, selection.pathPrefix ?? null]);
+      if (rows.length === 0) return undefined;
+      selection.metricIds = rows.map((r) => r.metric_id);
+    }
+    return await syncSelection(deps, selection, { force: true, dryRun: op.dryRun, deadLetterTransient: true, attempts: 0, onDryRun: op.onDryRun });
+  } finally {
+    await deps.client.close();
+    await pool.end();
+  }
 }

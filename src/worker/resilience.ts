@@ -17,7 +17,7 @@ import {
   wrap,
   type IBreaker,
 } from 'cockatiel';
-import type { WorkerConfig } from './config.ts';
+import type { WorkerConfig } from '../runtime/config/worker.ts';
 import { BadSessionTokenError, TransientCanaryError } from './canary-errors.ts';
 
 /** Opens when any of its breakers would open (cockatiel has no built-in "or"). */

@@ -1,9 +1,6 @@
-// The worker's SQL, kept in src/worker/sql/*.sql and read once at start-up.
-import { readFileSync } from 'node:fs';
+// The worker's SQL, one statement per file in ./sql (src/runtime/sql.ts loads them).
+import { loadSql } from '../runtime/sql.ts';
 
-const names = ['pending-metrics', 'confirm', 'dead-letter', 'open-dead-letters', 'stale-workers', 'refresh-statistics', 'catalog-gauges'] as const;
-export type SqlName = (typeof names)[number];
-
-export const workerSql: Record<SqlName, string> = Object.fromEntries(
-  names.map((name) => [name, readFileSync(new URL(`./sql/${name}.sql`, import.meta.url), 'utf8')]),
-) as Record<SqlName, string>;
+export const workerSql = loadSql(new URL('./sql/', import.meta.url),
+  ['pending-metrics', 'confirm', 'dead-letter', 'open-dead-letters', 'stale-workers', 'refresh-statistics', 'catalog-gauges']);
+export type SqlName = keyof typeof workerSql;

@@ -2,13 +2,13 @@
 // `uns-meta canary resync`; dead-lettered metrics for `uns-meta canary replay`): reads pages of metrics whose
 // version Canary has not confirmed, sends only the properties Canary does not hold, records what Canary confirmed.
 import { performance } from 'node:perf_hooks';
-import Bottleneck from 'bottleneck';
+import type Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import { toBatches, type Batch, type TagWrite } from './batches.ts';
 import { PermanentCanaryError } from './canary-errors.ts';
 import { safeError, type CanaryClient } from './canary-client.ts';
-import type { WorkerConfig } from './config.ts';
+import type { WorkerConfig } from '../runtime/config/worker.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { propertyRowsJson } from './property-rows.ts';
 import { workerSql } from './sql.ts';
@@ -71,6 +71,7 @@ export interface Confirmation {
 export interface SyncDeps {
   pool: pg.Pool;
   client: CanaryClient;
+  /** Requests in flight of this process (src/worker/rate-limit.ts). */
   limiter: Bottleneck;
   metrics: WorkerMetrics;
   logger: Logger;
@@ -89,10 +90,6 @@ async function timed<T>(logger: Logger, what: string, f: () => Promise<T>): Prom
 
 /** Session settings of the worker's connections: JIT compilation costs more than the page queries themselves. */
 export const WORKER_SESSION_OPTIONS = '-c jit=off';
-
-export function createLimiter(config: WorkerConfig): Bottleneck {
-  return new Bottleneck({ maxConcurrent: config.maxInFlight, minTime: 1000 / (config.rateLimitRps * config.rateSafety) });
-}
 
 /**
  * ANALYZEs the catalog tables a bulk birth grew since their last analyze, so the page query is planned with real

@@ -69,7 +69,7 @@ describe('uns-meta canary-sim', () => {
 
   it('serves the API, logs JSON lines without tokens, and exits 0 on SIGTERM', async () => {
     const sim = await startCli(['--log-level', 'debug', '--datasets', 'Plant,Test'], { CANARY_SIM_API_TOKEN: 'env-secret-token' });
-    expect(sim.lines[0]).toMatchObject({ level: 30, msg: 'listening', datasets: ['Plant', 'Test'], apiToken: 'required' });
+    expect(sim.lines[0]).toMatchObject({ level: 30, msg: 'listening', datasets: ['Plant', 'Test'], apiTokenRequired: true });
 
     const refused = await call(sim.url, 'getSessionToken', { historians: ['h'], clientId: 'cli' });
     expect(refused.json.statusCode).toBe('Error');

@@ -84,13 +84,14 @@ describe('uns-meta worker at start', () => {
   it('CANARY_URL=htp:/x: one line naming CANARY_URL', async () => {
     const child = spawnCli(['worker'], { ...canaryEnv, CANARY_URL: 'htp:/x', DATABASE_URL: db.url() });
     expect(await child.exited).toBe(78);
-    expect(child.output().trimEnd()).toBe('uns-meta worker: CANARY_URL must be an http(s) base URL such as https://canary:55293, got "htp:/x"');
+    expect(child.output().trimEnd())
+      .toBe('uns-meta worker: CANARY_URL: "htp:/x" is not a URL starting with http:// or https://; expected http(s)://host[:port][/path], e.g. https://canary:55293');
   });
 
   it('no CANARY_API_TOKEN: one line naming CANARY_API_TOKEN', async () => {
     const child = spawnCli(['worker'], { CANARY_URL: 'http://127.0.0.1:9', CANARY_API_TOKEN: '', DATABASE_URL: db.url() });
     expect(await child.exited).toBe(78);
-    expect(child.output().trimEnd()).toMatch(/^uns-meta worker: CANARY_API_TOKEN is not set: [^\n]+$/);
+    expect(child.output().trimEnd()).toMatch(/^uns-meta worker: CANARY_API_TOKEN: is not set; expected [^\n]+$/);
   });
 
   it('a database that does not exist', async () => {

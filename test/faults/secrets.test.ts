@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CanarySim, startCanarySim } from '../../src/canary-sim/index.ts';
-import { passwordFromFile } from '../../src/db.ts';
+import { passwordFromFile } from '../../src/runtime/database.ts';
 import { freePort } from '../../src/embedded-mosquitto.ts';
 import { type CliProcess, spawnCli } from '../support/cli.ts';
 import { numberedBirth } from '../ingest/support/births.ts';

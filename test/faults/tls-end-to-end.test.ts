@@ -16,7 +16,7 @@ import pg from 'pg';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CanarySim, startCanarySim } from '../../src/canary-sim/index.ts';
-import { connectionConfig } from '../../src/db.ts';
+import { connectionConfig } from '../../src/runtime/database.ts';
 import { encodePayload } from '../../src/sparkplug/encode.ts';
 import { type CliProcess, spawnCli } from '../support/cli.ts';
 import { type PrivateCluster, startPrivateCluster } from '../support/private-cluster.ts';

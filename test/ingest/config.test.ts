@@ -1,13 +1,19 @@
 // Configuration from the environment, the subscriptions it yields, the reconnect backoff, the secret scrubber
 // the rebirth throttle and the database error classes: the parts of the ingestor that need no broker.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/ingest/config.ts';
-import { createLogger, secretScrubber } from '../../src/ingest/log.ts';
+import { loadIngestConfig as loadConfig } from '../../src/runtime/config/ingest.ts';
+import { ConfigError } from '../../src/runtime/env.ts';
+import { createLogger as createNamedLogger, secretScrubber } from '../../src/runtime/log.ts';
 import { classifyPgError } from '../../src/ingest/pg-errors.ts';
 import { createMetrics } from '../../src/ingest/metrics.ts';
 import { birthSubscriptions, clientOptions, reconnectDelay } from '../../src/ingest/mqtt.ts';
 import { createRebirthRequester, rebirthPayload } from '../../src/ingest/rebirth.ts';
 import { decodePayload } from '../../src/sparkplug/decode.ts';
+
+/** The ingestor's logger as tests build it: these secrets scrubbed, lines to `destination`. */
+function createLogger(level: string, secrets: (string | undefined)[], destination?: { write(s: string): void }) {
+  return createNamedLogger('uns-meta-ingest', { level, env: {}, secrets, destination });
+}
 
 describe('loadConfig', () => {
   it('has documented defaults', () => {
@@ -27,16 +33,17 @@ describe('loadConfig', () => {
     expect(clientOptions(loadConfig({ MQTT_URL: 'mqtt://broker:1883' }).mqtt)).not.toHaveProperty('minVersion');
   });
 
-  it('names the variable in every error, and never echoes a password', () => {
+  it('names the variable, the value\'s problem and the expected form in every error, and never echoes a password', () => {
     const cases: [Record<string, string>, RegExp][] = [
-      [{ MQTT_URL: 'http://x' }, /^MQTT_URL must start with mqtt:\/\/ or mqtts:\/\//],
-      [{ MQTT_URL: 'mqtt://user:hunter2@broker' }, /^MQTT_URL must not carry credentials; set MQTT_USERNAME and MQTT_PASSWORD/],
-      [{ SPARKPLUG_GROUP_ID: 'a/b' }, /^SPARKPLUG_GROUP_ID must be \+ or a Sparkplug group id/],
-      [{ MQTT_SHARED_GROUP: 'a#' }, /^MQTT_SHARED_GROUP must be a name/],
-      [{ MQTT_CERT_FILE: '/c.pem' }, /^MQTT_CERT_FILE and MQTT_KEY_FILE go together/],
-      [{ INGEST_QUEUE_LIMIT: '0' }, /^INGEST_QUEUE_LIMIT must be an integer 1\.\./],
-      [{ MQTT_RECONNECT_MAX_MS: '60000' }, /^MQTT_RECONNECT_MAX_MS must be an integer 100\.\.30000/],
-      [{ INGEST_REBIRTH_REQUESTS: 'maybe' }, /^INGEST_REBIRTH_REQUESTS must be true or false/],
+      [{ MQTT_URL: 'http://x' }, /^MQTT_URL: "http:\/\/x" is not a URL starting with mqtt:\/\/ or mqtts:\/\/; expected mqtt:\/\/host:port or mqtts:\/\/host:port/],
+      [{ MQTT_URL: 'mqtt://user:hunter2@broker', MQTT_PASSWORD: 'hunter2' }, /^MQTT_URL: "mqtt:\/\/user:\*\*\*@broker" carries credentials \(set MQTT_USERNAME and MQTT_PASSWORD instead\)/],
+      [{ SPARKPLUG_GROUP_ID: 'a/b' }, /^SPARKPLUG_GROUP_ID: "a\/b" contains \/, \+ or #; expected \+ or a Sparkplug group id/],
+      [{ MQTT_SHARED_GROUP: 'a#' }, /^MQTT_SHARED_GROUP: "a#" contains \/, \+ or #; expected a name without/],
+      [{ MQTT_CERT_FILE: '/c.pem' }, /^MQTT_KEY_FILE: is not set but its pair is \(MQTT_CERT_FILE and MQTT_KEY_FILE go together\); expected both set/],
+      [{ INGEST_QUEUE_LIMIT: '0' }, /^INGEST_QUEUE_LIMIT: "0" is below 1; expected an integer >= 1$/],
+      [{ MQTT_RECONNECT_MAX_MS: '60000' }, /^MQTT_RECONNECT_MAX_MS: "60000" is above 30000; expected an integer 100\.\.30000$/],
+      [{ INGEST_REBIRTH_REQUESTS: 'maybe' }, /^INGEST_REBIRTH_REQUESTS: "maybe" is not a boolean; expected true or false/],
+      [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: "loud" is not a valid choice; expected one of fatal, error, warn, info, debug, trace, silent$/],
     ];
     for (const [env, message] of cases) {
       let error: unknown;

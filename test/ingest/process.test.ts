@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { passwordFromFile } from '../../src/db.ts';
+import { passwordFromFile } from '../../src/runtime/database.ts';
 import { appliedOrder, numberedBirth } from './support/births.ts';
 import { spawnIngestor } from './support/child.ts';
 import { useIngestEnvironment } from './support/environment.ts';
@@ -51,7 +51,8 @@ describe('uns-meta ingest as a process', () => {
   it('refuses to start with a message naming the problem: a bad variable (78), an unreadable file (1)', async () => {
     const bad = spawnIngestor({ MQTT_URL: 'http://broker:1883' });
     expect(await bad.exited).toBe(78);
-    expect(bad.output()).toContain('uns-meta ingest: MQTT_URL must start with mqtt:// or mqtts://');
+    expect(bad.output()).toBe('uns-meta ingest: MQTT_URL: "http://broker:1883" is not a URL starting with mqtt:// or mqtts://; ' +
+      'expected mqtt://host:port or mqtts://host:port (TLS 1.3), without credentials\n');
     const spoolDir = mkdtempSync(join(tmpdir(), 'uns-meta-spool-'));
     const noCa = spawnIngestor({ MQTT_URL: 'mqtts://localhost:1', MQTT_CA_FILE: '/nonexistent/ca.pem', DATABASE_URL: env.db.url('uns_meta_app'), INGEST_SPOOL_DIR: spoolDir });
     expect(await noCa.exited).toBe(1);

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { connectionConfig } from '../../src/db.ts';
+import { connectionConfig } from '../../src/runtime/database.ts';
 
 export const templateDatabase = process.env.UNS_META_TEST_TEMPLATE ?? 'uns_meta_test_template';
 const host = process.env.PGHOST ?? '127.0.0.1';

@@ -11,7 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { passwordFromFile } from '../../src/db.ts';
+import { passwordFromFile } from '../../src/runtime/database.ts';
 import { freePort } from '../../src/embedded-mosquitto.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');

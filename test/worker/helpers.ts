@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import pino from 'pino';
 import { startCanarySim, type CanarySim } from '../../src/canary-sim/index.ts';
-import { loadWorkerConfig, type WorkerConfig } from '../../src/worker/config.ts';
+import { loadWorkerConfig, type WorkerConfig } from '../../src/runtime/config/worker.ts';
 import { startWorker, type RunningWorker } from '../../src/worker/index.ts';
 import { configFor, createTestDatabase, type TestDatabase } from '../support/database.ts';
 

@@ -1,9 +1,9 @@
 // The worker's pool waits out a PostgreSQL restart on the promise form of connect() (graphile-worker's job release
-// uses it; src/worker/patient-pool.ts), and only there: pg.Pool's own query() still fails at once, and an error
+// uses it; src/runtime/patient-pool.ts), and only there: pg.Pool's own query() still fails at once, and an error
 // that is not a restart is not retried. A private cluster is stopped and started under it.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PatientPool } from '../../src/worker/patient-pool.ts';
+import { PatientPool } from '../../src/runtime/patient-pool.ts';
 import { configFor } from '../support/database.ts';
 import { startPrivateCluster, type PrivateCluster } from '../support/private-cluster.ts';
 

@@ -182,6 +182,11 @@ describe('probes', () => {
     expect(text).toMatch(/^uns_meta_canary_properties_written_total 1$/m); // engUnit → "Eng Units"
     expect(text).toMatch(/^uns_meta_canary_requests_total\{method="storeData",outcome="Good"\} [1-9]/m);
     expect(text).toContain('uns_meta_canary_end_to_end_seconds_bucket');
+    // the rate limits (src/worker/rate-limit.ts): every request waited for a slot of the shared schedule; none waits
+    // or is in flight once the device is in sync
+    expect(text).toMatch(/^uns_meta_canary_rate_slot_wait_seconds_count [1-9]/m);
+    expect(text).toMatch(/^uns_meta_canary_rate_slot_waiting 0$/m);
+    expect(text).toMatch(/^uns_meta_canary_requests_in_flight 0$/m);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { toBatches, type TagWrite } from '../../src/worker/batches.ts';
 import { attributeErrors } from '../../src/worker/canary-client.ts';
 import { propertyRowsJson } from '../../src/worker/property-rows.ts';
-import { ConfigError, loadWorkerConfig, sessionSettings } from '../../src/worker/config.ts';
+import { loadWorkerConfig } from '../../src/runtime/config/worker.ts';
+import { databaseSchema } from '../../src/runtime/config/common.ts';
+import { ConfigError, configErrorLine, resolveEnv } from '../../src/runtime/env.ts';
+import { sessionSettings } from '../../src/worker/canary-client.ts';
 import { parseDeviceId } from '../../src/worker/index.ts';
 
 const write = (tag: string, bytes = 10): TagWrite<null> =>
@@ -79,14 +82,22 @@ describe('loadWorkerConfig', () => {
   it('CANARY_DATASET=Test turns on autoCreateDatasets for the session', () => {
     expect(sessionSettings(loadWorkerConfig({ CANARY_API_TOKEN: 't', CANARY_DATASET: 'Test' }))).toMatchObject({ autoCreateDatasets: true });
   });
-  it('names the variable that is wrong', () => {
-    expect(() => loadWorkerConfig({ CANARY_API_TOKEN: 't', CANARY_RATE_LIMIT_RPS: 'fast' })).toThrow(new ConfigError('CANARY_RATE_LIMIT_RPS must be an integer >= 1, got "fast"'));
-    expect(() => loadWorkerConfig({ CANARY_API_TOKEN: 't', CANARY_DATASET: 'a.b' })).toThrow(/CANARY_DATASET must not contain "\."/);
-    expect(() => loadWorkerConfig({ CANARY_URL: 'not a url' })).toThrow(/CANARY_URL must be an http\(s\) base URL/);
+  it('names the variable that is wrong, the problem and the expected form, in one line', () => {
+    expect(() => loadWorkerConfig({ CANARY_API_TOKEN: 't', CANARY_RATE_LIMIT_RPS: 'fast' })).toThrow(new ConfigError('CANARY_RATE_LIMIT_RPS', 'CANARY_RATE_LIMIT_RPS: "fast" is not an integer; expected an integer >= 1'));
+    expect(() => loadWorkerConfig({ CANARY_API_TOKEN: 't', CANARY_RATE_LIMIT_RPS: '0' })).toThrow('CANARY_RATE_LIMIT_RPS: "0" is below 1; expected an integer >= 1');
+    expect(() => loadWorkerConfig({ CANARY_API_TOKEN: 't', CANARY_RATE_SAFETY: '1.5' })).toThrow('CANARY_RATE_SAFETY: "1.5" is not in (0, 1]; expected a number in (0, 1]');
+    expect(() => loadWorkerConfig({ CANARY_API_TOKEN: 't', CANARY_DATASET: 'a.b' })).toThrow(/^CANARY_DATASET: "a\.b" contains "\."; expected a dataset name without "\."/);
+    expect(() => loadWorkerConfig({ CANARY_URL: 'not a url' })).toThrow(/^CANARY_URL: "not a url" is not a URL starting with http:\/\/ or https:\/\//);
     for (const url of ['htp:/x', 'ftp://canary', 'https:canary']) {
-      expect(() => loadWorkerConfig({ CANARY_API_TOKEN: 't', CANARY_URL: url })).toThrow(`CANARY_URL must be an http(s) base URL such as https://canary:55293, got "${url}"`);
+      expect(() => loadWorkerConfig({ CANARY_API_TOKEN: 't', CANARY_URL: url }))
+        .toThrow(`CANARY_URL: "${url}" is not a URL starting with http:// or https://; expected http(s)://host[:port][/path], e.g. https://canary:55293`);
     }
-    expect(() => loadWorkerConfig({ CANARY_URL: 'https://canary:55293' })).toThrow(/^CANARY_API_TOKEN is not set/);
+    expect(() => loadWorkerConfig({ CANARY_URL: 'https://canary:55293' })).toThrow(/^CANARY_API_TOKEN: is not set; expected the API token Canary issued/);
+  });
+  it('never shows a secret\'s value, only its name', () => {
+    expect(() => resolveEnv(databaseSchema, { DATABASE_URL: 'http://u:hunter2@h/db' }))
+      .toThrow(/^DATABASE_URL: is not a URL starting with postgres:\/\/ or postgresql:\/\/; expected postgres:\/\/<role>@/);
+    expect(configErrorLine('CANARY_API_TOKEN', { secret: true, expected: 'a token' }, 'hunter2', 'is wrong')).toBe('CANARY_API_TOKEN: is wrong; expected a token');
   });
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt, { type MqttClient } from 'mqtt';
-import { loadConfig } from '../../../src/ingest/config.ts';
+import { loadIngestConfig as loadConfig } from '../../../src/runtime/config/ingest.ts';
 import { type Ingestor, startIngestor } from '../../../src/ingest/service.ts';
 
 export interface RunningIngestor extends Ingestor {

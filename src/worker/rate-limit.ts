@@ -1,3 +1,10 @@
+// The one owner of Canary's request limits, built from the worker's configuration by createRateLimit:
+//   - the plant's cap across every worker process (RateGate, below): CANARY_RATE_LIMIT_RPS × CANARY_RATE_SAFETY;
+//   - this process's requests in flight (a Bottleneck with maxConcurrent = CANARY_MAX_IN_FLIGHT and no rate of
+//     its own: the gate alone spaces requests; a second per-process schedule from the same numbers only added waits).
+// Metrics: uns_meta_canary_rate_slot_waiting / _rate_slot_wait_seconds (requests waiting for a slot of the shared
+// schedule), uns_meta_canary_rate_slots_missed_total, uns_meta_canary_requests_in_flight.
+//
 // The plant's request cap across every worker process: request slots come from one schedule in Postgres
 // (uns_meta.canary_reserve_requests), evenly spaced at rate * safety per second. A request is sent at its slot,
 // or, if this process was too slow to use it within the tolerance, the slot is dropped and a new one reserved,
@@ -5,7 +12,10 @@
 // (1000 + tolerance) / spacing requests. Every attempt takes a slot, failed ones included.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Bottleneck from 'bottleneck';
 import type pg from 'pg';
+import type { WorkerConfig } from '../runtime/config/worker.ts';
+import type { WorkerMetrics } from './metrics.ts';
 
 export interface RateGateOptions {
   rateLimitRps: number;
@@ -75,4 +85,25 @@ export class RateGate {
     const first = performance.now() + row.first_slot_in_ms;
     for (let i = 0; i < n; i++) this.slots.push(first + i * row.spacing_ms);
   }
+}
+
+export interface RateLimit {
+  /** Slots of the plant-wide schedule: every HTTP attempt takes one (CanaryClient). */
+  gate: RateGate;
+  /** At most CANARY_MAX_IN_FLIGHT requests of this process at once (a storeData batch holds it for its call). */
+  inFlight: Bottleneck;
+}
+
+export function createRateLimit(config: WorkerConfig, pool: pg.Pool, metrics: WorkerMetrics): RateLimit {
+  const gate = new RateGate(pool, {
+    rateLimitRps: config.rateLimitRps,
+    safety: config.rateSafety,
+    toleranceMs: config.slotToleranceMs,
+    blockMax: config.maxInFlight,
+    onMissedSlot: () => metrics.slotsMissed.inc(),
+  });
+  const inFlight = new Bottleneck({ maxConcurrent: config.maxInFlight });
+  inFlight.on('executing', () => metrics.requestsInFlight.inc());
+  inFlight.on('done', () => metrics.requestsInFlight.dec());
+  return { gate, inFlight };
 }
