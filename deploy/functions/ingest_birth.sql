@@ -185,7 +185,7 @@ declare
   c_jobs          integer := 0;
   v_rejections    jsonb := '[]';
 begin
-  -- 1. The envelope: {"topic", "received_at"?, "payload", "chunk"?} ---------------------------------------
+  -- 1. The envelope: {"topic", "received_at"?, "payload", "chunk"?, "fingerprint"?} -------------------------
   if jsonb_typeof(birth) is distinct from 'object' then
     raise exception using errcode = 'U0001',
       message = 'ingest_birth: the argument must be a JSON object {"topic": ..., "received_at": ..., "payload": {...}}';
@@ -284,10 +284,22 @@ begin
   v_paths_current := v_device_rules is not distinct from uns_meta.path_rules_version() and v_device_rules is not null;
 
   -- 3b. A birth identical to the last one applied in full, under the same rules: nothing can change -----------
-  -- Comparing one md5 of the metrics replaces staging, decoding and comparing every metric (a re-birth after a
-  -- reconnect usually repeats the last one). Only unchunked births are fingerprinted.
-  if v_chunk_index is null then
+  -- Comparing one fingerprint of the metrics replaces staging, decoding and comparing every metric (a re-birth
+  -- after a reconnect usually repeats the last one). The fingerprint is the envelope's "fingerprint" (the ingestor's
+  -- sha-256 of the whole birth, on the only or the final chunk; docs/sql-api.md#identical-re-births), else for an
+  -- unchunked call the md5 of payload.metrics. It is stored at the end of the birth (step 11).
+  -- [birth fingerprint: begin]
+  if birth ? 'fingerprint' then
+    if jsonb_typeof(birth -> 'fingerprint') is distinct from 'string' or birth ->> 'fingerprint' !~ '^[0-9a-f]{64}$' then
+      raise exception using errcode = 'U0001',
+        message = 'ingest_birth: field "fingerprint" must be 64 lowercase hex digits (the sha-256 of the birth, docs/sql-api.md)';
+    end if;
+    v_fingerprint := decode(birth ->> 'fingerprint', 'hex');
+  elsif v_chunk_index is null then
     v_fingerprint := decode(md5(v_metrics::text), 'hex');
+  end if;
+  -- [birth fingerprint: end]
+  if v_chunk_index is null then
     if not v_changed and v_paths_current
        and exists (select from uns_meta.birth_fingerprints as f
                     where f.device_id = v_device_id and f.fingerprint = v_fingerprint) then
@@ -919,9 +931,9 @@ begin
       from (select case when not b.rejected and b.rules_version = uns_meta.path_rules_version() then b.rules_version end
               from uns_meta_birth_state as b where b.device_id = v_device_id) as v(version)
      where d.device_id = v_device_id and d.path_rules_version is distinct from v.version;
-    -- Remember a complete unchunked birth applied without rejection under unchanged rules (the same condition
-    -- that just kept devices.path_rules_version): its identical successor is answered at step 3b.
-    if v_chunk_index is null then
+    -- Remember a complete birth applied without rejection under unchanged rules (the same condition that just
+    -- kept devices.path_rules_version): its identical successor is answered at step 3b, or by birth_is_current.
+    if v_fingerprint is not null then  -- [birth fingerprint]
       insert into uns_meta.birth_fingerprints (device_id, fingerprint)
       select d.device_id, v_fingerprint
         from uns_meta.devices as d

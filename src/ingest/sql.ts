@@ -1,7 +1,7 @@
 // The ingestor's runtime SQL, one statement per file in ./sql, read once at start-up.
 import { readFileSync } from 'node:fs';
 
-const NAMES = ['ingest_birth', 'lookup_aliases', 'upsert_aliases', 'prune_aliases', 'insert_dead_letters', 'ping', 'cancel_backends'] as const;
+const NAMES = ['birth_is_current', 'ingest_birth', 'lookup_aliases', 'upsert_aliases', 'prune_aliases', 'insert_dead_letters', 'ping', 'cancel_backends'] as const;
 export type SqlName = (typeof NAMES)[number];
 export type SqlText = Record<SqlName, string>;
 
