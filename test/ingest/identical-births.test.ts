@@ -114,3 +114,26 @@ describe('new path rules between two identical births', () => {
     await waitFor('the third birth', () => events(topic, 'birth.unchanged').length === 1);
   });
 });
+
+describe('a DBIRTH with an alias-only metric', () => {
+  it('is never answered by a fingerprint: its name comes from the alias maps, which may have changed', async () => {
+    const nbirth = (k: number, ...named: [alias: string, name: string][]) => encodePayload({
+      timestamp: String(k), seq: '0',
+      metrics: [{ name: 'bdSeq', datatype: 4, longValue: '0' }, ...named.map(([alias, name]) => ({ name, alias, datatype: 10, doubleValue: 1 }))],
+    });
+    const topic = 'spBv1.0/A/DBIRTH/N/Dev';
+    const dbirth = (k: number) => encodePayload({ timestamp: String(k), seq: '1', metrics: [{ alias: '9', datatype: 10, doubleValue: k }, { name: 'Named', datatype: 11, booleanValue: true }] });
+    const names = async () => (await env.admin().query<{ name: string }>(
+      `select m.name from uns_meta.metrics m join uns_meta.devices d using (device_id) where d.uns_path = 'A/N/Dev' and m.retired_at is null order by 1`)).rows.map((r) => r.name);
+    await env.pub.publishAsync('spBv1.0/A/NBIRTH/N', nbirth(1, ['8', 'Line/Eight']));
+    await env.pub.publishAsync(topic, dbirth(2));
+    await waitFor('the first DBIRTH', () => events(topic, 'birth.ingested').length === 1);
+    expect(await names()).toEqual(['Named', 'alias:9']);
+    // The edge node now names alias 9; the same DBIRTH again takes the name.
+    await env.pub.publishAsync('spBv1.0/A/NBIRTH/N', nbirth(3, ['8', 'Line/Eight'], ['9', 'Line/Nine']));
+    await env.pub.publishAsync(topic, dbirth(4));
+    await waitFor('the same DBIRTH again', () => events(topic, 'birth.ingested').length === 2);
+    expect(events(topic, 'birth.unchanged')).toHaveLength(0);
+    expect(await names()).toEqual(['Line/Nine', 'Named']);
+  });
+});
