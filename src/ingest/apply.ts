@@ -227,13 +227,49 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
       return { kind: 'unchanged', metrics: prepared.unwrapped.metricCount, timings: { decodeMs: 0, databaseMs: Math.round(t.db), totalMs: 0 } };
     }
   }
+  // The JSON of one chunk of a DBIRTH for ingest_birth (its alias-only metrics named first).
+  const build = (chunk: Chunk, unstorable: Map<MetricJson, string>): string => {
+    const t1 = now();
+    const metrics = chunk.metrics.map((m): CatalogMetric => {
+      const reject = unstorable.get(m);
+      return reject === undefined ? catalogFields(m) : { name: visibleNul(m.name ?? ''), reject };
+    });
+    const birth: Record<string, unknown> = { topic: msg.topic, received_at: receivedAt, payload: { metrics } };
+    if (chunk.index >= 0) birth.chunk = { index: chunk.index, last: chunk.last };
+    if (chunk.last && fingerprint) birth.fingerprint = fingerprint.toString('hex');
+    const text = JSON.stringify(birth);
+    t.decode += now() - t1;
+    return text;
+  };
+  // Pipelining: the ingest_birth call of chunk i is sent and not awaited while chunk i+1 is decoded and, when it
+  // has no alias-only metric (whose names need the database), built; then the call is awaited, and chunk i+1's
+  // queries follow on the same connection, in the same transaction, in the same order as without the overlap.
+  // Memory: two chunks at most (the one the database is applying, as JSON text, and the next, decoded and as text).
+  let inFlight: Promise<pg.QueryResult<{ summary: unknown }>> | undefined;
+  const settle = async () => {
+    if (!inFlight) return;
+    const sent = inFlight;
+    inFlight = undefined;
+    const t0 = now();
+    try {
+      summary = (await sent).rows[0]?.summary;
+    } finally {
+      t.db += now() - t0;
+    }
+  };
   await db('begin');
   try {
     const chunks = chunksOf(prepared, ctx.chunkMetrics);
     for (;;) {
+      let next: IteratorResult<Chunk>;
       const t0 = now();
-      const next = chunks.next();
-      t.decode += now() - t0;
+      try {
+        next = chunks.next();
+        t.decode += now() - t0;
+      } catch (err) {
+        await settle(); // the previous chunk's refusal, if any, is what the birth is rejected for, as without the overlap
+        throw err;
+      }
       if (next.done) break;
       const chunk = next.value;
       metricTotal += chunk.metrics.length;
@@ -242,30 +278,25 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
       // A metric carrying a NUL character goes to ingest_birth as a rejection and never into an alias map.
       const unstorable = unstorableMetrics(chunk.metrics);
       const storable = unstorable.size === 0 ? chunk.metrics : chunk.metrics.filter((m) => !unstorable.has(m));
+      const needsNames = isDevice && chunk.metrics.some(aliasOnly);
+      let text = isDevice && !needsNames ? build(chunk, unstorable) : undefined;
+      await settle();
       // The birth's own (alias, name) pairs first, so alias-only metrics resolve against them too; then the
       // names found for alias-only metrics (the map is what this birth's metrics are called; never alias:<id>).
       await recordAliases(db, ctx, scope, msg.receivedAt, storable);
-      if (isDevice) {
+      if (needsNames) {
         const resolved = await nameAliasOnlyMetrics(db, ctx, scope, chunk.metrics);
         unresolved.push(...resolved.unresolved);
         await recordAliases(db, ctx, scope, msg.receivedAt, resolved.named);
+        text = build(chunk, unstorable);
       }
-      if (isDevice) {
-        const t1 = now();
-        const metrics = chunk.metrics.map((m): CatalogMetric => {
-          const reject = unstorable.get(m);
-          return reject === undefined ? catalogFields(m) : { name: visibleNul(m.name ?? ''), reject };
-        });
-        const birth: Record<string, unknown> = { topic: msg.topic, received_at: receivedAt, payload: { metrics } };
-        if (chunk.index >= 0) birth.chunk = { index: chunk.index, last: chunk.last };
-        if (chunk.last && fingerprint) birth.fingerprint = fingerprint.toString('hex');
-        const text = JSON.stringify(birth);
-        if (chunk.index >= 0) chunk.metrics.length = 0; // let a decoded chunk go before the database answers
-        t.decode += now() - t1;
-        const res = await db<{ summary: unknown }>(ctx.sql.ingest_birth, [text]);
-        summary = res.rows[0]?.summary;
+      if (text !== undefined) {
+        inFlight = client.query<{ summary: unknown }>(ctx.sql.ingest_birth, [text]);
+        inFlight.catch(() => undefined); // awaited by settle(); a failure meanwhile must not be an unhandled rejection
       }
+      if (chunk.index >= 0) chunk.metrics.length = 0; // let a decoded chunk go before the database answers
     }
+    await settle();
     await db(ctx.sql.prune_aliases, [scope.group, scope.edge, scope.device, msg.receivedAt]);
     await db('commit');
   } catch (err) {
