@@ -3,7 +3,8 @@
 //           uns_meta.birth_is_current: when the catalog already holds the birth, stop there ('unchanged': no
 //           JSON built, no transaction); else name alias-only metrics from the alias maps, call
 //           uns_meta.ingest_birth once (or once per chunk with the chunk protocol; the fingerprint goes with the
-//           only or final call), record the device's alias map. A large birth is decoded twice when it changed.
+//           only or final call), record the device's alias map. A large birth is decoded twice when it changed,
+//           and pipelined: chunk i+1 is decoded and built while the database applies chunk i.
 //   NBIRTH  decode and record the edge node's alias map
 // A payload that does not decode, a payload without the timestamp and seq every birth carries (an empty one
 // clears a retained message: it must not retire the device's metrics), or a birth ingest_birth refuses, comes
