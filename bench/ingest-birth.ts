@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { PayloadJson } from '../src/sparkplug/json-types.ts';
-import { catalogFields } from '../src/ingest/apply.ts';
+import { catalogFields } from '../src/ingest/catalog-fields.ts';
 import { syntheticBirth } from '../src/sparkplug/synthetic.ts';
 import { writeBenchmarkSection } from './support/benchmarks-doc.ts';
 import { psqlAsAdmin } from './support/psql.ts';
@@ -48,7 +48,7 @@ const payload: PayloadJson = syntheticBirth({ metrics, seed: 1 });
 const all = payload.metrics!;
 const propertyCount = all.reduce((n, m) => n + (m.properties?.keys?.length ?? 0), 0);
 // Each birth as the full canonical JSON and as the ingestor sends it: only the fields ingest_birth reads
-// (catalogFields, src/ingest/apply.ts).
+// (catalogFields, src/ingest/catalog-fields.ts).
 const catalogJson = (p: PayloadJson) => JSON.stringify({ topic: TOPIC, payload: { metrics: (p.metrics ?? []).map(catalogFields) } });
 const birthJson = JSON.stringify({ topic: TOPIC, payload });
 const birthCatalogJson = catalogJson(payload);

@@ -24,7 +24,7 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { catalogFields } from '../src/ingest/apply.ts';
+import { catalogFields } from '../src/ingest/catalog-fields.ts';
 import { syntheticBirth } from '../src/sparkplug/synthetic.ts';
 import { configFor, createTestDatabase, type TestDatabase } from '../test/support/database.ts';
 import { writeBenchmarkSection } from './support/benchmarks-doc.ts';

@@ -155,7 +155,7 @@ create or replace function uns_meta.ingest_birth(birth jsonb) returns jsonb
   set extra_float_digits = 1  -- Float and Double in version diffs: shortest exact text (uns_meta.property_version_json)
 as $fn$
 declare
-  v_envelope  record;  -- o_topic, o_parts, o_received_at, o_metrics, o_chunk_index, o_last, o_source
+  v_envelope  record;  -- o_topic, o_parts, o_received_at, o_metrics, o_chunk_index, o_last, o_source, o_fingerprint
   v_device    record;  -- o_device_id, o_base_path, o_device_path, o_old_path, o_paths_current, o_changed
   v_print     record;  -- o_fingerprint, o_identical
   v_rejected  record;  -- o_rejected, o_rejections
@@ -168,7 +168,7 @@ declare
   c_lineage   integer := 0;
   c_jobs      integer;
 begin
-  -- 1. The envelope: {"topic", "received_at"?, "payload", "chunk"?}
+  -- 1. The envelope: {"topic", "received_at"?, "payload", "chunk"?, "fingerprint"?}
   v_envelope := uns_meta.ingest_birth__read_envelope(birth);
 
   -- 2. The session's working tables. Our own writes to metrics and metric_properties keep the birth fingerprints
@@ -181,7 +181,7 @@ begin
 
   -- 3b. A birth identical to the last one applied in full, under the same rules: nothing can change.
   v_print := uns_meta.ingest_birth__match_fingerprint(v_device.o_device_id, v_envelope.o_metrics, v_envelope.o_chunk_index,
-                                                      v_device.o_changed, v_device.o_paths_current);
+                                                      v_device.o_changed, v_device.o_paths_current, v_envelope.o_fingerprint);
   if v_print.o_identical then
     perform set_config('uns_meta.ingest_birth_active', 'off', true);
     return jsonb_build_object(
@@ -233,7 +233,7 @@ begin
                                                 v_device.o_changed or v_inserted.o_inserted > 0 or v_updated.o_versions > 0,
                                                 v_rejected.o_rejected > 0, c_retired, v_large);
   if v_envelope.o_last then
-    perform uns_meta.ingest_birth__store_fingerprint(v_device.o_device_id, v_envelope.o_chunk_index, v_print.o_fingerprint);
+    perform uns_meta.ingest_birth__store_fingerprint(v_device.o_device_id, v_print.o_fingerprint);
   end if;
   perform set_config('uns_meta.ingest_birth_active', 'off', true);
 

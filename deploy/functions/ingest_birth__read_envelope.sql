@@ -2,12 +2,13 @@
 -- requires: functions/decode_property_value
 begin;
 
--- Step 1 of ingest_birth: the envelope {"topic", "received_at"?, "payload", "chunk"?}. Checks it (U0001-U0003) and
--- returns its parts; o_source is the `source` every version and lineage row of the birth carries.
+-- Step 1 of ingest_birth: the envelope {"topic", "received_at"?, "payload", "chunk"?, "fingerprint"?}. Checks it
+-- (U0001-U0003) and returns its parts; o_source is the `source` every version and lineage row of the birth carries;
+-- o_fingerprint is the ingestor's sha-256 of the birth (docs/sql-api.md, "Identical re-births"), null without one.
 create function uns_meta.ingest_birth__read_envelope(
   birth jsonb,
   out o_topic text, out o_parts text[], out o_received_at timestamptz, out o_metrics jsonb,
-  out o_chunk_index integer, out o_last boolean, out o_source text)
+  out o_chunk_index integer, out o_last boolean, out o_source text, out o_fingerprint bytea)
   language plpgsql stable
   set search_path = pg_catalog, pg_temp
 as $$
@@ -63,6 +64,13 @@ begin
     end if;
     o_chunk_index := (birth -> 'chunk' ->> 'index')::integer;
     o_last := (birth -> 'chunk' ->> 'last')::boolean;
+  end if;
+  if birth ? 'fingerprint' then
+    if jsonb_typeof(birth -> 'fingerprint') is distinct from 'string' or birth ->> 'fingerprint' !~ '^[0-9a-f]{64}$' then
+      raise exception using errcode = 'U0001',
+        message = 'ingest_birth: field "fingerprint" must be 64 lowercase hex digits (the sha-256 of the birth, docs/sql-api.md)';
+    end if;
+    o_fingerprint := decode(birth ->> 'fingerprint', 'hex');
   end if;
   o_source := format('%s received %s', o_topic, to_char(o_received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
 end

@@ -3,16 +3,17 @@
 begin;
 
 -- The last step of ingest_birth on the last (or only) call, the second half of the birth fingerprint (the first:
--- ingest_birth__match_fingerprint). Remembers a complete unchunked birth applied without rejection under unchanged
+-- ingest_birth__match_fingerprint). Remembers a complete birth (unchunked, or chunked with the ingestor's fingerprint
+-- on its final chunk) applied without rejection under unchanged
 -- rules -- the condition under which the birth just kept devices.path_rules_version (ingest_birth__settle_birth) --
 -- so that its identical successor is answered at step 3b. Returns whether a fingerprint was stored.
-create function uns_meta.ingest_birth__store_fingerprint(p_device_id bigint, p_chunk_index integer, p_fingerprint bytea)
+create function uns_meta.ingest_birth__store_fingerprint(p_device_id bigint, p_fingerprint bytea)
   returns boolean
   language plpgsql volatile
   set search_path = pg_catalog, pg_temp
 as $$
 begin
-  if p_chunk_index is not null then
+  if p_fingerprint is null then
     return false;
   end if;
   insert into uns_meta.birth_fingerprints (device_id, fingerprint)
@@ -22,9 +23,9 @@ begin
   return found;
 end
 $$;
-comment on function uns_meta.ingest_birth__store_fingerprint(bigint, integer, bytea) is
-  'ingest_birth''s last step: stores the fingerprint of an unchunked birth applied in full (the device''s path_rules_version is set); returns whether it did.';
-revoke all on function uns_meta.ingest_birth__store_fingerprint(bigint, integer, bytea) from public;
-grant execute on function uns_meta.ingest_birth__store_fingerprint(bigint, integer, bytea) to uns_meta_app;
+comment on function uns_meta.ingest_birth__store_fingerprint(bigint, bytea) is
+  'ingest_birth''s last step: stores the fingerprint of a birth applied in full (none: a chunked birth without the ingestor''s fingerprint) (the device''s path_rules_version is set); returns whether it did.';
+revoke all on function uns_meta.ingest_birth__store_fingerprint(bigint, bytea) from public;
+grant execute on function uns_meta.ingest_birth__store_fingerprint(bigint, bytea) to uns_meta_app;
 
 commit;

@@ -1,4 +1,4 @@
 -- Revert uns_meta:functions/ingest_birth__store_fingerprint from pg
 begin;
-drop function uns_meta.ingest_birth__store_fingerprint(bigint, integer, bytea);
+drop function uns_meta.ingest_birth__store_fingerprint(bigint, bytea);
 commit;

@@ -3,7 +3,7 @@
 begin;
 set local timezone = 'UTC';
 set local datestyle = 'ISO, YMD';
-select plan(13);
+select plan(16);
 \ir ingest_birth/_helpers.psql
 
 select volatility_is('uns_meta', 'ingest_birth__read_envelope', array['jsonb'], 'stable', 'read_envelope is stable (now() for a missing received_at)');
@@ -26,6 +26,11 @@ select is((select array[o_chunk_index::text, o_last::text, o_metrics::text, (o_r
              from uns_meta.ingest_birth__read_envelope('{"topic": "spBv1.0/G/DBIRTH/E/D", "payload": {}}')),
           array[null, 'true', '[]', 'true']::text[],
           'an unchunked birth: no chunk index, last; payload without metrics: []; received_at missing: now()');
+select is((select o_fingerprint from uns_meta.ingest_birth__read_envelope('{"topic": "spBv1.0/G/DBIRTH/E/D", "payload": {}}')),
+          null, 'no "fingerprint": o_fingerprint is null');
+select is((select encode(o_fingerprint, 'hex') from uns_meta.ingest_birth__read_envelope(
+             '{"topic": "spBv1.0/G/DBIRTH/E/D", "payload": {}, "fingerprint": "abababababababababababababababababababababababababababababababab"}')),
+          'abababababababababababababababababababababababababababababababab', 'the ingestor''s "fingerprint" (64 hex digits): o_fingerprint is its bytes');
 
 -- Refusals, each with its SQLSTATE.
 select is(pg_temp.error_of($$select uns_meta.ingest_birth__read_envelope('{"topic": "spBv1.0/G/NDATA/E", "payload": {}}')$$),
@@ -36,6 +41,9 @@ select is(pg_temp.error_of($$select uns_meta.ingest_birth__read_envelope('{"topi
           'U0001: ingest_birth: field "received_at" (5) must be an ISO-8601 timestamp string', 'received_at not a string: U0001');
 select is(pg_temp.error_of($$select uns_meta.ingest_birth__read_envelope('{"topic": "spBv1.0/G/DBIRTH/E/D", "payload": {"metrics": {}}}')$$),
           'U0001: ingest_birth: field "payload.metrics" must be an array', 'payload.metrics not an array: U0001');
+select is(pg_temp.error_of($$select uns_meta.ingest_birth__read_envelope('{"topic": "spBv1.0/G/DBIRTH/E/D", "payload": {}, "fingerprint": "ABC"}')$$),
+          'U0001: ingest_birth: field "fingerprint" must be 64 lowercase hex digits (the sha-256 of the birth, docs/sql-api.md)',
+          'a fingerprint that is not 64 lowercase hex digits: U0001');
 
 select * from finish();
 rollback;

@@ -117,13 +117,13 @@ select is(pg_temp.executable('uns_meta_app', array['v'], array['uns_meta']),
                 -- ingest_birth's step helpers (functions/ingest_birth__*): SECURITY INVOKER like ingest_birth, so its
                 -- caller executes them.
                 'uns_meta.ingest_birth__apply_property_changes()', 'uns_meta.ingest_birth__decode_properties(jsonb)',
-                'uns_meta.ingest_birth__insert_metrics(bigint,text)', 'uns_meta.ingest_birth__match_fingerprint(bigint,jsonb,integer,boolean,boolean)',
+                'uns_meta.ingest_birth__insert_metrics(bigint,text)', 'uns_meta.ingest_birth__match_fingerprint(bigint,jsonb,integer,boolean,boolean,bytea)',
                 'uns_meta.ingest_birth__reject_metrics(bigint,integer,text,timestamp with time zone)',
                 'uns_meta.ingest_birth__reset_staging(bigint,text,integer)',
                 'uns_meta.ingest_birth__retire_missing(bigint,text,integer,timestamp with time zone,text)',
                 'uns_meta.ingest_birth__settle_birth(bigint,boolean,boolean,boolean,integer,boolean)',
                 'uns_meta.ingest_birth__stage_metrics(jsonb,bigint,text,boolean,boolean)',
-                'uns_meta.ingest_birth__store_fingerprint(bigint,integer,bytea)',
+                'uns_meta.ingest_birth__store_fingerprint(bigint,bytea)',
                 'uns_meta.ingest_birth__update_metrics(text,integer)', 'uns_meta.ingest_birth__upsert_device(text,text[],text)',
                 'uns_meta.ingest_birth_prepare_session()', 'uns_meta.ingest_birth_raise_duplicate_key(boolean)',
                 -- The catalog triggers' helpers (triggers/catalog_changes): a property or metric the processes write

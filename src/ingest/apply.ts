@@ -1,6 +1,10 @@
 // Applies one birth message to the database, in one transaction:
-//   DBIRTH  decode (in chunks for a large birth), name alias-only metrics from the alias maps, call
-//           uns_meta.ingest_birth once (or once per chunk with the chunk protocol), record the device's alias map
+//   DBIRTH  decode (in chunks for a large birth) while computing its fingerprint (fingerprint.ts), ask
+//           uns_meta.birth_is_current: when the catalog already holds the birth, stop there ('unchanged': no
+//           JSON built, no transaction); else name alias-only metrics from the alias maps, call
+//           uns_meta.ingest_birth once (or once per chunk with the chunk protocol; the fingerprint goes with the
+//           only or final call), record the device's alias map. A large birth is decoded twice when it changed,
+//           and pipelined: chunk i+1 is decoded and built while the database applies chunk i.
 //   NBIRTH  decode and record the edge node's alias map
 // A payload that does not decode, a payload without the timestamp and seq every birth carries (an empty one
 // clears a retained message: it must not retire the device's metrics), or a birth ingest_birth refuses, comes
@@ -15,6 +19,8 @@ import { type UnwrappedPayload, decodeMetricsChunked, decodePayload, unwrapPaylo
 import { DecodeError } from '../sparkplug/errors.ts';
 import type { MetricJson, PayloadHeaderJson } from '../sparkplug/json-types.ts';
 import type { SparkplugTopic } from '../sparkplug/topic.ts';
+import { aliasOnly, catalogFields } from './catalog-fields.ts';
+import { BirthFingerprint } from './fingerprint.ts';
 import { unwrapLarge } from './inflate.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { IngestMetrics } from './metrics.ts';
@@ -32,6 +38,8 @@ export interface BirthMessage {
 
 export type Outcome =
   | { kind: 'ingested'; metrics: number; unresolvedAliases: string[]; summary?: unknown; timings: Timings }
+  /** A DBIRTH whose fingerprint the catalog holds (uns_meta.birth_is_current): nothing was sent or written. */
+  | { kind: 'unchanged'; metrics: number; timings: Timings }
   /** Undecodable, not a valid birth, or refused by the database: the caller dead-letters it. */
   | { kind: 'rejected'; reason: string; category: 'decode' | 'invalid' | 'oversize' | 'rejected'; sqlstate: string | undefined };
 
@@ -64,22 +72,6 @@ interface Scope {
 
 type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
 
-/**
- * The fields of a birth metric that uns_meta.ingest_birth reads (docs/sql-api.md): its identity, datatype, flags
- * and properties. The value, timestamp and metadata (and a template's or data set's definition) stay out of the
- * JSON the database must parse, which is a large share of a plant birth.
- */
-export function catalogFields(m: MetricJson): MetricJson {
-  const out: MetricJson = {};
-  if (m.name !== undefined) out.name = m.name;
-  if (m.alias !== undefined) out.alias = m.alias;
-  if (m.datatype !== undefined) out.datatype = m.datatype;
-  if (m.isHistorical !== undefined) out.isHistorical = m.isHistorical;
-  if (m.isTransient !== undefined) out.isTransient = m.isTransient;
-  if (m.properties !== undefined) out.properties = m.properties;
-  return out;
-}
-
 /** A metric as ingest_birth takes it: its catalog fields, or only its (visible) name and why the ingestor rejects it. */
 type CatalogMetric = MetricJson & { reject?: string };
 
@@ -109,11 +101,6 @@ function countProperties(metrics: readonly MetricJson[]): number {
   let n = 0;
   for (const m of metrics) n += m.properties?.keys?.length ?? 0;
   return n;
-}
-
-/** A metric that names itself only by alias (no name, or an empty one). */
-function aliasOnly(m: MetricJson): m is MetricJson & { alias: string } {
-  return (m.name === undefined || m.name === '') && m.alias !== undefined;
 }
 
 /**
@@ -197,8 +184,25 @@ function* chunksOf(prepared: Prepared, chunkMetrics: number): Generator<Chunk> {
   }
 }
 
-/** One attempt: the whole birth in one transaction. */
-async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessage, prepared: Prepared): Promise<Outcome> {
+/** A DBIRTH's fingerprint, from a pass over all its metrics (the decoded ones of a small birth; a large one is decoded). */
+interface Fingerprinted {
+  fingerprint: Buffer | undefined;
+  properties: number;
+}
+
+function fingerprintBirth(prepared: Prepared, chunkMetrics: number): Fingerprinted {
+  const fp = new BirthFingerprint();
+  let properties = 0;
+  for (const chunk of chunksOf(prepared, chunkMetrics)) {
+    fp.add(chunk.metrics);
+    if (!fp.usable) return { fingerprint: undefined, properties };
+    properties += countProperties(chunk.metrics);
+  }
+  return { fingerprint: fp.digest(), properties };
+}
+
+/** One attempt: nothing when the catalog holds the birth's fingerprint, else the whole birth in one transaction. */
+async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessage, prepared: Prepared, fingerprinted: Fingerprinted | undefined): Promise<Outcome> {
   const { parsed } = msg;
   const isDevice = parsed.messageType === 'DBIRTH';
   const scope: Scope = { group: parsed.groupId, edge: parsed.edgeNodeId, device: parsed.deviceId ?? '' };
@@ -215,13 +219,58 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
       t.db += now() - t0;
     }
   };
+  const fingerprint = fingerprinted?.fingerprint;
+  if (fingerprint) {
+    const { rows } = await db<{ current: boolean }>(ctx.sql.birth_is_current, [msg.topic, fingerprint]);
+    if (rows[0]?.current === true) {
+      ctx.metrics.metricsParsed.inc(prepared.unwrapped.metricCount);
+      ctx.metrics.propertiesParsed.inc(fingerprinted.properties);
+      return { kind: 'unchanged', metrics: prepared.unwrapped.metricCount, timings: { decodeMs: 0, databaseMs: Math.round(t.db), totalMs: 0 } };
+    }
+  }
+  // The JSON of one chunk of a DBIRTH for ingest_birth (its alias-only metrics named first).
+  const build = (chunk: Chunk, unstorable: Map<MetricJson, string>): string => {
+    const t1 = now();
+    const metrics = chunk.metrics.map((m): CatalogMetric => {
+      const reject = unstorable.get(m);
+      return reject === undefined ? catalogFields(m) : { name: visibleNul(m.name ?? ''), reject };
+    });
+    const birth: Record<string, unknown> = { topic: msg.topic, received_at: receivedAt, payload: { metrics } };
+    if (chunk.index >= 0) birth.chunk = { index: chunk.index, last: chunk.last };
+    if (chunk.last && fingerprint) birth.fingerprint = fingerprint.toString('hex');
+    const text = JSON.stringify(birth);
+    t.decode += now() - t1;
+    return text;
+  };
+  // Pipelining: the ingest_birth call of chunk i is sent and not awaited while chunk i+1 is decoded and, when it
+  // has no alias-only metric (whose names need the database), built; then the call is awaited, and chunk i+1's
+  // queries follow on the same connection, in the same transaction, in the same order as without the overlap.
+  // Memory: two chunks at most (the one the database is applying, as JSON text, and the next, decoded and as text).
+  let inFlight: Promise<pg.QueryResult<{ summary: unknown }>> | undefined;
+  const settle = async () => {
+    if (!inFlight) return;
+    const sent = inFlight;
+    inFlight = undefined;
+    const t0 = now();
+    try {
+      summary = (await sent).rows[0]?.summary;
+    } finally {
+      t.db += now() - t0;
+    }
+  };
   await db('begin');
   try {
     const chunks = chunksOf(prepared, ctx.chunkMetrics);
     for (;;) {
+      let next: IteratorResult<Chunk>;
       const t0 = now();
-      const next = chunks.next();
-      t.decode += now() - t0;
+      try {
+        next = chunks.next();
+        t.decode += now() - t0;
+      } catch (err) {
+        await settle(); // the previous chunk's refusal, if any, is what the birth is rejected for, as without the overlap
+        throw err;
+      }
       if (next.done) break;
       const chunk = next.value;
       metricTotal += chunk.metrics.length;
@@ -230,29 +279,25 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
       // A metric carrying a NUL character goes to ingest_birth as a rejection and never into an alias map.
       const unstorable = unstorableMetrics(chunk.metrics);
       const storable = unstorable.size === 0 ? chunk.metrics : chunk.metrics.filter((m) => !unstorable.has(m));
+      const needsNames = isDevice && chunk.metrics.some(aliasOnly);
+      let text = isDevice && !needsNames ? build(chunk, unstorable) : undefined;
+      await settle();
       // The birth's own (alias, name) pairs first, so alias-only metrics resolve against them too; then the
       // names found for alias-only metrics (the map is what this birth's metrics are called; never alias:<id>).
       await recordAliases(db, ctx, scope, msg.receivedAt, storable);
-      if (isDevice) {
+      if (needsNames) {
         const resolved = await nameAliasOnlyMetrics(db, ctx, scope, chunk.metrics);
         unresolved.push(...resolved.unresolved);
         await recordAliases(db, ctx, scope, msg.receivedAt, resolved.named);
+        text = build(chunk, unstorable);
       }
-      if (isDevice) {
-        const t1 = now();
-        const metrics = chunk.metrics.map((m): CatalogMetric => {
-          const reject = unstorable.get(m);
-          return reject === undefined ? catalogFields(m) : { name: visibleNul(m.name ?? ''), reject };
-        });
-        const birth: Record<string, unknown> = { topic: msg.topic, received_at: receivedAt, payload: { metrics } };
-        if (chunk.index >= 0) birth.chunk = { index: chunk.index, last: chunk.last };
-        const text = JSON.stringify(birth);
-        if (chunk.index >= 0) chunk.metrics.length = 0; // let a decoded chunk go before the database answers
-        t.decode += now() - t1;
-        const res = await db<{ summary: unknown }>(ctx.sql.ingest_birth, [text]);
-        summary = res.rows[0]?.summary;
+      if (text !== undefined) {
+        inFlight = client.query<{ summary: unknown }>(ctx.sql.ingest_birth, [text]);
+        inFlight.catch(() => undefined); // awaited by settle(); a failure meanwhile must not be an unhandled rejection
       }
+      if (chunk.index >= 0) chunk.metrics.length = 0; // let a decoded chunk go before the database answers
     }
+    await settle();
     await db(ctx.sql.prune_aliases, [scope.group, scope.edge, scope.device, msg.receivedAt]);
     await db('commit');
   } catch (err) {
@@ -296,6 +341,18 @@ export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logg
       reason: `not a valid ${msg.parsed.messageType} on ${msg.topic}: the payload has no ${missing.join(' and no ')}${zeroBytes}; the catalog is unchanged; a birth must carry both`,
     };
   }
+  let fingerprinted: Fingerprinted | undefined;
+  if (msg.parsed.messageType === 'DBIRTH') {
+    try {
+      fingerprinted = fingerprintBirth(prepared, ctx.chunkMetrics);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      ctx.metrics.birthsFailed.inc({ reason: 'decode' });
+      ctx.metrics.decodeErrors.inc();
+      return { kind: 'rejected', reason: `undecodable payload: ${err.message}`, category: 'decode', sqlstate: undefined };
+    }
+    prepareMs = now() - started;
+  }
   for (let n = 0; ; n++) {
     let client: pg.PoolClient;
     try {
@@ -312,8 +369,8 @@ export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logg
     };
     client.on('error', onError);
     try {
-      const outcome = await attempt(client, ctx, msg, prepared);
-      if (outcome.kind === 'ingested') {
+      const outcome = await attempt(client, ctx, msg, prepared, fingerprinted);
+      if (outcome.kind !== 'rejected') {
         outcome.timings.decodeMs += Math.round(prepareMs);
         outcome.timings.totalMs = Math.round(now() - started);
       }

@@ -5,6 +5,7 @@ export interface IngestMetrics {
   registry: client.Registry;
   birthsReceived: client.Counter<'type'>;
   birthsIngested: client.Counter;
+  birthsUnchanged: client.Counter;
   birthsFailed: client.Counter<'reason'>;
   deadLettered: client.Counter<'reason'>;
   metricsParsed: client.Counter;
@@ -30,7 +31,8 @@ export function createMetrics(): IngestMetrics {
   return {
     registry,
     birthsReceived: new client.Counter({ name: 'uns_meta_ingest_births_received_total', help: 'Births received from MQTT, by message type (NBIRTH, DBIRTH).', labelNames: ['type'], registers }),
-    birthsIngested: new client.Counter({ name: 'uns_meta_ingest_births_ingested_total', help: 'Births committed to the database (DBIRTH via ingest_birth, NBIRTH alias maps).', registers }),
+    birthsIngested: new client.Counter({ name: 'uns_meta_ingest_births_ingested_total', help: 'Births committed to the database (DBIRTH via ingest_birth, NBIRTH alias maps), and DBIRTHs the catalog already held (births_unchanged_total).', registers }),
+    birthsUnchanged: new client.Counter({ name: 'uns_meta_ingest_births_unchanged_total', help: 'DBIRTHs whose fingerprint the catalog already held (uns_meta.birth_is_current): nothing sent to ingest_birth, nothing written; also counted in births_ingested_total.', registers }),
     birthsFailed: new client.Counter({ name: 'uns_meta_ingest_births_failed_total', help: 'Attempts to apply a birth that failed, by reason (transient: the database could not take it, no connection included: retried in place or spooled; oversize, decode, invalid, rejected, internal: dead-lettered).', labelNames: ['reason'], registers }),
     deadLettered: new client.Counter({ name: 'uns_meta_ingest_dead_letters_total', help: 'Messages written to uns_meta.dead_letters, by reason (oversize, decode, invalid, rejected, topic).', labelNames: ['reason'], registers }),
     metricsParsed: new client.Counter({ name: 'uns_meta_ingest_metrics_parsed_total', help: 'Sparkplug metrics decoded from births.', registers }),

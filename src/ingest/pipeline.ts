@@ -171,6 +171,21 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
   }
 
+  /** A DBIRTH the catalog already held (its fingerprint matched): nothing was sent; counted as ingested too. */
+  function reportUnchanged(msg: BirthMessage, outcome: Extract<Outcome, { kind: 'unchanged' }>, log: Logger): void {
+    probeDelay = 250;
+    o.metrics.birthsIngested.inc();
+    o.metrics.birthsUnchanged.inc();
+    o.metrics.ingestLatency.observe((Date.now() - msg.receivedAt.getTime()) / 1000);
+    log.info({ event: 'birth.unchanged', type: msg.parsed.messageType, metrics: outcome.metrics, receivedAt: msg.receivedAt.toISOString(), ...outcome.timings },
+      `${msg.parsed.messageType} of ${deviceLabel(msg.parsed)} unchanged: the catalog holds its fingerprint (${outcome.metrics} metrics); nothing sent`);
+  }
+
+  function reportApplied(msg: BirthMessage, outcome: Exclude<Outcome, { kind: 'rejected' }>, log: Logger): void {
+    if (outcome.kind === 'unchanged') reportUnchanged(msg, outcome, log);
+    else reportIngested(msg, outcome, log);
+  }
+
   /** Bookkeeping after a commit: a failure there is logged, never taken for a failed birth (no re-apply). */
   function afterCommit(report: () => void, log: Logger): void {
     try {
@@ -251,7 +266,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
             return;
           }
           const outcome = await applyBirth(ctx, msg, log);
-          if (outcome.kind === 'ingested') afterCommit(() => reportIngested(msg, outcome, log), log);
+          if (outcome.kind !== 'rejected') afterCommit(() => reportApplied(msg, outcome, log), log);
           else {
             handedOff = true;
             void deadLetter(msg, outcome, log).catch((err: unknown) => spoolAfterFailure(err, log)).finally(done);
@@ -331,9 +346,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
               const log = lineLog(msg);
               try {
                 const outcome = await applyBirth(ctx, msg, log);
-                if (outcome.kind === 'ingested') {
+                if (outcome.kind !== 'rejected') {
                   await o.spool.remove(seq);
-                  afterCommit(() => reportIngested(msg, outcome, log), log);
+                  afterCommit(() => reportApplied(msg, outcome, log), log);
                 } else {
                   handedOff = true;
                   void deadLetter(msg, outcome, log).then(() => o.spool.remove(seq)).catch((err: unknown) => fail(err, log)).finally(finish);

@@ -2,6 +2,6 @@
 import { loadSql } from '../runtime/sql.ts';
 
 export const ingestSql = loadSql(new URL('./sql/', import.meta.url),
-  ['ingest_birth', 'lookup_aliases', 'upsert_aliases', 'prune_aliases', 'insert_dead_letters', 'ping', 'cancel_backends']);
+  ['birth_is_current', 'ingest_birth', 'lookup_aliases', 'upsert_aliases', 'prune_aliases', 'insert_dead_letters', 'ping', 'cancel_backends']);
 export type SqlText = typeof ingestSql;
 export type SqlName = keyof SqlText;

@@ -198,4 +198,38 @@ describe('the ingestor stores what the births say', () => {
     expect(await retired(chunked)).toEqual(expected);
     expect(await storedDevice(chunked.admin(), 'Tahu/Edge/Shrunk')).toStrictEqual(await storedDevice(plain.admin(), 'Tahu/Edge/Shrunk'));
   });
+
+  it(`in chunks of ${CHUNK}, the database applying one while the next is decoded, versions, alias maps and rejections are those of one call`, async () => {
+    // A device whose births pass every branch of the chunk loop: named metrics with aliases, an alias-only one (named
+    // from the NBIRTH map, so its chunk waits for the database), a NUL-carrying one (rejected), then a second birth
+    // that changes a property, drops a metric and adds one.
+    const nbirth = encodePayload({ timestamp: '1', seq: '0', metrics: [{ name: 'bdSeq', datatype: 4, longValue: '0' }, { name: 'Node/Fifty', alias: '50', datatype: 10, doubleValue: 1 }] });
+    const metric = (i: number, unit = 'kW'): MetricJson => ({ name: `P/${i}`, alias: String(i), datatype: 10, doubleValue: i, properties: { keys: ['engUnit'], values: [{ type: 12, stringValue: unit }] } });
+    const first: MetricJson[] = [metric(1), metric(2), metric(3), { alias: '50', datatype: 10, doubleValue: 5 }, metric(5), { name: 'Bad\u0000name', datatype: 10, doubleValue: 0 }, metric(7), metric(8), metric(9)];
+    const second: MetricJson[] = [metric(1, 'MW'), metric(2), metric(3), { alias: '50', datatype: 10, doubleValue: 6 }, metric(5), metric(7), metric(9), metric(10)];
+    const topic = 'spBv1.0/Pipe/DBIRTH/Edge/D';
+    for (const env of [plain, chunked]) {
+      await env.pub.publishAsync('spBv1.0/Pipe/NBIRTH/Edge', nbirth);
+      await env.pub.publishAsync(topic, encodePayload({ timestamp: '2', seq: '1', metrics: first }));
+      // (one after the other: the alias map tells births apart by their arrival time, in milliseconds)
+      await waitFor('the first birth of Pipe/Edge/D', () => env.ingestor.records().some((r) => r.event === 'birth.ingested' && r.topic === topic));
+      await env.pub.publishAsync(topic, encodePayload({ timestamp: '3', seq: '2', metrics: second }));
+      await waitFor('both births of Pipe/Edge/D', () => env.ingestor.records().filter((r) => r.event === 'birth.ingested' && r.topic === topic).length === 2);
+    }
+    expect(chunked.ingestor.records().filter((r) => r.event === 'birth.ingested' && r.topic === topic).map((r) => (r.summary as { chunk?: { index: number } }).chunk?.index))
+      .toEqual([Math.ceil(first.length / CHUNK) - 1, Math.ceil(second.length / CHUNK) - 1]);
+    const history = async (env: IngestEnvironment) => (await env.admin().query<{ h: unknown }>(
+      `select json_build_object(
+         'versions', (select json_agg(json_build_array(m.name, v.version_no, v.change_kind, v.diff - 'retired_at') order by m.name collate "C", v.version_no)
+                        from uns_meta.metric_versions v join uns_meta.metrics m using (metric_id) join uns_meta.devices d using (device_id)
+                       where d.uns_path = 'Pipe/Edge/D'),
+         'aliases', (select json_agg(json_build_array(a.alias::text, a.metric_name) order by a.alias)
+                       from uns_meta.alias_maps a where a.group_id = 'Pipe' and a.edge_node_id = 'Edge' and a.device_id = 'D'),
+         'rejections', (select json_agg(json_build_array(r.metric_name, r.reason) order by r.metric_name collate "C", r.received_at)
+                          from uns_meta.ingest_rejections r where r.topic = $1)) as h`, [topic])).rows[0]?.h;
+    const one = await history(plain);
+    expect(one).toMatchObject({ aliases: [['1', 'P/1'], ['2', 'P/2'], ['3', 'P/3'], ['5', 'P/5'], ['7', 'P/7'], ['9', 'P/9'], ['10', 'P/10'], ['50', 'Node/Fifty']] });
+    expect(await history(chunked)).toStrictEqual(one);
+    expect(await storedDevice(chunked.admin(), 'Pipe/Edge/D')).toStrictEqual(await storedDevice(plain.admin(), 'Pipe/Edge/D'));
+  });
 });

@@ -95,7 +95,8 @@ select pg_temp.birth('D', '[{"name": "Plant/A", "datatype": 10}, {"name": "Plant
 reset role;
 select is((:'accepted'::jsonb) #>> '{metrics,inserted}', '1', 'so the same birth, once the collision is gone, inserts the metric');
 
--- A chunked birth is never fingerprinted, and it drops the device's fingerprint.
+-- A chunked birth without an envelope "fingerprint" is never fingerprinted, and it drops the device's fingerprint
+-- (with one: sql-tests/functions/birth_is_current.sql).
 set local role uns_meta_app;
 select pg_temp.birth('D', :'ab', '2026-11-22T20:00:00Z') as again \gset
 select pg_temp.birth('D', '[{"name": "Plant/A", "datatype": 10}]', '2026-11-22T21:00:00Z', '{"index": 0, "last": false}') as c0 \gset
