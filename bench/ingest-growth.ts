@@ -17,7 +17,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { catalogFields } from '../src/ingest/apply.ts';
+import { catalogFields } from '../src/ingest/catalog-fields.ts';
 import { syntheticMetrics } from '../src/sparkplug/synthetic.ts';
 import { configFor, createTestDatabase } from '../test/support/database.ts';
 import { writeBenchmarkSection } from './support/benchmarks-doc.ts';
