@@ -50,7 +50,7 @@ test: setup ## everything CI runs: typecheck, lint, the SQL round trip with pgTA
 	@scripts/test-sql.sh
 	@vitest run
 
-soak: setup ## the scenarios make test leaves out (test/soak/: PostgreSQL restarted under births, the spool's disk full)
+soak: setup ## the scenarios make test leaves out (test/soak/: PostgreSQL restarted under births)
 	@UNS_META_SOAK=1 vitest run test/soak
 
 test-matrix: setup ## the SQL round trip with pgTAP and the ingest, worker and fault tests on PostgreSQL 15, 16, 17, 18 (private clusters)

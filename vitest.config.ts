@@ -6,7 +6,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const scope = process.env.MUTATION_SCOPE;
 const AT_SCALE = /50,000-metric birth|10000 of them|synthetic birth of 2,000 metrics/;
 // test/soak/ holds the scenarios `make test` leaves out (`make soak`, `make test-matrix` set UNS_META_SOAK=1): the
-// PostgreSQL restart and the spool's disk full, which hit open defects (README, below `make test`).
+// PostgreSQL restart, which hits an open defect (README, below `make test`).
 const soak = process.env.UNS_META_SOAK === '1';
 
 export default defineConfig({

@@ -52,7 +52,7 @@ async function readHeader(path: string): Promise<{ header: { seq: number; topic:
 export class Spool {
   readonly dir: string;
   private readonly entries = new Map<number, Entry>();
-  private writing = 0;
+  private readonly writing = new Set<number>(); // sequence numbers of the writes in flight
   private lastSeq = 0;
 
   private constructor(dir: string) {
@@ -92,12 +92,19 @@ export class Spool {
 
   /** Messages in the spool, including those being written. */
   get depth(): number {
-    return this.entries.size + this.writing;
+    return this.entries.size + this.writing.size;
   }
 
   /** True while a write has not completed (replay waits: a lower sequence number may still appear). */
   get busy(): boolean {
-    return this.writing > 0;
+    return this.writing.size > 0;
+  }
+
+  /** True when the spool holds, or is writing, a message that arrived before `seq`. */
+  holdsOlderThan(seq: number): boolean {
+    for (const s of this.writing) if (s < seq) return true;
+    for (const s of this.entries.keys()) if (s < seq) return true;
+    return false;
   }
 
   /** Sequence numbers of the complete files, in arrival order. */
@@ -111,7 +118,7 @@ export class Spool {
 
   /** Writes the message durably; resolves once it is on disk (fsynced, renamed, directory fsynced). */
   async append(msg: SpooledMessage): Promise<void> {
-    this.writing++;
+    this.writing.add(msg.seq);
     try {
       const name = fileName(msg.seq);
       const tmp = join(this.dir, name.replace(SUFFIX, '.tmp'));
@@ -133,7 +140,7 @@ export class Spool {
       fsyncDir(this.dir);
       this.entries.set(msg.seq, { topic: msg.topic });
     } finally {
-      this.writing--;
+      this.writing.delete(msg.seq);
     }
   }
 
