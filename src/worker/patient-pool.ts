@@ -3,8 +3,8 @@
 // refused or dies, so a job that ends while PostgreSQL restarts loses its release: an unhandled rejection (which
 // ends the process), and the job stays locked by a live worker that never runs it again. Two defences here:
 //   - graphile-worker is the only caller of the promise form of connect() (pg.Pool's own query() uses the callback
-//     form): that form retries a refused connection, or one the server does not accept yet, for up to
-//     `patienceMs`, so the release waits out the restart instead of being lost;
+//     form): that form retries a connection a restarting server refuses, drops while it is being opened, or does
+//     not accept yet, for up to `patienceMs`, so the release waits out the restart instead of being lost;
 //   - a release statement that fails all the same (the connection died mid-query) is reported to `onLostRelease`
 //     and resolves empty instead of rejecting, so the process lives; the job's lock is then the orphan check's
 //     (liveness.ts), which unlocks it so it runs again.
@@ -14,8 +14,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
-/** Errors of a server that is restarting: connection refused or reset, "the database system is starting up". */
-const RESTARTING = new Set(['ECONNREFUSED', 'ECONNRESET', '57P03']);
+/**
+ * Errors of a server that is restarting: connection refused or reset, terminated by a shutdown (57P01 admin, 57P02
+ * crash), "the database system is starting up / shutting down" (57P03), or dropped while being opened (pg's
+ * "Connection terminated unexpectedly", which has no code).
+ */
+const RESTARTING = new Set(['ECONNREFUSED', 'ECONNRESET', '57P01', '57P02', '57P03']);
+const DROPPED = /^Connection terminated/;
+
+function restarting(err: unknown): boolean {
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') return RESTARTING.has(code);
+  return typeof message === 'string' && DROPPED.test(message);
+}
 const RELEASE = /^(complete_jobs?|complete_job_q|fail_job|fail_job_q)\//;
 
 /** Called with the error of a job release graphile-worker would have lost, and the statement's name. */
@@ -47,8 +58,7 @@ export class PatientPool extends pg.Pool {
       try {
         return await super.connect();
       } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        if (typeof code !== 'string' || !RESTARTING.has(code) || Date.now() + delay > deadline) throw err;
+        if (!restarting(err) || Date.now() + delay > deadline) throw err;
         await sleep(delay);
       }
     }
