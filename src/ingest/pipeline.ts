@@ -97,7 +97,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   let pendingWrites: Promise<void>[] = [];
   let held: BirthMessage[] = [];
   let heldTimer: NodeJS.Timeout | undefined;
+  let heldOldest = Infinity; // the smallest seq in held
   const released = new Set<number>(); // held births back in the scheduler, not finished yet
+  let releasedOrder: number[] = []; // the released batch's seqs, ascending (finished ones are skipped)
+  let releasedHead = 0;
 
   /**
    * True when a birth that arrived before `seq` waits outside the scheduler's order: held (the disk refused it),
@@ -106,9 +109,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
    * devices, not just the birth's own: a DBIRTH may need an earlier NBIRTH of its edge node.
    */
   function earlierWaits(seq: number): boolean {
-    for (const m of held) if (m.seq < seq) return true;
-    for (const s of released) if (s < seq) return true;
-    return false;
+    if (heldOldest < seq) return true;
+    while (releasedHead < releasedOrder.length && !released.has(releasedOrder[releasedHead]!)) releasedHead++;
+    return releasedHead < releasedOrder.length && releasedOrder[releasedHead]! < seq;
   }
 
   const gauges = () => {
@@ -157,6 +160,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
    */
   function hold(msg: BirthMessage): void {
     held.push(msg);
+    heldOldest = Math.min(heldOldest, msg.seq);
     gauges();
     armRelease();
   }
@@ -167,6 +171,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (released.size > 0) return armRelease();
       const batch = held.sort((a, b) => a.seq - b.seq);
       held = [];
+      heldOldest = Infinity;
+      releasedOrder = batch.map((m) => m.seq);
+      releasedHead = 0;
       for (const m of batch) {
         released.add(m.seq);
         enqueueMemory(m);
@@ -425,6 +432,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         // The spool refused them; one last try, and what it still refuses is lost with the process: say so.
         const last = held;
         held = [];
+        heldOldest = Infinity;
         await Promise.allSettled(last.map((m) => o.spool.append(m)));
         const lost = last.filter((m) => !o.spool.sequences().includes(m.seq));
         if (lost.length > 0) o.log.error({ event: 'spool.lost_at_stop', births: lost.length, topics: [...new Set(lost.map((m) => m.topic))].slice(0, 20) },

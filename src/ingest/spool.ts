@@ -52,6 +52,11 @@ async function readHeader(path: string): Promise<{ header: { seq: number; topic:
 export class Spool {
   readonly dir: string;
   private readonly entries = new Map<number, Entry>();
+  // The entries' seqs in ascending order, for the oldest: appended while files arrive in order (the usual case),
+  // re-sorted after one arrives out of order; removed ones are skipped from the head.
+  private order: number[] = [];
+  private orderHead = 0;
+  private ordered = true;
   private readonly writing = new Set<number>(); // sequence numbers of the writes in flight
   private lastSeq = 0;
 
@@ -74,7 +79,7 @@ export class Spool {
       const seq = Number(m[1]);
       try {
         const { header } = await readHeader(join(dir, name));
-        spool.entries.set(seq, { topic: header.topic });
+        spool.add(seq, { topic: header.topic });
       } catch {
         unreadable.push(name);
         continue;
@@ -103,8 +108,25 @@ export class Spool {
   /** True when the spool holds, or is writing, a message that arrived before `seq`. */
   holdsOlderThan(seq: number): boolean {
     for (const s of this.writing) if (s < seq) return true;
-    for (const s of this.entries.keys()) if (s < seq) return true;
-    return false;
+    const oldest = this.oldest();
+    return oldest !== undefined && oldest < seq;
+  }
+
+  private add(seq: number, entry: Entry): void {
+    this.entries.set(seq, entry);
+    if (this.order.length > 2 * this.entries.size + 1024) this.ordered = false; // mostly removed ones: rebuild
+    else if (this.order.length > this.orderHead && seq < this.order[this.order.length - 1]!) this.ordered = false;
+    if (this.ordered) this.order.push(seq);
+  }
+
+  private oldest(): number | undefined {
+    if (!this.ordered) {
+      this.order = this.sequences();
+      this.orderHead = 0;
+      this.ordered = true;
+    }
+    while (this.orderHead < this.order.length && !this.entries.has(this.order[this.orderHead]!)) this.orderHead++;
+    return this.order[this.orderHead];
   }
 
   /** Sequence numbers of the complete files, in arrival order. */
@@ -138,7 +160,7 @@ export class Spool {
         throw err;
       }
       fsyncDir(this.dir);
-      this.entries.set(msg.seq, { topic: msg.topic });
+      this.add(msg.seq, { topic: msg.topic });
     } finally {
       this.writing.delete(msg.seq);
     }
