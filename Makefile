@@ -21,7 +21,7 @@ UNS_META_DEMO_DB ?= $(if $(filter %_demo,$(UNS_META_DB)),$(UNS_META_DB),$(UNS_ME
 export SQITCH_FULLNAME ?= uns-meta setup
 export SQITCH_EMAIL ?= uns-meta@localhost
 
-.PHONY: help setup db test test-sql test-ts test-matrix lint typecheck demo clean-test-dbs mutation soak
+.PHONY: help setup db test test-sql test-ts test-matrix lint typecheck demo clean-test-dbs mutation
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -49,9 +49,6 @@ test: setup ## everything CI runs: typecheck, lint, the SQL round trip with pgTA
 	@eslint .
 	@scripts/test-sql.sh
 	@vitest run
-
-soak: setup ## the scenarios make test leaves out (test/soak/: PostgreSQL restarted under births, the spool's disk full)
-	@UNS_META_SOAK=1 vitest run test/soak
 
 test-matrix: setup ## the SQL round trip with pgTAP and the ingest, worker and fault tests on PostgreSQL 15, 16, 17, 18 (private clusters)
 	@node scripts/test-matrix.ts

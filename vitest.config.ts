@@ -1,18 +1,14 @@
-import { configDefaults, defineConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 
 // `make mutation` (stryker.config.mjs) sets MUTATION_SCOPE: the run is narrowed to the tests of test/<scope>/, less
 // the four tests that re-check at scale (50,000-metric births, 10,000 fuzzed payloads, a 2,000-metric birth through
 // Tahu) what the fixture tests check exactly: 2–4 s each for every mutant they cover. docs/testing.md.
 const scope = process.env.MUTATION_SCOPE;
 const AT_SCALE = /50,000-metric birth|10000 of them|synthetic birth of 2,000 metrics/;
-// test/soak/ holds the scenarios `make test` leaves out (`make soak`, `make test-matrix` set UNS_META_SOAK=1): the
-// PostgreSQL restart and the spool's disk full, which hit open defects (README, below `make test`).
-const soak = process.env.UNS_META_SOAK === '1';
 
 export default defineConfig({
   test: {
     include: [scope ? `test/${scope}/**/*.test.ts` : 'test/**/*.test.ts'],
-    exclude: [...configDefaults.exclude, ...(soak ? [] : ['test/soak/**'])],
     ...(scope ? { testNamePattern: new RegExp(`^(?!.*(${AT_SCALE.source}))`) } : {}),
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',

@@ -20,7 +20,7 @@ const PACKAGES: Record<number, string> = {
   18: '18.4.0-beta.17',
 };
 const PGTAP_SOURCE = '/usr/share/postgresql/15/extension';
-const VITEST_FILES = ['test/ingest', 'test/worker', 'test/faults', 'test/soak'];
+const VITEST_FILES = ['test/ingest', 'test/worker', 'test/faults'];
 
 function run(argv: string[], env: NodeJS.ProcessEnv, logFile: string): Promise<boolean> {
   return new Promise((resolvePromise) => {
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     }
     try {
       const env = {
-        ...process.env, ...cluster.env, UNS_META_PG_BIN: binDir, UNS_META_SOAK: '1',
+        ...process.env, ...cluster.env, UNS_META_PG_BIN: binDir,
         // Names the machine's cluster never has: a test that missed PGPORT would fail to find its template there.
         UNS_META_TEST_SCRATCH: 'uns_meta_matrix_scratch', UNS_META_TEST_TEMPLATE: 'uns_meta_matrix_template', NO_COLOR: '1',
       };

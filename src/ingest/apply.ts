@@ -26,7 +26,7 @@ import type { Logger } from '../runtime/log.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { DatabaseUnavailable, classifyPgError, sqlstateOf } from './pg-errors.ts';
 import type { SqlText } from './sql.ts';
-import { unstorableReason, visibleNul } from './unstorable.ts';
+import { ESCAPE_INVALID_UTF8 as ESCAPE, unstorableReason, visible } from './unstorable.ts';
 
 export interface BirthMessage {
   seq: number;
@@ -154,21 +154,21 @@ async function prepare(payload: Buffer, chunkMetrics: number): Promise<Prepared>
   const large = await unwrapLarge(payload);
   if (large) {
     if (large.metricCount > chunkMetrics) return { unwrapped: large, whole: undefined };
-    const { metrics = [], ...header } = decodePayload(large.bytes);
+    const { metrics = [], ...header } = decodePayload(large.bytes, ESCAPE);
     return { unwrapped: large, whole: { header, metrics, last: true, index: -1 } };
   }
   let unwrapped: UnwrappedPayload;
   try {
-    unwrapped = unwrapPayload(payload);
+    unwrapped = unwrapPayload(payload, ESCAPE);
   } catch (err) {
     // The reason `uns-meta decode` gives for the same bytes (the framing scan words some errors differently).
-    decodePayload(payload);
+    decodePayload(payload, ESCAPE);
     throw err;
   }
   if (unwrapped.metricCount > chunkMetrics) return { unwrapped, whole: undefined };
   // The original bytes, so an error inside a compressed payload says so, as `uns-meta decode` does (a small
   // payload is inflated twice; a large one, chunked, once).
-  const { metrics = [], ...header } = decodePayload(payload);
+  const { metrics = [], ...header } = decodePayload(payload, ESCAPE);
   return { unwrapped, whole: { header, metrics, last: true, index: -1 } };
 }
 
@@ -179,7 +179,7 @@ function* chunksOf(prepared: Prepared, chunkMetrics: number): Generator<Chunk> {
   }
   const total = prepared.unwrapped.metricCount;
   let index = 0;
-  for (const c of decodeMetricsChunked(prepared.unwrapped.bytes, chunkMetrics)) {
+  for (const c of decodeMetricsChunked(prepared.unwrapped.bytes, chunkMetrics, ESCAPE)) {
     yield { header: c.header, metrics: c.metrics, last: c.start + c.metrics.length >= total, index: index++ };
   }
 }
@@ -233,7 +233,7 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
     const t1 = now();
     const metrics = chunk.metrics.map((m): CatalogMetric => {
       const reject = unstorable.get(m);
-      return reject === undefined ? catalogFields(m) : { name: visibleNul(m.name ?? ''), reject };
+      return reject === undefined ? catalogFields(m) : { name: visible(m.name ?? ''), reject };
     });
     const birth: Record<string, unknown> = { topic: msg.topic, received_at: receivedAt, payload: { metrics } };
     if (chunk.index >= 0) birth.chunk = { index: chunk.index, last: chunk.last };
@@ -276,7 +276,7 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
       metricTotal += chunk.metrics.length;
       ctx.metrics.metricsParsed.inc(chunk.metrics.length);
       ctx.metrics.propertiesParsed.inc(countProperties(chunk.metrics));
-      // A metric carrying a NUL character goes to ingest_birth as a rejection and never into an alias map.
+      // A metric carrying a NUL character or invalid UTF-8 goes to ingest_birth as a rejection and never into an alias map.
       const unstorable = unstorableMetrics(chunk.metrics);
       const storable = unstorable.size === 0 ? chunk.metrics : chunk.metrics.filter((m) => !unstorable.has(m));
       const needsNames = isDevice && chunk.metrics.some(aliasOnly);

@@ -8,6 +8,7 @@ import zlib from 'node:zlib';
 import { COMPRESSED_UUID, type Compression, looksZlibWrapped } from '../sparkplug/compression.ts';
 import { type UnwrappedPayload, compressedBody, unwrapPayload } from '../sparkplug/decode.ts';
 import { DecodeError } from '../sparkplug/errors.ts';
+import { ESCAPE_INVALID_UTF8 } from './unstorable.ts';
 
 /** Compressed bodies at least this large are streamed. */
 export const STREAMED_BODY_BYTES = 4 * 1024 * 1024;
@@ -51,12 +52,12 @@ async function inflateExact(body: Buffer, compression: Compression): Promise<Buf
  * @throws DecodeError as unwrapPayload does.
  */
 export async function unwrapLarge(payload: Buffer, minBodyBytes = STREAMED_BODY_BYTES): Promise<UnwrappedPayload | undefined> {
-  const compressed = compressedBody(payload);
+  const compressed = compressedBody(payload, ESCAPE_INVALID_UTF8);
   if (!compressed || compressed.body.length < minBodyBytes) return undefined;
   const { body, compression } = compressed;
   const inner = await inflateExact(body, compression);
   try {
-    const unwrapped = unwrapPayload(inner);
+    const unwrapped = unwrapPayload(inner, ESCAPE_INVALID_UTF8);
     if (unwrapped.compression !== undefined || unwrapped.header.uuid === COMPRESSED_UUID) {
       throw new DecodeError(`compressed payload (${compression}) holds another compressed payload; only one level is allowed`);
     }

@@ -3,13 +3,18 @@
 //   accept()   parses the topic (non-births are ignored silently), numbers the message in arrival order, and
 //              puts it in the bounded in-memory queue, or in the durable spool when the queue is full, the
 //              database is unavailable, or the spool already holds messages (so order is kept)
-//   memory     the scheduler applies births (per device in order, devices in parallel); a job that finds the
-//              spool non-empty when its turn comes goes to the spool instead; a job the database cannot take
-//              now goes to the spool and the database is marked unavailable
+//   memory     the scheduler applies births (per device in order, devices in parallel); a job that finds an
+//              earlier birth in the spool, or held, when its turn comes goes to the spool (or is held) instead; a
+//              job the database cannot take now goes to the spool and the database is marked unavailable
 //   probe      while the database is unavailable, `select 1` with backoff (250 ms doubling, capped)
 //   replay     when the database is available, memory is empty and no spool write is in flight: the spool's
 //              files in sequence order through the same scheduler; each file is removed once its birth is
-//              committed or dead-lettered; a failure stops the pass (the rest stays on disk) until the next probe
+//              committed or dead-lettered; a failure stops the pass (the rest stays on disk) until the next probe,
+//              and so does a file whose turn comes while an earlier birth is held (the disk refused it)
+//   held       births the disk refused, kept in memory and put back in the scheduler a second later
+//
+// One rule keeps each device's births in arrival (seq) order across the three places: no birth is applied, or
+// written to the spool, while an earlier one waits elsewhere (see earlierWaits).
 //
 // Dead letters of an unavailable database stay in the spool as the raw message and are written on replay.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -92,7 +97,22 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   let pendingWrites: Promise<void>[] = [];
   let held: BirthMessage[] = [];
   let heldTimer: NodeJS.Timeout | undefined;
+  let heldOldest = Infinity; // the smallest seq in held
   const released = new Set<number>(); // held births back in the scheduler, not finished yet
+  let releasedOrder: number[] = []; // the released batch's seqs, ascending (finished ones are skipped)
+  let releasedHead = 0;
+
+  /**
+   * True when a birth that arrived before `seq` waits outside the scheduler's order: held (the disk refused it),
+   * or released from there into the scheduler behind jobs that arrived after it. Such a birth goes first: a newer
+   * one that finds it must not reach the database (or the spool, and from there replay) before it. Over all
+   * devices, not just the birth's own: a DBIRTH may need an earlier NBIRTH of its edge node.
+   */
+  function earlierWaits(seq: number): boolean {
+    if (heldOldest < seq) return true;
+    while (releasedHead < releasedOrder.length && !released.has(releasedOrder[releasedHead]!)) releasedHead++;
+    return releasedHead < releasedOrder.length && releasedOrder[releasedHead]! < seq;
+  }
 
   const gauges = () => {
     o.metrics.queueDepth.set(memory);
@@ -140,6 +160,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
    */
   function hold(msg: BirthMessage): void {
     held.push(msg);
+    heldOldest = Math.min(heldOldest, msg.seq);
     gauges();
     armRelease();
   }
@@ -150,6 +171,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (released.size > 0) return armRelease();
       const batch = held.sort((a, b) => a.seq - b.seq);
       held = [];
+      heldOldest = Infinity;
+      releasedOrder = batch.map((m) => m.seq);
+      releasedHead = 0;
       for (const m of batch) {
         released.add(m.seq);
         enqueueMemory(m);
@@ -261,8 +285,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
             await toSpool(msg, 'shutting down');
             return;
           }
-          if (o.spool.depth > 0) {
-            await toSpool(msg, 'the spool holds earlier births');
+          if (o.spool.holdsOlderThan(msg.seq) || earlierWaits(msg.seq)) {
+            // toSpool holds it instead while births are held; released ones are sorted back into order.
+            await toSpool(msg, 'earlier births are in the spool or held');
             return;
           }
           const outcome = await applyBirth(ctx, msg, log);
@@ -333,6 +358,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
             };
             try {
               if (pass.aborted || stopped) return;
+              if (earlierWaits(seq)) {
+                // An earlier birth the disk refused goes first: the pass stops here and runs again after it.
+                pass.aborted = true;
+                return;
+              }
               let raw: SpooledMessage;
               try {
                 raw = await o.spool.read(seq);
@@ -417,6 +447,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         // The spool refused them; one last try, and what it still refuses is lost with the process: say so.
         const last = held;
         held = [];
+        heldOldest = Infinity;
         await Promise.allSettled(last.map((m) => o.spool.append(m)));
         const lost = last.filter((m) => !o.spool.sequences().includes(m.seq));
         if (lost.length > 0) o.log.error({ event: 'spool.lost_at_stop', births: lost.length, topics: [...new Set(lost.map((m) => m.topic))].slice(0, 20) },

@@ -52,7 +52,12 @@ async function readHeader(path: string): Promise<{ header: { seq: number; topic:
 export class Spool {
   readonly dir: string;
   private readonly entries = new Map<number, Entry>();
-  private writing = 0;
+  // The entries' seqs in ascending order, for the oldest: appended while files arrive in order (the usual case),
+  // re-sorted after one arrives out of order; removed ones are skipped from the head.
+  private order: number[] = [];
+  private orderHead = 0;
+  private ordered = true;
+  private readonly writing = new Set<number>(); // sequence numbers of the writes in flight
   private lastSeq = 0;
 
   private constructor(dir: string) {
@@ -74,7 +79,7 @@ export class Spool {
       const seq = Number(m[1]);
       try {
         const { header } = await readHeader(join(dir, name));
-        spool.entries.set(seq, { topic: header.topic });
+        spool.add(seq, { topic: header.topic });
       } catch {
         unreadable.push(name);
         continue;
@@ -92,12 +97,36 @@ export class Spool {
 
   /** Messages in the spool, including those being written. */
   get depth(): number {
-    return this.entries.size + this.writing;
+    return this.entries.size + this.writing.size;
   }
 
   /** True while a write has not completed (replay waits: a lower sequence number may still appear). */
   get busy(): boolean {
-    return this.writing > 0;
+    return this.writing.size > 0;
+  }
+
+  /** True when the spool holds, or is writing, a message that arrived before `seq`. */
+  holdsOlderThan(seq: number): boolean {
+    for (const s of this.writing) if (s < seq) return true;
+    const oldest = this.oldest();
+    return oldest !== undefined && oldest < seq;
+  }
+
+  private add(seq: number, entry: Entry): void {
+    this.entries.set(seq, entry);
+    if (this.order.length > 2 * this.entries.size + 1024) this.ordered = false; // mostly removed ones: rebuild
+    else if (this.order.length > this.orderHead && seq < this.order[this.order.length - 1]!) this.ordered = false;
+    if (this.ordered) this.order.push(seq);
+  }
+
+  private oldest(): number | undefined {
+    if (!this.ordered) {
+      this.order = this.sequences();
+      this.orderHead = 0;
+      this.ordered = true;
+    }
+    while (this.orderHead < this.order.length && !this.entries.has(this.order[this.orderHead]!)) this.orderHead++;
+    return this.order[this.orderHead];
   }
 
   /** Sequence numbers of the complete files, in arrival order. */
@@ -111,7 +140,7 @@ export class Spool {
 
   /** Writes the message durably; resolves once it is on disk (fsynced, renamed, directory fsynced). */
   async append(msg: SpooledMessage): Promise<void> {
-    this.writing++;
+    this.writing.add(msg.seq);
     try {
       const name = fileName(msg.seq);
       const tmp = join(this.dir, name.replace(SUFFIX, '.tmp'));
@@ -131,9 +160,9 @@ export class Spool {
         throw err;
       }
       fsyncDir(this.dir);
-      this.entries.set(msg.seq, { topic: msg.topic });
+      this.add(msg.seq, { topic: msg.topic });
     } finally {
-      this.writing--;
+      this.writing.delete(msg.seq);
     }
   }
 

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { PatientPool } from './patient-pool.ts';
+import { type LostRelease, PatientPool } from './patient-pool.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -112,13 +112,15 @@ export interface PoolOptions extends pg.PoolConfig {
   logger?: Logger;
   /** Wait out a refused connection for this long on graphile-worker's path (src/runtime/patient-pool.ts). */
   patienceMs?: number;
+  /** With patienceMs: told of a graphile-worker job release that failed all the same (src/runtime/patient-pool.ts). */
+  onLostRelease?: LostRelease;
 }
 
 /** The one pool factory: DATABASE_URL / PG*, the process's name, its size; a failed idle connection never crashes. */
 export function createPool(options: PoolOptions): pg.Pool {
-  const { name, connection, env, logger, patienceMs, ...extra } = options;
+  const { name, connection, env, logger, patienceMs, onLostRelease, ...extra } = options;
   const config: pg.PoolConfig = { ...(connection ?? connectionConfig(env)), application_name: name, ...extra };
-  const pool = patienceMs === undefined ? new pg.Pool(config) : new PatientPool(config, patienceMs);
+  const pool = patienceMs === undefined ? new pg.Pool(config) : new PatientPool(config, patienceMs, onLostRelease);
   pool.on('error', (err) => logger?.warn({ event: 'db.idle_client_error', err: err.message }, `idle database connection failed: ${err.message}`));
   if (logger) pool.on('connect', (client) => client.on('error', (err) => logger.warn({ event: 'db.client_error', err: err.message }, `database connection failed: ${err.message}`)));
   return pool;

@@ -31,6 +31,12 @@ export { DecodeError } from './errors.ts';
 export interface DecodeOptions {
   /** Largest inflated size accepted for a compressed payload (default 1 GiB). */
   maxInflatedBytes?: number;
+  /**
+   * A string that is not valid UTF-8: `error` (the default) fails the decode; `escape` returns it with each byte
+   * of its invalid sequences as a lone surrogate U+DC80–U+DCFF (wire.ts escapeInvalidUtf8), for a caller that
+   * refuses only what holds it (the ingestor rejects that one metric).
+   */
+  invalidUtf8?: 'error' | 'escape';
 }
 
 /** One chunk of metrics from decodeMetricsChunked. */
@@ -91,8 +97,8 @@ function metricEnd(r: Reader, end: number, index: number): number {
 }
 
 /** Decodes an uncompressed payload in one pass. */
-function decodeUncompressed(buf: Buffer): PayloadJson {
-  const r = openReader(buf);
+function decodeUncompressed(buf: Buffer, options: DecodeOptions): PayloadJson {
+  const r = openReader(buf, options.invalidUtf8 === 'escape');
   const end = buf.length;
   const payload: PayloadJson = {};
   while (r.pos < end) {
@@ -107,8 +113,8 @@ function decodeUncompressed(buf: Buffer): PayloadJson {
 }
 
 /** The payload's own fields and its metric count, skipping over the metrics' bytes. */
-function scanHeader(buf: Buffer): { header: PayloadHeaderJson; metricCount: number } {
-  const r = openReader(buf);
+function scanHeader(buf: Buffer, options: DecodeOptions): { header: PayloadHeaderJson; metricCount: number } {
+  const r = openReader(buf, options.invalidUtf8 === 'escape');
   const end = buf.length;
   const header: PayloadHeaderJson = {};
   let metricCount = 0;
@@ -142,11 +148,11 @@ function rejectNestedCompression(uuid: string | undefined, compression: Compress
 export function decodePayload(input: Uint8Array, options: DecodeOptions = {}): PayloadJson {
   const buf = asBuffer(input);
   try {
-    const payload = decodeUncompressed(buf);
+    const payload = decodeUncompressed(buf, options);
     if (payload.uuid !== COMPRESSED_UUID) return payload;
     const { bytes, compression } = inflateOuter(payload, options);
     try {
-      const inner = decodeUncompressed(bytes);
+      const inner = decodeUncompressed(bytes, options);
       rejectNestedCompression(inner.uuid, compression);
       return inner;
     } catch (err) {
@@ -161,10 +167,10 @@ export function decodePayload(input: Uint8Array, options: DecodeOptions = {}): P
  * The compressed body of a Tahu-compressed payload and its algorithm, without inflating it; undefined for a
  * payload that is not compressed. For callers that inflate large bodies themselves (the ingestor streams them).
  */
-export function compressedBody(input: Uint8Array): { body: Buffer; compression: Compression } | undefined {
+export function compressedBody(input: Uint8Array, options: DecodeOptions = {}): { body: Buffer; compression: Compression } | undefined {
   const buf = asBuffer(input);
   try {
-    const outer = decodeUncompressed(buf);
+    const outer = decodeUncompressed(buf, options);
     if (outer.uuid !== COMPRESSED_UUID) return undefined;
     if (outer.body === undefined) throw new DecodeError(`compressed payload (uuid ${COMPRESSED_UUID}) has no body`);
     const body = Buffer.from(outer.body, 'base64');
@@ -188,11 +194,11 @@ export interface UnwrappedPayload {
 export function unwrapPayload(input: Uint8Array, options: DecodeOptions = {}): UnwrappedPayload {
   const buf = asBuffer(input);
   try {
-    const scanned = scanHeader(buf);
+    const scanned = scanHeader(buf, options);
     if (scanned.header.uuid !== COMPRESSED_UUID) return { bytes: buf, compression: undefined, ...scanned };
-    const { bytes, compression } = inflateOuter(decodeUncompressed(buf), options);
+    const { bytes, compression } = inflateOuter(decodeUncompressed(buf, options), options);
     try {
-      const inner = scanHeader(bytes);
+      const inner = scanHeader(bytes, options);
       rejectNestedCompression(inner.header.uuid, compression);
       return { bytes, compression, ...inner };
     } catch (err) {
@@ -219,7 +225,7 @@ export function* decodeMetricsChunked(
     throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
   }
   const { bytes, compression, header, metricCount } = unwrapPayload(input, options);
-  const r = openReader(bytes);
+  const r = openReader(bytes, options.invalidUtf8 === 'escape');
   const end = bytes.length;
   let index = 0;
   let start = 0;

@@ -22,9 +22,55 @@ export const FIXED32 = 5;
 /** Deepest nesting of messages accepted (property sets in property sets, templates in templates). */
 export const MAX_DEPTH = 64;
 
-/** A reader over the whole buffer. The decoder only ever reads Buffers (for utf8/base64 slicing). */
-export function openReader(buf: Buffer): Reader {
-  return protobuf.Reader.create(buf);
+/** Readers whose invalid UTF-8 strings come back escaped (escapeInvalidUtf8) instead of failing the decode. */
+const escaping = new WeakSet<Reader>();
+
+/**
+ * A reader over the whole buffer. The decoder only ever reads Buffers (for utf8/base64 slicing). With
+ * `escapeInvalidUtf8`, a string that is not valid UTF-8 is returned with each byte of its invalid sequences as a
+ * lone surrogate (escapeInvalidUtf8 below); without, it is a DecodeError.
+ */
+export function openReader(buf: Buffer, escapeInvalidUtf8 = false): Reader {
+  const r = protobuf.Reader.create(buf);
+  if (escapeInvalidUtf8) escaping.add(r);
+  return r;
+}
+
+/**
+ * The bytes as text, each byte of an invalid UTF-8 sequence written as the lone surrogate U+DC80–U+DCFF (byte 0x80
+ * is U+DC80, …, 0xFF is U+DCFF; Python's "surrogateescape"). Valid UTF-8 never decodes to a lone surrogate, so the
+ * escapes are unambiguous and the bytes can be told exactly (visibleEscapedBytes).
+ */
+export function escapeInvalidUtf8(buf: Buffer, start: number, stop: number): string {
+  let out = '';
+  let run = start; // start of the valid bytes not yet copied
+  let i = start;
+  while (i < stop) {
+    const b = buf[i]!;
+    const n = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (n === 1 || (n > 1 && i + n <= stop && isUtf8(buf.subarray(i, i + n)))) {
+      i += n;
+      continue;
+    }
+    out += buf.toString('utf8', run, i) + String.fromCharCode(0xdc00 + b);
+    i++;
+    run = i;
+  }
+  return out + buf.toString('utf8', run, stop);
+}
+
+/** A lone surrogate of escapeInvalidUtf8: U+DC80–U+DCFF not preceded by a high surrogate. */
+const ESCAPED_BYTE = /(?<![\uD800-\uDBFF])[\uDC80-\uDCFF]/;
+const ESCAPED_BYTES = /(?<![\uD800-\uDBFF])[\uDC80-\uDCFF]/g;
+
+/** True when the text holds bytes that were not valid UTF-8 (escapeInvalidUtf8). */
+export function hasEscapedBytes(text: string): boolean {
+  return ESCAPED_BYTE.test(text);
+}
+
+/** The text with each escaped byte written as the four visible characters `\xHH` (upper-case hex). */
+export function visibleEscapedBytes(text: string): string {
+  return text.replace(ESCAPED_BYTES, (c) => `\\x${(c.charCodeAt(0) - 0xdc00).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
 function bufferOf(r: Reader): Buffer {
@@ -164,13 +210,18 @@ interface Utf8Slicer {
   utf8Slice(start: number, end: number): string;
 }
 
-function utf8(buf: Buffer, start: number, stop: number): string {
+/** The bytes as a string, or undefined when they are not valid UTF-8. */
+function validUtf8(buf: Buffer, start: number, stop: number): string | undefined {
   const s = (buf as unknown as Utf8Slicer).utf8Slice(start, stop);
   // Replacement characters are rare in real text: only then pay for a full validation.
-  if (s.includes('\uFFFD') && !isUtf8(buf.subarray(start, stop))) {
-    throw new DecodeError('string is not valid UTF-8', { offset: start });
-  }
+  if (s.includes('\uFFFD') && !isUtf8(buf.subarray(start, stop))) return undefined;
   return s;
+}
+
+/** Invalid UTF-8: escaped when the reader asks for it, else a DecodeError. */
+function invalidUtf8(r: Reader, buf: Buffer, start: number, stop: number): string {
+  if (!escaping.has(r)) throw new DecodeError('string is not valid UTF-8', { offset: start });
+  return escapeInvalidUtf8(buf, start, stop);
 }
 
 // Short strings repeat endlessly in a birth (property keys, "user_domainSecil(R);G_UNS_Admin(RW)", units):
@@ -183,7 +234,7 @@ const cachedBytes = new Uint8Array(CACHE_SLOTS * CACHEABLE_LENGTH);
 const cachedLengths = new Int32Array(CACHE_SLOTS).fill(-1);
 const cachedStrings: string[] = new Array<string>(CACHE_SLOTS).fill('');
 
-function shortString(buf: Buffer, start: number, stop: number): string {
+function shortString(r: Reader, buf: Buffer, start: number, stop: number): string {
   const length = stop - start;
   // FNV-1a over the length and the first and last 8 bytes: enough to spread keys and short values.
   let hash = Math.imul(0x811c9dc5 ^ length, 0x01000193);
@@ -197,21 +248,23 @@ function shortString(buf: Buffer, start: number, stop: number): string {
     while (i < length && cachedBytes[base + i] === buf[start + i]) i++;
     if (i === length) return cachedStrings[slot]!;
   }
-  const s = utf8(buf, start, stop);
+  const s = validUtf8(buf, start, stop);
+  if (s === undefined) return invalidUtf8(r, buf, start, stop); // never cached: a strict reader must see it fail
   for (let i = 0; i < length; i++) cachedBytes[base + i] = buf[start + i]!;
   cachedLengths[slot] = length;
   cachedStrings[slot] = s;
   return s;
 }
 
-/** A length-delimited UTF-8 string. Invalid UTF-8 is an error, not replacement characters. */
+/** A length-delimited UTF-8 string. Invalid UTF-8 is an error (or escaped, see openReader), not replacement characters. */
 export function readString(r: Reader, end: number): string {
   const stop = readLengthEnd(r, end);
   const start = r.pos;
   r.pos = stop;
   if (stop === start) return '';
   const buf = bufferOf(r);
-  return stop - start <= CACHEABLE_LENGTH ? shortString(buf, start, stop) : utf8(buf, start, stop);
+  if (stop - start <= CACHEABLE_LENGTH) return shortString(r, buf, start, stop);
+  return validUtf8(buf, start, stop) ?? invalidUtf8(r, buf, start, stop);
 }
 
 /** Length-delimited bytes as standard base64. */

@@ -12,7 +12,7 @@ import { startProbeServer, type ProbeServer } from '../runtime/probe.ts';
 import { type LastError, startStatusPublisher } from '../runtime/status.ts';
 import { registerCatalogMetrics } from './catalog-metrics.ts';
 import { createSyncDeps } from './canary-sync.ts';
-import { Liveness, unlockDeadWorkers } from './liveness.ts';
+import { Liveness, unlockDeadWorkers, unlockOrphanedJobs } from './liveness.ts';
 import { workerSql } from './sql.ts';
 import { refreshStatistics, syncSelection, WORKER_SESSION_OPTIONS, type Selection, type SyncDeps, type SyncReport } from './sync.ts';
 
@@ -55,21 +55,37 @@ export interface StartWorkerOptions {
 export async function startWorker(config: WorkerConfig, options: StartWorkerOptions): Promise<RunningWorker> {
   const { logger } = options;
   const connection = options.database ?? connectionConfig();
-  // Patient through a PostgreSQL restart where graphile-worker's job release is not (src/runtime/patient-pool.ts).
-  const pool = createPool({ name: 'uns-meta worker', connection, logger, max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS, patienceMs: config.operationTimeoutMs });
+  // Patient through a PostgreSQL restart where graphile-worker's job release is not (src/runtime/patient-pool.ts); a
+  // release lost all the same is reported here and its job unlocked by the orphan check below.
+  const lostReleases = { count: 0 };
+  const pool = createPool({
+    name: 'uns-meta worker', connection, logger, max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS, patienceMs: config.operationTimeoutMs,
+    onLostRelease: (err, statement) => {
+      lostReleases.count++;
+      deps.metrics.jobReleasesLost.inc();
+      logger.error({ err: err.message, statement },
+        `graphile-worker could not release a finished job (${err.message}); it stays locked until the orphan check unlocks it (within WORKER_STALE_CHECK_MS after WORKER_STALE_LOCK_SECONDS) and runs again`);
+    },
+  });
   const deps = createSyncDeps(config, pool, logger);
   const liveness = new Liveness(connection, logger);
   const events: WorkerEvents = new EventEmitter() as WorkerEvents;
-  const registrations: Promise<void>[] = [];
-  events.on('worker:create', ({ worker }) => {
-    registrations.push(liveness.register(worker.workerId).catch((err: unknown) => logger.warn({ err: String(err) }, 'liveness registration failed')));
+  let workerPoolId: string | undefined;
+  let registration: Promise<void> | undefined;
+  events.on('pool:create', ({ workerPool }) => {
+    workerPoolId = workerPool.id;
+    registration = liveness.register(workerPool.id).catch((err: unknown) => logger.warn({ err: String(err) }, 'liveness registration failed'));
   });
-  events.on('worker:stop', ({ worker }) => void liveness.release(worker.workerId));
+  events.on('pool:release', () => void liveness.release());
+  // The jobs this process runs, and those it finished a moment ago (their release may still be on its way).
+  const ours = new Set<string>();
+  const finished = (id: string) => setTimeout(() => ours.delete(id), Math.max(1000, config.staleLockSeconds * 1000)).unref();
 
   const canary_sync_device: Task = async (payload, helpers) => {
     const deviceId = parseDeviceId(payload);
     const last = helpers.job.attempts >= helpers.job.max_attempts;
     const started = Date.now();
+    ours.add(helpers.job.id);
     try {
       const report = await syncSelection(deps, { deviceId }, { force: false, dryRun: false, deadLetterTransient: last, attempts: helpers.job.attempts });
       const fields = { deviceId, ...report, ms: Date.now() - started, attempt: helpers.job.attempts };
@@ -87,6 +103,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       logger.warn({ deviceId, err: err instanceof Error ? err.message : String(err), attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts },
         'device sync incomplete; graphile-worker retries the job');
       throw err;
+    } finally {
+      finished(helpers.job.id);
     }
   };
 
@@ -112,10 +130,16 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const staleLockSeconds = config.staleLockSeconds;
   const unlock = async () => {
     try {
-      const ids = await unlockDeadWorkers(pool, staleLockSeconds);
+      const ids = await unlockDeadWorkers(pool, staleLockSeconds, workerPoolId);
       if (ids.length > 0) logger.warn({ workers: ids }, 'unlocked the jobs of worker processes that died');
+      if (workerPoolId === undefined) return;
+      const jobs = await unlockOrphanedJobs(pool, workerPoolId, [...ours], staleLockSeconds);
+      if (jobs.length > 0) {
+        deps.metrics.orphanedJobsUnlocked.inc(jobs.length);
+        logger.warn({ jobs, lostReleases: lostReleases.count }, `unlocked ${jobs.length} jobs of this worker whose release graphile-worker lost; they run again`);
+      }
     } catch (err) {
-      logger.warn({ err: String(err) }, 'could not check for jobs of dead workers');
+      logger.warn({ err: String(err) }, 'could not check for jobs of dead workers or lost releases');
     }
   };
 
@@ -128,7 +152,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     logger: graphileLogger(logger),
     events,
   }, undefined, []); // no cron items: graphile-worker then looks for no crontab file
-  await Promise.all(registrations);
+  await registration;
   await unlock();
   const staleTimer = setInterval(() => void unlock(), config.staleCheckMs);
   staleTimer.unref();
@@ -165,7 +189,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         await refreshing;
         await done;
         await deps.client.close();
-        await liveness.releaseAll();
+        await liveness.release();
         await probe?.close();
         await pool.end();
         await status?.stop();

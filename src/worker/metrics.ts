@@ -24,6 +24,8 @@ export function createWorkerMetrics() {
     deadLetters: new Counter({ name: 'uns_meta_canary_dead_letters_total', help: 'Metric changes written to canary_dead_letters', ...r }),
     endToEnd: new Histogram({ name: 'uns_meta_canary_end_to_end_seconds', help: 'From the metric change commit (metrics.updated_at) to Canary confirmation', buckets: [1, 5, 30, 60, 120, 180, 240, 300, 600, 1800, 3600], ...r }),
     jobs: new Counter({ name: 'uns_meta_worker_jobs_total', help: 'canary_sync_device jobs by outcome', labelNames: ['outcome'], ...r }),
+    jobReleasesLost: new Counter({ name: 'uns_meta_worker_job_releases_lost_total', help: 'Finished jobs graphile-worker could not release (the connection failed under it); the orphan check unlocks them', ...r }),
+    orphanedJobsUnlocked: new Counter({ name: 'uns_meta_worker_orphaned_jobs_unlocked_total', help: 'Jobs locked by this worker but running nowhere in it (a lost release), unlocked to run again', ...r }),
   };
 }
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

@@ -2,7 +2,9 @@
 // secrets (an MQTT password, a Canary API token, a wrong Canary token) and the database password of PGPASSFILE.
 // A good birth is synced to the Canary simulator and a bad one is dead-lettered. Then everything they said is
 // collected and scanned for every secret, raw, URL-encoded and JSON-escaped: their stdout and stderr, both /metrics
-// bodies, the `--help` outputs, and every column of the dead-letter tables.
+// bodies, the `--help` outputs, every column of the dead-letter tables, and `uns-meta status` (text and --json) run
+// with the secrets in its environment and the database password in DATABASE_URL — the right one, and a wrong one
+// the server refuses.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ import { allInSync, setDebounce, testEnv } from '../worker/helpers.ts';
 const MQTT_PASSWORD = 'mqtt-Fake-S3cret-8d1e';
 const CANARY_TOKEN = 'canary-Fake-T0ken-5c2a';
 const WRONG_CANARY_TOKEN = 'canary-Wr0ng-T0ken-71f0';
+const WRONG_DB_PASSWORD = 'pg-Wr0ng-Passw0rd-3e9b';
 const env = useIngestEnvironment({
   broker: { users: { ingest: MQTT_PASSWORD, publisher: 'pub-pass' } },
   publisher: { username: 'publisher', password: 'pub-pass' },
@@ -68,6 +71,23 @@ describe('secrets', () => {
     expect(await refused.exited).not.toBe(0);
     expect(refused.output()).toMatch(/token/i);
 
+    // `uns-meta status` with every secret in its environment and the password in the URL (right, then wrong).
+    const withPassword = (password: string) => {
+      const u = new URL(env.db.url('uns_meta_app'));
+      u.password = password;
+      return u.toString();
+    };
+    const statusEnv = (password: string) => ({ DATABASE_URL: withPassword(password), MQTT_PASSWORD, CANARY_API_TOKEN: CANARY_TOKEN, PGPASSWORD: password });
+    const statuses = [
+      spawn(['status'], statusEnv(pgPassword as string)),
+      spawn(['status', '--json'], statusEnv(pgPassword as string)),
+      spawn(['status'], statusEnv(WRONG_DB_PASSWORD)),
+    ];
+    await Promise.all(statuses.map((c) => c.exited));
+    expect(statuses[0]?.output()).toMatch(/^database +\S+ as uns_meta_app/m);
+    expect(statuses[1]?.output()).toMatch(/"role": *"uns_meta_app"/);
+    expect(statuses[2]?.output()).toMatch(/^database +unreachable/m);
+
     const bodies = await Promise.all([ingestPort, workerPort].map(async (p) => (await fetch(`http://127.0.0.1:${p}/metrics`)).text()));
     const tables = await env.admin().query<{ t: string }>(
       `select row_to_json(d)::text as t from uns_meta.dead_letters d
@@ -79,7 +99,7 @@ describe('secrets', () => {
     const everything = [...children.map((c) => c.output()), ...bodies, ...tables.rows.map((r) => r.t)].join('\n');
     expect(everything).toContain('uns_meta_ingest_births_ingested_total 1');
     expect(everything).toContain('"event":"birth.dead_lettered"');
-    for (const secret of [MQTT_PASSWORD, CANARY_TOKEN, WRONG_CANARY_TOKEN, pgPassword as string]) {
+    for (const secret of [MQTT_PASSWORD, CANARY_TOKEN, WRONG_CANARY_TOKEN, WRONG_DB_PASSWORD, pgPassword as string]) {
       for (const form of new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])) {
         expect(everything.includes(form), `a secret (${secret.slice(0, 6)}…) appears in the collected output`).toBe(false);
       }

@@ -4,6 +4,7 @@
 // reason; and the ingestor still applies a good birth afterwards.
 import { describe, expect, it } from 'vitest';
 import { storableText } from '../../src/ingest/dead-letters.ts';
+import { ESCAPE_INVALID_UTF8 } from '../../src/ingest/unstorable.ts';
 import { decodePayload } from '../../src/sparkplug/decode.ts';
 import { DecodeError } from '../../src/sparkplug/errors.ts';
 import { seededRandom } from '../../src/sparkplug/random.ts';
@@ -20,7 +21,11 @@ const OVER_MQTT = 2_000;
 
 const env = useIngestEnvironment({ ingestor: { INGEST_QUEUE_LIMIT: String(CASES * 2), LOG_LEVEL: 'info' } });
 
-/** 10,000 payloads the decoder rejects, with the reason it gives as stored (NUL escaped; the seed makes them the same every run). */
+/**
+ * 10,000 payloads the decoder rejects as the ingestor runs it (invalid UTF-8 escaped, so a payload whose only fault is
+ * a string that is not UTF-8 is not among them), with the reason it gives as stored (NUL escaped; the seed makes them
+ * the same every run).
+ */
 function badPayloads(): { bytes: Buffer; reason: string }[] {
   const random = seededRandom(SEED);
   const fixtures = readFixtures();
@@ -30,7 +35,7 @@ function badPayloads(): { bytes: Buffer; reason: string }[] {
   while (out.length < CASES) {
     const bytes = fuzzPayload(random, sources, plant);
     try {
-      decodePayload(bytes);
+      decodePayload(bytes, ESCAPE_INVALID_UTF8);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       out.push({ bytes, reason: storableText(`undecodable payload: ${err.message}`) });

@@ -1,7 +1,7 @@
 // Hostile births through a real Mosquitto and the ingestor (issue 14), one device per case: each input is either
-// stored verbatim or rejected with a reason naming the metric (or, for bytes the decoder refuses, dead-lettered
-// with the reason), never executed, and the ingestor applies a normal birth afterwards. Expected values are
-// written by hand.
+// stored verbatim or rejected with a reason naming the metric (invalid UTF-8 in a name, a property key or a
+// property value included: only that metric is rejected), never executed, and the ingestor applies a normal birth
+// afterwards. Expected values are written by hand.
 import { describe, expect, it } from 'vitest';
 import { encodePayload } from '../../src/sparkplug/encode.ts';
 import type { MetricJson } from '../../src/sparkplug/json-types.ts';
@@ -90,18 +90,39 @@ describe('hostile births through the ingestor', () => {
       `select p.key, p.value_string from uns_meta.metric_properties p join uns_meta.metrics m using (metric_id) where m.name = $1`, [sql]);
     expect(props).toEqual([{ key: "k'\"; select pg_sleep(10); --", value_string: "$$ '' \\x %s" }]);
 
-    // Invalid UTF-8 in a name: the decoder refuses the payload; it is dead-lettered with the reason.
-    const bytes = encodePayload({ timestamp: '1', seq: '0', metrics: [{ name: 'Caf\u00e9', datatype: 9 }] });
-    const at = bytes.indexOf(Buffer.from([0xc3, 0xa9]));
-    expect(at).toBeGreaterThan(0);
-    bytes[at + 1] = 0x28; // C3 28 is not UTF-8
+    // Invalid UTF-8 (bytes patched into an encoded birth): in a name, a property key, a property value. Only those
+    // metrics are rejected, named with the bad bytes written \xHH; the others apply; nothing is dead-lettered.
+    const bytes = encodePayload({ timestamp: '1', seq: '0', metrics: [
+      { name: 'Caf\u00e9', datatype: 9 },
+      { name: 'Good', datatype: 9, properties: { keys: ['engUnit'], values: [{ type: 12, stringValue: 'm\u00b3/h' }] } },
+      { name: 'Keyed', datatype: 9, properties: { keys: ['\u00f1ame'], values: [{ type: 12, stringValue: 'x' }] } },
+      { name: 'Valued', datatype: 9, properties: { keys: ['documentation'], values: [{ type: 12, stringValue: '\u00e0 \u00e1' }] } },
+      { name: 'Plain', datatype: 9 },
+    ] });
+    const patch = (from: number[], to: number[]) => {
+      const at = bytes.indexOf(Buffer.from(from));
+      expect(at, `bytes ${from.join(' ')} in the encoded birth`).toBeGreaterThan(0);
+      for (let i = 0; i < to.length; i++) bytes[at + i] = to[i]!;
+    };
+    patch([0xc3, 0xa9], [0xc3, 0x28]); // é → C3 28: C3 starts a sequence 28 does not continue
+    patch([0xc3, 0xb1], [0xff, 0xb1]); // ñ → FF B1: FF is never UTF-8, B1 continues nothing
+    patch([0xc3, 0xa0], [0xc3, 0xc3]); // à → C3 C3 (then a space): two sequences nothing continues
     await env.pub.publishAsync(topicOf('Utf8'), bytes);
-    await waitFor('the dead letter', async () => {
-      const { rows } = await env.admin().query(`select 1 from uns_meta.dead_letters where topic = $1`, [topicOf('Utf8')]);
-      return rows.length === 1;
-    });
-    const { rows: dead } = await env.admin().query<{ reason: string }>(`select reason from uns_meta.dead_letters where topic = $1`, [topicOf('Utf8')]);
-    expect(dead[0]?.reason).toMatch(/^undecodable payload: .*not valid UTF-8/);
+    await waitFor('the birth with invalid UTF-8', () => ingested(topicOf('Utf8')));
+    expect(await live('Utf8')).toEqual(['Good', 'Plain']);
+    const { rows: bad } = await env.admin().query<{ metric_name: string; reason: string }>(
+      `select metric_name, reason from uns_meta.ingest_rejections where topic = $1 order by rejection_id`, [topicOf('Utf8')]);
+    const why = ' is not valid UTF-8 (each byte that is not is written here as \\xHH), which the catalog cannot store; fix the encoding at the edge';
+    expect(bad).toEqual([
+      { metric_name: 'Caf\\xC3(', reason: `its name${why}` },
+      { metric_name: 'Keyed', reason: `property key \\xFF\\xB1ame${why}` },
+      { metric_name: 'Valued', reason: `the value of property documentation${why}` },
+    ]);
+    const { rows: good } = await env.admin().query<{ value_string: string }>(
+      `select p.value_string from uns_meta.metric_properties p join uns_meta.metrics m using (metric_id) where m.name = 'Good' and p.key = 'engUnit'`);
+    expect(good).toEqual([{ value_string: 'm\u00b3/h' }]);
+    const { rows: dead } = await env.admin().query(`select 1 from uns_meta.dead_letters where topic = $1`, [topicOf('Utf8')]);
+    expect(dead).toEqual([]);
 
     // Still alive: a normal birth applies.
     await env.pub.publishAsync(topicOf('After'), encodePayload({ timestamp: '1', seq: '0', metrics: [{ name: 'Temp', datatype: 10, doubleValue: 1 }] }));

@@ -1,9 +1,10 @@
 // The lossless rules of the canonical JSON and the decoder's strictness, on hand-built wire bytes.
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { DecodeError, decodePayload } from '../../src/sparkplug/decode.ts';
+import { DecodeError, decodeMetricsChunked, decodePayload } from '../../src/sparkplug/decode.ts';
 import { encodeMetric, encodePayload } from '../../src/sparkplug/encode.ts';
 import type { MetricJson, PayloadJson } from '../../src/sparkplug/json-types.ts';
+import { hasEscapedBytes, visibleEscapedBytes } from '../../src/sparkplug/wire.ts';
 import { readFixtures } from './support.ts';
 
 const fixture = (name: string) => readFixtures().find((f) => f.name === name)!;
@@ -207,6 +208,33 @@ describe('DecodeError', () => {
     w.uint32((1 << 3) | 2).bytes(Buffer.from([0x4f, 0x75, 0x74, 0xe3, 0x6f])); // "Outão" in Latin-1
     expect(decodeError(payloadOfMetricBytes(w.finish())).message).toMatch(/^metric #0: name: string is not valid UTF-8/);
     expect(decodePayload(encodePayload({ uuid: 'a\uFFFDb' })).uuid).toBe('a\uFFFDb');
+  });
+
+  it('with invalidUtf8 escape, returns each byte of an invalid sequence as a lone surrogate U+DC80–U+DCFF, and only those', () => {
+    const name = (bytes: number[]) => {
+      const w = protobuf.Writer.create();
+      w.uint32((1 << 3) | 2).bytes(Buffer.from(bytes));
+      return w.finish();
+    };
+    const cases: [number[], string][] = [
+      [[0x4f, 0x75, 0x74, 0xe3, 0x6f], 'Out\uDCE3o'], // Latin-1 ã: E3 starts a 3-byte sequence 6F does not continue
+      [[0x41, 0xff, 0xfe, 0x42], 'A\uDCFF\uDCFEB'], // never UTF-8
+      [[0xc0, 0xaf], '\uDCC0\uDCAF'], // over-long "/"
+      [[0xed, 0xa0, 0x80], '\uDCED\uDCA0\uDC80'], // an encoded surrogate
+      [[0xe2, 0x82], '\uDCE2\uDC82'], // truncated € at the end
+      [[0xf0, 0x9f, 0x98, 0x80, 0x80, 0xc3, 0xa9], '\u{1F600}\uDC80\u00e9'], // valid around a stray continuation byte
+      [Array.from({ length: 60 }, (_, i) => (i === 30 ? 0xff : 0x61)), `${'a'.repeat(30)}\uDCFF${'a'.repeat(29)}`], // past the short-string cache
+    ];
+    for (const [bytes, expected] of cases) {
+      const payload = payloadOfMetricBytes(name(bytes));
+      expect(decodePayload(payload, { invalidUtf8: 'escape' }).metrics?.[0]?.name, bytes.join(' ')).toBe(expected);
+      expect([...decodeMetricsChunked(payload, 1, { invalidUtf8: 'escape' })][0]?.metrics[0]?.name).toBe(expected);
+      expect(decodeError(payload).message, 'the default still refuses it').toMatch(/not valid UTF-8/); // the cache keeps no escaped string
+    }
+    expect(hasEscapedBytes('Out\uDCE3o')).toBe(true);
+    expect(hasEscapedBytes('\u{10080}')).toBe(false); // D800 DC80: a valid pair whose low half is in the range
+    expect(hasEscapedBytes('a\uFFFDb')).toBe(false);
+    expect(visibleEscapedBytes('Out\uDCE3o \u{10080} \uDC80')).toBe('Out\\xE3o \u{10080} \\x80');
   });
 
   it('rejects varints longer than 10 bytes', () => {

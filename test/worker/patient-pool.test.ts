@@ -1,6 +1,7 @@
 // The worker's pool waits out a PostgreSQL restart on the promise form of connect() (graphile-worker's job release
 // uses it; src/runtime/patient-pool.ts), and only there: pg.Pool's own query() still fails at once, and an error
 // that is not a restart is not retried. A private cluster is stopped and started under it.
+import { connect, createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PatientPool } from '../../src/runtime/patient-pool.ts';
@@ -57,5 +58,42 @@ describe('PatientPool', () => {
     await expect(wrongDatabase.connect()).rejects.toMatchObject({ code: '3D000' });
     expect(Date.now() - started).toBeLessThan(10_000);
     await wrongDatabase.end();
+  });
+
+  it('waits out a server that drops connections while they are being opened (a shutdown in progress)', { timeout: 60_000 }, async () => {
+    // In front of the cluster: the first connections are accepted and dropped at once, as a server shutting down
+    // does ("Connection terminated unexpectedly", no code); later ones are passed through.
+    let dropped = 0;
+    const server = createServer((socket) => {
+      if (dropped < 3) {
+        dropped++;
+        socket.destroy();
+        return;
+      }
+      const upstream = connect(cluster.port, '127.0.0.1');
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const url = new URL(cluster.url('uns_meta_app', 'postgres'));
+    url.port = String(port);
+    const config = configFor(url.toString());
+    const plain = new pg.Pool(config);
+    const patient = new PatientPool(config, 30_000);
+    try {
+      await expect(plain.connect()).rejects.toThrow(/^Connection terminated/);
+      const client = await patient.connect();
+      try {
+        expect((await client.query<{ one: number }>('select 1 as one')).rows).toEqual([{ one: 1 }]);
+      } finally {
+        client.release();
+      }
+      expect(dropped).toBe(3);
+    } finally {
+      await Promise.all([patient.end(), plain.end()]);
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -2,7 +2,9 @@
 // private cluster (test/support/private-cluster.ts) since the machine's shared one must never be restarted. The
 // births go through a real Mosquitto and the ingestor; the worker syncs them to the Canary simulator. At the end
 // every birth is accounted for — applied, in order, per device; nothing left in the spool, no dead letter — and
-// the simulator holds what PostgreSQL holds.
+// the simulator holds what PostgreSQL holds, with no job left locked (a job release graphile-worker lost in a restart
+// is unlocked by the worker's orphan check; test/worker/lost-release.test.ts makes one on purpose) and the worker's
+// liveness session back.
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,5 +93,11 @@ describe('PostgreSQL restarted under a stream of births', () => {
     const rows = await parity(db);
     expect(rows).toHaveLength(DEVICES);
     for (const r of rows) expect(canaryProps(sim, r.canary_tag ?? '')).toMatchObject({ n: ROUNDS - 1 });
+
+    const app = db.pool('uns_meta_app');
+    await waitFor('no job left locked', async () =>
+      (await app.query<{ n: number }>('select count(*)::int as n from graphile_worker._private_jobs where locked_by is not null')).rows[0]?.n === 0, 60_000);
+    await waitFor("the worker's liveness session back", async () =>
+      (await app.query("select 1 from pg_stat_activity where application_name like 'uns-meta-worker pool-%'")).rowCount === 1, 30_000);
   });
 });
