@@ -1,7 +1,8 @@
 // End-to-end speed and memory of `uns-meta ingest` (issue 4, "Speed"): a real Mosquitto, the ingestor as a child
 // process (`node src/cli.ts ingest`), a fresh clone of the test template.
 //
-//   node bench/ingest-e2e.ts                  (a) the 98,332-metric plant-shaped DBIRTH, publish → committed
+//   node bench/ingest-e2e.ts                  (a) the 98,332-metric plant-shaped DBIRTH, publish → committed, then
+//                                             (a2) the same birth again, publish → acknowledged by its fingerprint
 //   node bench/ingest-e2e.ts --million        (b) also a 1,000,000-metric DBIRTH, peak RSS of the ingestor
 //   node bench/ingest-e2e.ts --sustained      (c) also 200 small DBIRTHs per second (50 metrics each) for 30 s
 //   options: --metrics N (size of a), --chunk N (INGEST_CHUNK_METRICS), --heap MB (the ingestor's
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
       await sleep(50);
     }
 
-    async function measure(name: string, topic: string, bytes: Buffer, metrics: number): Promise<void> {
+    async function measure(name: string, topic: string, bytes: Buffer, metrics: number, expected: 'birth.ingested' | 'birth.unchanged' = 'birth.ingested'): Promise<void> {
       const before = load();
       const seen = ingestor.output().length;
       const t0 = Date.now();
@@ -117,11 +118,12 @@ async function main(): Promise<void> {
         for (const l of ingestor.output().slice(seen).split('\n')) {
           if (!l.startsWith('{')) continue;
           const rec = JSON.parse(l) as Record<string, unknown>;
-          if (rec.topic === topic && (rec.event === 'birth.ingested' || rec.event === 'birth.dead_lettered')) line = rec;
+          if (rec.topic === topic && ['birth.ingested', 'birth.unchanged', 'birth.dead_lettered'].includes(String(rec.event))) line = rec;
         }
         await sleep(20);
       }
-      if (line.event !== 'birth.ingested') throw new Error(`${name}: dead-lettered: ${String(line.reason)}`);
+      if (line.event === 'birth.dead_lettered') throw new Error(`${name}: dead-lettered: ${String(line.reason)}`);
+      if (line.event !== expected) throw new Error(`${name}: ${String(line.event)}, expected ${expected}`);
       const t1 = Date.parse(String(line.time));
       const run: Run = {
         name, metrics, wireMB: bytes.length / 1e6,
@@ -133,7 +135,7 @@ async function main(): Promise<void> {
         load: before,
       };
       const summary = line.summary as { metrics: { inserted: number } } | undefined;
-      if (summary?.metrics.inserted === undefined) throw new Error(`${name}: no summary`);
+      if (expected === 'birth.ingested' && summary?.metrics.inserted === undefined) throw new Error(`${name}: no summary`);
       const count = await db.pool('uns_meta_admin').query<{ n: number }>(
         `select count(*)::int as n from uns_meta.metrics m join uns_meta.devices d using (device_id) where d.device = $1 and m.retired_at is null`, [topic.split('/')[4]]);
       if (count.rows[0]?.n !== metrics) throw new Error(`${name}: ${count.rows[0]?.n} metrics in the database, expected ${metrics}`);
@@ -142,7 +144,10 @@ async function main(): Promise<void> {
     }
 
     const plant = Number(args.metrics);
-    await measure(`(a) DBIRTH, ${plant.toLocaleString('en')} metrics`, 'spBv1.0/Secil/DBIRTH/Portugal/Cement', syntheticBirthBuffer({ metrics: plant, seed: 1 }), plant);
+    const plantBirth = syntheticBirthBuffer({ metrics: plant, seed: 1 });
+    await measure(`(a) DBIRTH, ${plant.toLocaleString('en')} metrics`, 'spBv1.0/Secil/DBIRTH/Portugal/Cement', plantBirth, plant);
+    // The reconnect case: the same birth again, answered by its fingerprint (uns_meta.birth_is_current), nothing sent.
+    await measure(`(a2) the same DBIRTH again (identical re-birth, answered by its fingerprint)`, 'spBv1.0/Secil/DBIRTH/Portugal/Cement', plantBirth, plant, 'birth.unchanged');
     if (args.million) {
       const raw = syntheticBirthBuffer({ metrics: 1_000_000, seed: 2 });
       const rawMB = raw.length / 1e6;
@@ -250,8 +255,9 @@ function writeDocs(runs: Run[], sustained: Sustained | undefined): void {
   const cmd = `node bench/ingest-e2e.ts${args.million ? ' --million' : ''}${args.sustained ? ' --sustained' : ''}${args.heap ? ` --heap ${args.heap}` : ''}${args.chunk !== '20000' ? ` --chunk ${args.chunk}` : ''}`;
   const rows = runs.map((r) =>
     `| ${r.name} | ${r.wireMB.toFixed(1)} MB | **${r.seconds.toFixed(1)} s** | ${r.transferS.toFixed(1)} s | ${r.decodeS.toFixed(1)} s | ${r.databaseS.toFixed(1)} s | ${r.peakRssMB.toFixed(0)} MB | ${r.load} |`);
-  const a = runs[0];
-  const b = runs[1];
+  const a = runs.find((r) => r.name.startsWith('(a)'));
+  const a2 = runs.find((r) => r.name.startsWith('(a2)'));
+  const b = runs.find((r) => r.name.startsWith('(b)'));
   const section = `## ingestor
 
 \`${cmd}\` — run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on commit ${commit}.
@@ -260,7 +266,8 @@ function writeDocs(runs: Run[], sustained: Sustained | undefined): void {
   Node ${process.version}, Mosquitto 2.0.11; shared with other engineers' runs (load average before each birth in the table).
 - Path: publish to a local Mosquitto (QoS 0) → \`uns-meta ingest\` (a child process, defaults: \`INGEST_CHUNK_METRICS\`
   ${args.chunk}, so the birth goes to \`ingest_birth\` in chunks inside one transaction) → COMMIT. The time is from
-  just before the publish to the ingestor's \`birth.ingested\` log line (written after COMMIT); *transfer* is publish →
+  just before the publish to the ingestor's \`birth.ingested\` log line (written after COMMIT; for (a2) its
+  \`birth.unchanged\` line, written once \`uns_meta.birth_is_current\` answered); *transfer* is publish →
   the message handed to the ingestor; *decode + JSON* and *database* split the ingestor's own time (decoding and
   building each chunk's JSON, versus waiting for \`ingest_birth\` and the alias-map statements).
 - Peak RSS: \`VmHWM\` of the ingestor process after the commit (the whole run so far, so (b) includes (a)).
@@ -274,6 +281,7 @@ ${rows.join('\n')}
 
 ${a ? `Targets: (a) ≤ 12 s publish → committed — **${a.seconds <= 12 ? 'met' : 'not met'}**: ${(100 * a.databaseS / a.seconds).toFixed(0)} % of the time is \`ingest_birth\`
 (what the database cannot avoid for this birth: the "ingest floor" section), ${(a.transferS + a.decodeS).toFixed(1)} s is transfer, decoding and JSON.` : ''}
+${a2 ? `(a2) identical re-birth ≤ 1 s publish → acknowledged (its \`birth.unchanged\` line) — **${a2.seconds <= 1 ? 'met' : 'not met'}**: ${a2.seconds.toFixed(2)} s, of which transfer ${a2.transferS.toFixed(2)} s, decoding and fingerprinting ${a2.decodeS.toFixed(2)} s, the \`birth_is_current\` question ${a2.databaseS.toFixed(2)} s.` : ''}
 ${b ? `(b) peak RSS ≤ 1 GB — **${b.peakRssMB <= 1024 ? 'met' : 'not met'}** (${b.peakRssMB.toFixed(0)} MB${args.heap ? `, ingestor run with \`NODE_OPTIONS=--max-old-space-size=${args.heap}\`` : ''}); the million-metric birth took ${(b.seconds / 60).toFixed(1)} minutes end to end.` : '(b) not run in this invocation (`--million`).'}
 ${sustained ? `
 (c) Sustained load, ${sustained.devices} devices of 50 metrics (3 properties each). Warm-up: the first birth of each device,
