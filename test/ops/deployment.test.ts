@@ -102,7 +102,10 @@ describe('database steps for a DBA, over verified TLS, on a private cluster', ()
     const pgpass = join(dir, 'pgpass');
     writeFileSync(pgpass, Object.entries(passwords).map(([r, p]) => `localhost:${port}:*:${r}:${p}\n`).join(''), { mode: 0o600 });
 
-    env = { ...process.env, PGHOST: 'localhost', PGPORT: String(port), PGSSLMODE: 'verify-full', PGSSLROOTCERT: pki.caCert, PGPASSFILE: pgpass,
+    // a DBA's shell: the host's PATH, without the project's Node 24 and node_modules/.bin that `make` puts first (the
+    // steps must find graphile-worker and a Node that runs src/cli.ts by themselves, as on a plant's host)
+    env = { ...process.env, PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      PGHOST: 'localhost', PGPORT: String(port), PGSSLMODE: 'verify-full', PGSSLROOTCERT: pki.caCert, PGPASSFILE: pgpass,
       SQITCH_USER_CONFIG: join(dir, 'sqitch-user.conf') };
     // the page's steps must set what they need: nothing from the test run's own database settings or Sqitch identity
     for (const v of ['PGUSER', 'PGDATABASE', 'DATABASE_URL', 'SQITCH_FULLNAME', 'SQITCH_EMAIL', 'SQITCH_USERNAME', 'NODE_EXTRA_CA_CERTS']) delete env[v];
