@@ -139,4 +139,8 @@ comment on function uns_meta.reapply_path_rules(boolean) is
   'Applies the current path rules to every existing device and metric now (lineage, versions, one Canary sync per device); dry_run => true only reports. For DBAs.';
 revoke all on function uns_meta.reapply_path_rules(boolean) from public;
 
+-- The helpers this change added, which the @v0.4.0 version does not use.
+drop function uns_meta.explain_path_rewrite(text);
+drop function uns_meta.metric_base_path(text, text);
+
 commit;

@@ -75,6 +75,8 @@ select is((select array_agg(format('%s: %s', p.oid::regprocedure,
                                  and not r.rolsuper and r.rolname not like 'pg\_%'), '-')) order by p.oid::regprocedure::text)
              from pg_proc p where p.pronamespace = 'uns_meta'::regnamespace and p.prosecdef),
           array['uns_meta.canary_reserve_requests(integer,double precision): uns_meta_app',
+                -- reads graphile-worker's canary_sync_device jobs for the view canary_sync_schedule (analysts)
+                'uns_meta.canary_sync_jobs(): uns_meta_app,uns_meta_ro',
                 'uns_meta.deployed_changes(): uns_meta_app,uns_meta_ro',
                 'uns_meta.enqueue_canary_sync(bigint[]): uns_meta_app',
                 'uns_meta.refresh_catalog_statistics(): uns_meta_app',

@@ -102,7 +102,7 @@ describe('docs/analysts.md', () => {
 
   it('has the queries this test checks, and no other', () => {
     expect(codeBlocks('analysts.md').filter((b) => b.lang === 'sql').map((b) => b.name))
-      .toEqual(['device-tags', 'tag-history', 'tag-paths', 'canary-unconfirmed', 'tag-as-of', 'tag-properties-as-of', 'rejections']);
+      .toEqual(['device-tags', 'tag-history', 'tag-paths', 'canary-unconfirmed', 'sync-schedule', 'tag-as-of', 'tag-properties-as-of', 'rejections']);
   });
 
   it('device-tags: every tag of a device with units and limits', async () => {
@@ -126,10 +126,12 @@ describe('docs/analysts.md', () => {
     expect(rows.every((r) => !Number.isNaN(Date.parse(r[2]!)))).toBe(true);
   });
 
-  it('tag-paths: every path a tag has had', async () => {
+  it('tag-paths: every path a tag has had, and the rule that moved it', async () => {
     const [header, ...rows] = await psql(namedBlock('analysts.md', 'tag-paths').text);
-    expect(header?.slice(0, 2)).toEqual(['old_uns_path', 'new_uns_path']);
+    expect(header).toEqual(['old_uns_path', 'new_uns_path', 'changed_at', 'changed_by', 'reason']);
     expect(rows.map((r) => r.slice(0, 2))).toEqual([[OLD_PATH, NEW_PATH]]);
+    const { rows: [rule] } = await env.admin().query<{ rule_id: number }>(`select rule_id from uns_meta.path_rewrite_rules where description = 'plant renamed (test)'`);
+    expect(rows[0]![4]).toMatch(new RegExp(`^path rules reapplied by uns_meta_admin at .+?: path_rewrite_rules ${rule!.rule_id} "plant renamed \\(test\\)"; path rules version [0-9a-f]{32}$`));
   });
 
   it('canary-unconfirmed: the tags Canary has not confirmed, oldest change first', async () => {
@@ -140,6 +142,23 @@ describe('docs/analysts.md', () => {
       [`${DEVICE}/Maceira-Liz/600 - Cement Packaging and Dispatch/671 - Bag Conveying/Normalised/Selections/EMBSILO23SEL01_FS/Selected`, 'never_synced', '2', undefined, '0'],
       ['Secil/Portugal/Dup/Kiln/Speed', 'never_synced', '1', undefined, '0'],
     ]);
+  });
+
+  it('sync-schedule: when each device\'s next Canary sync is due', async () => {
+    const [header, ...rows] = await psql(namedBlock('analysts.md', 'sync-schedule').text);
+    expect(header).toEqual(['uns_path', 'status', 'due_at', 'queued_at', 'attempts', 'max_attempts']);
+    // No worker runs here: each device that changed (the plant, and Dup, whose birth was applied but for one metric)
+    // waits out the default debounce of 3 minutes from its last change, which this file made less than a minute ago.
+    // NoType's birth was refused whole: no device, no job.
+    // The plant's last change (the DBA's rename) came before Dup's birth, so it is due first.
+    expect(rows.map((r) => [r[0], r[1], r[4], r[5]])).toEqual([[DEVICE, 'waiting', '0', '25'], ['Secil/Portugal/Dup', 'waiting', '0', '25']]);
+    const now = (await env.admin().query<{ now: Date }>('select now()')).rows[0]!.now.getTime();
+    for (const r of rows) {
+      const [due, queued] = [Date.parse(r[2]!), Date.parse(r[3]!)];
+      expect(due - now).toBeGreaterThan(120_000);
+      expect(due - now).toBeLessThanOrEqual(180_000);
+      expect(queued).toBeLessThanOrEqual(due - 180_000);
+    }
   });
 
   // The page's `\set at` replaced by a time of this run: right when the first birth committed (version 1's

@@ -80,7 +80,7 @@ describe('docs/canary-sim.md', () => {
   it('the token, the certificate files and the rate limit: HTTPS on 55293, the token required', async () => {
     expect(await running(lines[2]!, async (url, log) => {
       expect(url).toBe('https://127.0.0.1:55293');
-      expect(log.find((l) => l.msg === 'listening')).toMatchObject({ apiToken: 'required', enforceRateLimit: true });
+      expect(log.find((l) => l.msg === 'listening')).toMatchObject({ apiTokenRequired: true, enforceRateLimit: true });
       const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
       const session = (apiToken: string) => call(url, 'getSessionToken', { apiToken, historians: ['localhost'], clientId: 'doc' }, { dispatcher });
       expect((await session('wrong')).json).not.toHaveProperty('sessionToken');

@@ -20,6 +20,7 @@ const ENTRIES: Entry[] = [
   { page: 'analysts.md', start: '#tag-history', run: 'test/docs/analysts.test.ts' },
   { page: 'analysts.md', start: '#tag-paths', run: 'test/docs/analysts.test.ts' },
   { page: 'analysts.md', start: '#canary-unconfirmed', run: 'test/docs/analysts.test.ts' },
+  { page: 'analysts.md', start: '#sync-schedule', run: 'test/docs/analysts.test.ts' },
   { page: 'analysts.md', start: '#tag-as-of', run: 'test/docs/analysts.test.ts' },
   { page: 'analysts.md', start: '#tag-properties-as-of', run: 'test/docs/analysts.test.ts' },
   { page: 'analysts.md', start: '#rejections', run: 'test/docs/analysts.test.ts' },

@@ -199,6 +199,20 @@ describe('docs/sql-api.md: commands written in the text', () => {
     expect(wait).toBeLessThanOrEqual(90);
   });
 
+  // After the page's rewrite rule and dry run (describe above): the rule applied, the lineage reason is the page's.
+  it('reapply_path_rules: the lineage reason and the version\'s source name the rule as the page shows; explain_path_rewrite says the same', async () => {
+    const shown = inline(/`(path rules reapplied by uns_meta_admin at [^`]+)`/);
+    await psql('select uns_meta.reapply_path_rules();', 'uns_meta_admin');
+    const [ruleId, version, at, reason, source] = (await value(`select r.rule_id, uns_meta.path_rules_version(), l.changed_at, l.reason, v.source
+      from uns_meta.metric_path_lineage l join uns_meta.metrics m using (metric_id)
+      join uns_meta.metric_versions v on v.metric_id = m.metric_id and v.version_no = m.version
+      cross join uns_meta.path_rewrite_rules r where m.name = 'Outão/400 - Clinker Production/Kiln Temp'`)).split('|');
+    expect(reason).toBe(shown.replace('2026-11-22 01:20:13.10997+00', at!).replace('path_rewrite_rules 1 ', `path_rewrite_rules ${ruleId} `).replace('<md5>', version!));
+    expect(source).toBe(reason);
+    const explained = await value(inline(/`(select uns_meta\.explain_path_rewrite\('[^`]+\);)`/), 'uns_meta_ro');
+    expect(`path rules reapplied by uns_meta_admin at ${at}: ${explained}`).toBe(reason);
+  });
+
   it('`select uns_meta.complete_version_diffs();` as uns_meta_admin: nothing to complete in versions this release wrote', async () => {
     expect(await value(inline(/`(select uns_meta\.complete_version_diffs\(\);)` as `uns_meta_admin`/))).toBe('0');
   });

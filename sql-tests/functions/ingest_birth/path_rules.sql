@@ -9,7 +9,7 @@ set local datestyle = 'ISO, YMD';
 set local extra_float_digits = 1;
 set local statement_timeout = '30s';
 set local lock_timeout = '10s';
-select plan(35);
+select plan(41);
 \ir _helpers.psql
 
 select '[{"name": "Outão/400 - Clinker/Kiln  Temp", "datatype": 10,
@@ -74,9 +74,13 @@ select has_function('uns_meta', 'reapply_path_rules', 'uns_meta.reapply_path_rul
 create function pg_temp.reapply_tests() returns setof text language plpgsql as $$
 declare
   v_id bigint := pg_temp.metric_id('R', 'Maceira/Tag');
+  v_device bigint := pg_temp.device_id('R');
+  v_plant integer;
+  v_device_rule integer;
+  v_reapplied text := format('path rules reapplied by %s at %s: ', current_user, now());
 begin
   insert into uns_meta.path_rewrite_rules (pattern, replacement, description)
-    values ('^G/E/R/Maceira/', 'G/E/R/Maceira Plant/', 'test: plant Maceira renamed');
+    values ('^G/E/R/Maceira/', 'G/E/R/Maceira Plant/', 'test: plant Maceira renamed') returning rule_id into v_plant;
   execute 'select uns_meta.reapply_path_rules()';
   return next is((select uns_path from uns_meta.metrics where metric_id = v_id), 'G/E/R/Maceira Plant/Tag',
                  'reapply_path_rules(): the existing metric takes the new path now, without a birth');
@@ -89,10 +93,43 @@ begin
   return next is((select version from uns_meta.metrics where metric_id = v_id),
                  (select max(version_no) from uns_meta.metric_versions where metric_id = v_id),
                  'reapply_path_rules(): metrics.version follows the new version row');
+  -- The lineage row and the version name the rule that put the metric on its new path (and not the enabled rule
+  -- of section 1, which does not match it).
+  return next is((select reason from uns_meta.metric_path_lineage where metric_id = v_id),
+                 format('%spath_rewrite_rules %s "test: plant Maceira renamed"; path rules version %s', v_reapplied, v_plant, uns_meta.path_rules_version()),
+                 'reapply_path_rules(): the lineage reason names the rule (rule_id and description) that gives the new path');
+  return next is((select source from uns_meta.metric_versions where metric_id = v_id order by version_no desc limit 1),
+                 (select reason from uns_meta.metric_path_lineage where metric_id = v_id),
+                 'reapply_path_rules(): the version''s source says the same');
   execute 'select uns_meta.reapply_path_rules()';
   return next is((select count(*)::int from uns_meta.metric_path_lineage where metric_id = v_id), 1,
                  'reapply_path_rules() a second time changes nothing');
-  delete from uns_meta.path_rewrite_rules where description = 'test: plant Maceira renamed';
+
+  -- A second rule, on the device path: the device moves by it alone, the metric by both, named in rule_id order.
+  insert into uns_meta.path_rewrite_rules (pattern, replacement, description)
+    values ('^G/E/R(/|$)', 'G/E/Rotary\1', 'test: device R renamed Rotary') returning rule_id into v_device_rule;
+  execute 'select uns_meta.reapply_path_rules()';
+  return next is((select reason from uns_meta.device_path_lineage where device_id = v_device and new_uns_path = 'G/E/Rotary'),
+                 format('%spath_rewrite_rules %s "test: device R renamed Rotary"; path rules version %s', v_reapplied, v_device_rule, uns_meta.path_rules_version()),
+                 'reapply_path_rules(): the device lineage reason names the rule that moved the device, not the metric''s rule');
+  return next is((select reason from uns_meta.metric_path_lineage where metric_id = v_id and new_uns_path = 'G/E/Rotary/Maceira Plant/Tag'),
+                 format('%spath_rewrite_rules %s "test: plant Maceira renamed", %s "test: device R renamed Rotary"; path rules version %s',
+                        v_reapplied, v_plant, v_device_rule, uns_meta.path_rules_version()),
+                 'reapply_path_rules(): the metric lineage reason names every rule that changes its normalised path, in rule_id order');
+
+  -- Both rules disabled: the paths go back to the normalised ones, and the reason says no rewrite rule applies.
+  update uns_meta.path_rewrite_rules set enabled = false where rule_id in (v_plant, v_device_rule);
+  execute 'select uns_meta.reapply_path_rules()';
+  return next is((select array[old_uns_path, new_uns_path, reason] from uns_meta.metric_path_lineage where metric_id = v_id and new_uns_path = 'G/E/R/Maceira/Tag'),
+                 array['G/E/Rotary/Maceira Plant/Tag', 'G/E/R/Maceira/Tag',
+                       format('%sno path_rewrite_rules rule applies, the path is the normalised one (segment_normalisation_rules); path rules version %s',
+                              v_reapplied, uns_meta.path_rules_version())],
+                 'reapply_path_rules() after the rules were disabled: the metric moves back, the reason says no rewrite rule applies now');
+  return next is((select reason from uns_meta.device_path_lineage where device_id = v_device and new_uns_path = 'G/E/R'),
+                 format('%sno path_rewrite_rules rule applies, the path is the normalised one (segment_normalisation_rules); path rules version %s',
+                        v_reapplied, uns_meta.path_rules_version()),
+                 '... and so does the device''s');
+  delete from uns_meta.path_rewrite_rules where rule_id in (v_plant, v_device_rule);
 end $$;
 select * from pg_temp.reapply_tests();
 
@@ -108,7 +145,7 @@ select is(pg_temp.summary(:'r4') - 'rejections' - 'metrics' - 'jobs_enqueued',
 select results_eq($$select device_id, uns_path, country, business_unit from uns_meta.devices where group_id = 'Secil'$$,
                   format($$values (%s::bigint, 'Secil/Portugal/Cimento', 'Portugal', 'Cimento')$$, (:'r1'::jsonb) ->> 'device_id'),
                   'the device keeps its device_id; its path, and business_unit with it, follow the rule');
-select results_eq($$select old_uns_path, new_uns_path, changed_by from uns_meta.device_path_lineage$$,
+select results_eq($$select old_uns_path, new_uns_path, changed_by from uns_meta.device_path_lineage where old_uns_path like 'Secil/%'$$,
                   $$values ('Secil/Portugal/Cement', 'Secil/Portugal/Cimento', 'system')$$, 'device_path_lineage records old -> new');
 select results_eq($$select old_uns_path, new_uns_path from uns_meta.metric_path_lineage where old_uns_path like 'Secil/%' order by lineage_id$$,
                   $$values ('Secil/Portugal/Cement/Outão/400 - Clinker/Kiln Temp', 'Secil/Portugal/Cement/Outao/400 - Clinker/Kiln Temp'),
