@@ -164,12 +164,11 @@ function varint(n: number): Buffer {
 
 /** The same birth as syntheticBirth, encoded; built one metric at a time. */
 export function syntheticBirthBuffer(options: SyntheticBirthOptions): Buffer {
-  const random = seededRandom(options.seed ?? 1);
   const parts: Buffer[] = [encodePayload({ timestamp: SYNTHETIC_BIRTH_TIMESTAMP })];
   const metricTag = Buffer.from([0x12]); // field 2 (metrics), length-delimited
   let batch: Buffer[] = [];
-  for (let i = 0; i < options.metrics; i++) {
-    const bytes = encodeMetric(syntheticMetric(i, random));
+  for (const metric of syntheticMetrics(options)) {
+    const bytes = encodeMetric(metric);
     batch.push(metricTag, varint(bytes.length), bytes);
     if (batch.length >= 30_000) {
       parts.push(Buffer.concat(batch)); // few large buffers rather than millions of small ones
