@@ -55,7 +55,7 @@ describe('uns-meta db contract', () => {
     // only when the database matches the file: the command then rewrites the very same bytes
     expect((await contract('--check')).code).toBe(0);
     const block = namedBlock('schema.md', 'contract-regenerate').text;
-    const { stdout } = await exec('bash', ['-euo', 'pipefail', '-c', block], {
+    const { stdout } = await exec('bash', ['--norc', '-euo', 'pipefail', '-c', block], {
       cwd: fileURLToPath(new URL('../../', import.meta.url)), env: { ...process.env, UNS_META_TEST_TEMPLATE: db.name, DATABASE_URL: '' },
     });
     expect(stdout).toContain('uns-meta db contract: wrote');

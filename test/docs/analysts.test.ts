@@ -90,7 +90,7 @@ describe('docs/analysts.md', () => {
     expect(vars.PGUSER).toBe('uns_meta_ro');
     expect(vars.PGSSLMODE).toBe('verify-full');
     expect(commands).toHaveLength(1);
-    const { stdout } = await run('bash', ['-c', commands[0]!], { env: pageEnv() });
+    const { stdout } = await run('bash', ['--norc', '-c', commands[0]!], { env: pageEnv() });
     expect(stdout).toMatch(/^ metrics \n-+\n +4\n\(1 row\)/);
   });
 

@@ -38,7 +38,7 @@ describe('README.md: the Sqitch recipe', () => {
     const outputs: string[] = [];
     // one bash per line, with `target` set by the first, so each line's output is its own
     for (const line of lines.slice(1)) {
-      const { stdout } = await exec('bash', ['-euo', 'pipefail', '-c', `${lines[0]}\n${line}`], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '--no-deprecation' } });
+      const { stdout } = await exec('bash', ['--norc', '-euo', 'pipefail', '-c', `${lines[0]}\n${line}`], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '--no-deprecation' } });
       outputs.push(stdout);
     }
     const [, deploy, status, verify, revert, check, add, rework] = outputs;

@@ -32,7 +32,7 @@ describe('docs/ingestor.md: the dead-letter recipe', () => {
     const block = namedBlock('ingestor.md', 'dead-letter-recipe').text;
     expect(block).toMatch(/^id=42 /m);
     const script = `set -euo pipefail\nuns-meta() { node ${JSON.stringify(cli)} "$@"; }\n${block.replace(/^id=42 /m, `id=${row!.id} `)}`;
-    const out = execFileSync('bash', ['-c', script], { cwd: dir, env: { ...process.env, DATABASE_URL: db.url('uns_meta_app') } }).toString();
+    const out = execFileSync('bash', ['--norc', '-c', script], { cwd: dir, env: { ...process.env, DATABASE_URL: db.url('uns_meta_app') } }).toString();
     expect(out).toContain(`${row!.id}|spBv1.0/Secil/DBIRTH/Portugal/Cement|${payload.length}|test: refused`);
     expect(readFileSync(join(dir, 'dl.bin')).equals(payload)).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, 'dl.json'), 'utf8'))).toMatchObject({ metrics: expect.any(Array) as unknown });

@@ -23,7 +23,7 @@ interface Result { code: number; stdout: string; stderr: string }
 /** A block of the page through bash, in the checkout, with `env`; never throws. */
 async function runBlock(text: string, env: NodeJS.ProcessEnv): Promise<Result> {
   try {
-    const { stdout, stderr } = await exec('bash', ['-euo', 'pipefail', '-c', text], { cwd: root, env, maxBuffer: 16 << 20 });
+    const { stdout, stderr } = await exec('bash', ['--norc', '-euo', 'pipefail', '-c', text], { cwd: root, env, maxBuffer: 16 << 20 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

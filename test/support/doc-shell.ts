@@ -14,7 +14,7 @@ export function docEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 export function shell(text: string, env: Record<string, string> = {}, options: { cwd?: string; stdin?: Buffer | string } = {}): Promise<ShellResult> {
   return new Promise((resolve) => {
-    const child = execFile('bash', ['-euo', 'pipefail', '-c', text], { cwd: options.cwd ?? checkout, env: docEnv(env), maxBuffer: 64 << 20, encoding: 'buffer' },
+    const child = execFile('bash', ['--norc', '-euo', 'pipefail', '-c', text], { cwd: options.cwd ?? checkout, env: docEnv(env), maxBuffer: 64 << 20, encoding: 'buffer' },
       (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout: stdout.toString(), stderr: stderr.toString() }));
     child.stdin?.end(options.stdin);
   });
