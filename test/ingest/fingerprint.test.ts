@@ -117,6 +117,7 @@ describe('wireFingerprint', () => {
       birth(cat(name('Pump/Speed'), alias(7), datatype(10), isHistorical(false), nested('100')), valve()), // a nested set
       birth(cat(name('Pump/Speed'), alias(7), datatype(10), isHistorical(false), nested('101')), valve()),
       birth(cat(name('Pump/Speed'), alias(7), datatype(10), isHistorical(false)), valve()), // no properties
+      birth(cat(pump(), properties(cat(len(1, 'extra'), len(2, stringProperty(12, 'x'))))), valve()), // a second properties field (merged)
       birth(pump({ alias: 8 }), valve()),
       birth(cat(name('Pump/Speed'), timestamp(1), datatype(10), isHistorical(false), properties(engUnitSet('rpm'))), valve()), // no alias
       birth(cat(name('Pump/Speed'), alias((1n << 63n) + 7n), datatype(10), isHistorical(false), properties(engUnitSet('rpm'))), valve()), // alias' high bit
