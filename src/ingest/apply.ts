@@ -1,10 +1,10 @@
 // Applies one birth message to the database, in one transaction:
-//   DBIRTH  decode (in chunks for a large birth) while computing its fingerprint (fingerprint.ts), ask
-//           uns_meta.birth_is_current: when the catalog already holds the birth, stop there ('unchanged': no
-//           JSON built, no transaction); else name alias-only metrics from the alias maps, call
-//           uns_meta.ingest_birth once (or once per chunk with the chunk protocol; the fingerprint goes with the
-//           only or final call), record the device's alias map. A large birth is decoded twice when it changed,
-//           and pipelined: chunk i+1 is decoded and built while the database applies chunk i.
+//   DBIRTH  read its fingerprint off the wire (fingerprint.ts: one pass, no value decoded, no JSON built), ask
+//           uns_meta.birth_is_current: when the catalog already holds the birth, stop there ('unchanged': nothing
+//           decoded, no JSON built, no transaction); else decode it (once: in chunks for a large birth), name
+//           alias-only metrics from the alias maps, call uns_meta.ingest_birth once (or once per chunk with the
+//           chunk protocol; the fingerprint goes with the only or final call), record the device's alias map. A
+//           large birth is pipelined: chunk i+1 is decoded and built while the database applies chunk i.
 //   NBIRTH  decode and record the edge node's alias map
 // A payload that does not decode, a payload without the timestamp and seq every birth carries (an empty one
 // clears a retained message: it must not retire the device's metrics), or a birth ingest_birth refuses, comes
@@ -20,7 +20,7 @@ import { DecodeError } from '../sparkplug/errors.ts';
 import type { MetricJson, PayloadHeaderJson } from '../sparkplug/json-types.ts';
 import type { SparkplugTopic } from '../sparkplug/topic.ts';
 import { aliasOnly, catalogFields } from './catalog-fields.ts';
-import { BirthFingerprint } from './fingerprint.ts';
+import { type WireFingerprint, wireFingerprint } from './fingerprint.ts';
 import { unwrapLarge } from './inflate.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { IngestMetrics } from './metrics.ts';
@@ -144,19 +144,23 @@ interface Chunk {
   index: number;
 }
 
-/** The payload unwrapped; a small one decoded at once (before any connection is taken), a large one lazily. */
+/**
+ * The payload unwrapped. A birth of up to `chunkMetrics` metrics is decoded whole (`decodeWhole`): at once for an
+ * NBIRTH or a DBIRTH without a fingerprint (before any connection is taken), for a fingerprinted DBIRTH only once
+ * the catalog said it does not hold it. A larger one is decoded a chunk at a time as it is sent.
+ */
 interface Prepared {
   unwrapped: UnwrappedPayload;
+  /** What a whole decode reads: the original payload, so an error inside a compressed one says so, as
+   * `uns-meta decode` does (a small payload is inflated twice); for a large compressed one, the inflated bytes. */
+  source: Buffer;
+  chunked: boolean;
   whole: Chunk | undefined;
 }
 
 async function prepare(payload: Buffer, chunkMetrics: number): Promise<Prepared> {
   const large = await unwrapLarge(payload);
-  if (large) {
-    if (large.metricCount > chunkMetrics) return { unwrapped: large, whole: undefined };
-    const { metrics = [], ...header } = decodePayload(large.bytes, ESCAPE);
-    return { unwrapped: large, whole: { header, metrics, last: true, index: -1 } };
-  }
+  if (large) return { unwrapped: large, source: large.bytes, chunked: large.metricCount > chunkMetrics, whole: undefined };
   let unwrapped: UnwrappedPayload;
   try {
     unwrapped = unwrapPayload(payload, ESCAPE);
@@ -165,14 +169,18 @@ async function prepare(payload: Buffer, chunkMetrics: number): Promise<Prepared>
     decodePayload(payload, ESCAPE);
     throw err;
   }
-  if (unwrapped.metricCount > chunkMetrics) return { unwrapped, whole: undefined };
-  // The original bytes, so an error inside a compressed payload says so, as `uns-meta decode` does (a small
-  // payload is inflated twice; a large one, chunked, once).
-  const { metrics = [], ...header } = decodePayload(payload, ESCAPE);
-  return { unwrapped, whole: { header, metrics, last: true, index: -1 } };
+  return { unwrapped, source: payload, chunked: unwrapped.metricCount > chunkMetrics, whole: undefined };
+}
+
+/** Decodes a birth that is sent in one call, once (kept for a retried attempt). @throws DecodeError */
+function decodeWhole(prepared: Prepared): void {
+  if (prepared.chunked || prepared.whole) return;
+  const { metrics = [], ...header } = decodePayload(prepared.source, ESCAPE);
+  prepared.whole = { header, metrics, last: true, index: -1 };
 }
 
 function* chunksOf(prepared: Prepared, chunkMetrics: number): Generator<Chunk> {
+  decodeWhole(prepared);
   if (prepared.whole) {
     yield prepared.whole;
     return;
@@ -184,25 +192,27 @@ function* chunksOf(prepared: Prepared, chunkMetrics: number): Generator<Chunk> {
   }
 }
 
-/** A DBIRTH's fingerprint, from a pass over all its metrics (the decoded ones of a small birth; a large one is decoded). */
-interface Fingerprinted {
-  fingerprint: Buffer | undefined;
-  properties: number;
-}
-
-function fingerprintBirth(prepared: Prepared, chunkMetrics: number): Fingerprinted {
-  const fp = new BirthFingerprint();
-  let properties = 0;
-  for (const chunk of chunksOf(prepared, chunkMetrics)) {
-    fp.add(chunk.metrics);
-    if (!fp.usable) return { fingerprint: undefined, properties };
-    properties += countProperties(chunk.metrics);
+/**
+ * A DBIRTH's fingerprint, read off the wire. Bytes the pass refuses are decoded, so that the decoder's own words
+ * say why (as `uns-meta decode` would); bytes it refuses and the decoder takes (none known) get no fingerprint.
+ * A birth without one (alias-only metrics, or the above) of up to `chunkMetrics` metrics is decoded at once.
+ * @throws DecodeError
+ */
+function fingerprintBirth(prepared: Prepared, chunkMetrics: number): WireFingerprint {
+  let found: WireFingerprint;
+  try {
+    found = wireFingerprint(prepared.unwrapped.bytes);
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    for (const chunk of chunksOf(prepared, chunkMetrics)) if (chunk.index >= 0) chunk.metrics.length = 0;
+    found = { fingerprint: undefined, properties: 0 };
   }
-  return { fingerprint: fp.digest(), properties };
+  if (found.fingerprint === undefined) decodeWhole(prepared);
+  return found;
 }
 
 /** One attempt: nothing when the catalog holds the birth's fingerprint, else the whole birth in one transaction. */
-async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessage, prepared: Prepared, fingerprinted: Fingerprinted | undefined): Promise<Outcome> {
+async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessage, prepared: Prepared, fingerprinted: WireFingerprint | undefined): Promise<Outcome> {
   const { parsed } = msg;
   const isDevice = parsed.messageType === 'DBIRTH';
   const scope: Scope = { group: parsed.groupId, edge: parsed.edgeNodeId, device: parsed.deviceId ?? '' };
@@ -226,6 +236,16 @@ async function attempt(client: pg.PoolClient, ctx: ApplyContext, msg: BirthMessa
       ctx.metrics.metricsParsed.inc(prepared.unwrapped.metricCount);
       ctx.metrics.propertiesParsed.inc(fingerprinted.properties);
       return { kind: 'unchanged', metrics: prepared.unwrapped.metricCount, timings: { decodeMs: 0, databaseMs: Math.round(t.db), totalMs: 0 } };
+    }
+    // Not held: a birth sent in one call is decoded now, before the transaction (an error opens none).
+    const t0 = now();
+    try {
+      decodeWhole(prepared);
+    } catch (err) {
+      if (err instanceof DecodeError) throw new Rejected(`undecodable payload: ${err.message}`, 'decode');
+      throw err;
+    } finally {
+      t.decode += now() - t0;
     }
   }
   // The JSON of one chunk of a DBIRTH for ingest_birth (its alias-only metrics named first).
@@ -332,6 +352,24 @@ export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logg
     ctx.metrics.decodeErrors.inc();
     return { kind: 'rejected', reason: `undecodable payload: ${err.message}`, category: 'decode', sqlstate: undefined };
   }
+  // A DBIRTH's fingerprint, else a birth sent in one call decoded; undefined when that went well, else the outcome.
+  let fingerprinted: WireFingerprint | undefined;
+  const read = (): Outcome | undefined => {
+    try {
+      if (msg.parsed.messageType === 'DBIRTH') fingerprinted = fingerprintBirth(prepared, ctx.chunkMetrics);
+      else decodeWhole(prepared);
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      ctx.metrics.birthsFailed.inc({ reason: 'decode' });
+      ctx.metrics.decodeErrors.inc();
+      return { kind: 'rejected', reason: `undecodable payload: ${err.message}`, category: 'decode', sqlstate: undefined };
+    }
+  };
+  // As before the fingerprint was read off the wire: a birth sent in one call is refused for bad bytes before it is
+  // for a missing timestamp or seq, a chunked one after.
+  const early = prepared.chunked ? undefined : read();
+  if (early) return early;
   const missing = missingBirthFields(prepared.unwrapped.header);
   if (missing.length > 0) {
     ctx.metrics.birthsFailed.inc({ reason: 'invalid' });
@@ -341,18 +379,9 @@ export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logg
       reason: `not a valid ${msg.parsed.messageType} on ${msg.topic}: the payload has no ${missing.join(' and no ')}${zeroBytes}; the catalog is unchanged; a birth must carry both`,
     };
   }
-  let fingerprinted: Fingerprinted | undefined;
-  if (msg.parsed.messageType === 'DBIRTH') {
-    try {
-      fingerprinted = fingerprintBirth(prepared, ctx.chunkMetrics);
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      ctx.metrics.birthsFailed.inc({ reason: 'decode' });
-      ctx.metrics.decodeErrors.inc();
-      return { kind: 'rejected', reason: `undecodable payload: ${err.message}`, category: 'decode', sqlstate: undefined };
-    }
-    prepareMs = now() - started;
-  }
+  const late = prepared.chunked ? read() : undefined;
+  if (late) return late;
+  prepareMs = now() - started;
   for (let n = 0; ; n++) {
     let client: pg.PoolClient;
     try {

@@ -1,5 +1,6 @@
-// What of a birth metric reaches the catalog: the fields uns_meta.ingest_birth reads. The JSON the ingestor sends
-// and the birth fingerprint (fingerprint.ts) are both made of them, so the two cannot disagree.
+// What of a birth metric reaches the catalog: the fields uns_meta.ingest_birth reads. The JSON the ingestor sends is
+// made of them; the birth fingerprint (fingerprint.ts) reads the same fields off the wire, and
+// test/ingest/fingerprint.test.ts checks the two agree (a field added here must be added to its record too).
 import type { MetricJson } from '../sparkplug/json-types.ts';
 
 /**

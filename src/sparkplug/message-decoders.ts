@@ -25,8 +25,10 @@ import type {
   TemplateJson,
 } from './json-types.ts';
 import {
+  LEN,
   MAX_DEPTH,
   type Reader,
+  VARINT,
   readBool,
   readBytesBase64,
   readDouble,
@@ -93,7 +95,7 @@ function switchOneof<T extends object>(obj: T, current: keyof T | undefined, nex
 }
 
 /** An extension-only message (`extension_value`): its content is skipped, its presence kept as `{}`. */
-function decodeExtension(r: Reader, end: number, depth: number): ExtensionJson {
+export function decodeExtension(r: Reader, end: number, depth: number): ExtensionJson {
   while (r.pos < end) {
     const tag = readTag(r, end);
     skipField(r, tag, end, depth);
@@ -185,6 +187,24 @@ export function decodeMetaData(r: Reader, end: number, into: MetaDataJson = {}):
     throw tag === 0 ? asDecodeError(err) : within(err, fieldName(FIELD_NAMES.MetaData, tag));
   }
   return md;
+}
+
+/** The wire type decodeMetaData reads for each MetaData field number (every field is a scalar or a string). */
+export const METADATA_WIRE_TYPES: readonly number[] = [-1, VARINT, LEN, VARINT, VARINT, LEN, LEN, LEN, LEN];
+
+/**
+ * Checks a MetaData message as decodeMetaData does with an escaping reader (openReader's escapeInvalidUtf8, where
+ * no string is an error), without building it: every tag valid, each known field of its wire type, every length,
+ * varint and fixed-size value within the message. For a caller that needs the bytes checked, not the metadata.
+ */
+export function checkMetaData(r: Reader, end: number): void {
+  while (r.pos < end) {
+    const at = r.pos;
+    const tag = readTag(r, end);
+    const expected = METADATA_WIRE_TYPES[tag >>> 3];
+    if (expected !== undefined && expected !== (tag & 7)) throw wrongWireType(tag, at);
+    skipField(r, tag, end, 0);
+  }
 }
 
 export function decodePropertySet(r: Reader, end: number, depth: number, into: PropertySetJson = {}): PropertySetJson {

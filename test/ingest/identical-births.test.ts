@@ -8,7 +8,7 @@
 // (metrics, properties, versions, its fingerprint row) keep their xmin; and its alias map keeps the born_at of the
 // first birth (the ingestor's own transaction, which upserts it on every birth it sends, never ran).
 import { describe, expect, it } from 'vitest';
-import { encodePayload } from '../../src/sparkplug/encode.ts';
+import { compressPayload, encodePayload } from '../../src/sparkplug/encode.ts';
 import type { MetricJson } from '../../src/sparkplug/json-types.ts';
 import { useIngestEnvironment } from './support/environment.ts';
 import { waitFor } from './support/ingestor.ts';
@@ -94,6 +94,17 @@ describe.each([
     await env.pub.publishAsync(topic, birth(count, 4, (i) => (i === count - 1 ? 'MW' : 'kW')));
     await waitFor('its repetition', () => events(topic, 'birth.unchanged').length === 2);
     expect(events(topic, 'birth.ingested')).toHaveLength(2);
+  });
+});
+
+describe('the same birth compressed', () => {
+  it('is answered by the fingerprint of its inflated bytes', async () => {
+    const topic = 'spBv1.0/G/DBIRTH/E/Packed';
+    await env.pub.publishAsync(topic, birth(10, 1));
+    await waitFor('the first birth', () => events(topic, 'birth.ingested').length === 1);
+    await env.pub.publishAsync(topic, compressPayload(birth(10, 2), { algorithm: 'DEFLATE' }));
+    await waitFor('the compressed re-birth', () => events(topic, 'birth.unchanged').length === 1);
+    expect(events(topic, 'birth.ingested')).toHaveLength(1);
   });
 });
 
