@@ -47,6 +47,13 @@ export interface CanarySimOptions {
   maxBodyBytes?: number;
   /** Called once per API request when it is answered (or definitively not: reset, hang, aborted). */
   onRequest?: (entry: RequestLogEntry) => void;
+  /**
+   * The state of a closed simulator to serve again: a Canary restart. Its stored tags, datasets, faults, request log
+   * and counters are kept (a historian keeps its data on disk); its sessions end, as Canary's do, so a client's old
+   * token gets BadSessionToken. The options that build a state (apiToken ... propertyHistoryLimit) are then the
+   * state's own and must not be given.
+   */
+  state?: SimulatorState;
 }
 
 export interface CanarySim {
@@ -69,6 +76,16 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+const STATE_OPTIONS = ['apiToken', 'datasets', 'sessionIdleMs', 'rateLimitRps', 'enforceRateLimit', 'faults', 'requestLogLimit', 'propertyHistoryLimit'] as const;
+
+/** The state of a Canary restart (options.state): its sessions end, everything else is kept. */
+function restarted(state: SimulatorState, options: CanarySimOptions): SimulatorState {
+  const given = STATE_OPTIONS.filter((k) => options[k] !== undefined);
+  if (given.length > 0) throw new Error(`canary-sim: ${given.join(', ')} cannot be given with state (a restart keeps the state's own)`);
+  state.restart();
+  return state;
+}
+
 export async function startCanarySim(options: CanarySimOptions = {}): Promise<CanarySim> {
   const host = options.host ?? '127.0.0.1';
   const faults = parseFaultPatch(options.faults ?? {});
@@ -77,7 +94,7 @@ export async function startCanarySim(options: CanarySimOptions = {}): Promise<Ca
   if (!datasets.every((d) => d !== '' && !d.includes('.'))) {
     throw new Error('canary-sim: dataset names must be non-empty and contain no "."');
   }
-  const state = new SimulatorState({
+  const state = options.state === undefined ? new SimulatorState({
     apiToken: options.apiToken === '' ? undefined : options.apiToken,
     datasets,
     sessionIdleMs: positiveInteger('sessionIdleMs', options.sessionIdleMs ?? 60_000),
@@ -86,7 +103,7 @@ export async function startCanarySim(options: CanarySimOptions = {}): Promise<Ca
     faults: options.faults ?? {},
     requestLogLimit: options.requestLogLimit ?? 10_000,
     propertyHistoryLimit: options.propertyHistoryLimit ?? 1000,
-  });
+  }) : restarted(options.state, options);
   const closing = new AbortController();
   const apiContext = {
     state,

@@ -147,6 +147,11 @@ export class SimulatorState {
     return this.sessions.closeAll('fault');
   }
 
+  /** A Canary restart (startCanarySim's `state`): every session ends; stored data, faults and the log are kept. */
+  restart(): void {
+    this.sessions.closeAll('reset');
+  }
+
   /** Back to the start-up state: no sessions, no stored tags, configured datasets, empty log, start-up faults. */
   reset(): void {
     this.sessions.clear();

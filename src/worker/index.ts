@@ -14,6 +14,7 @@ import { registerCatalogMetrics } from './catalog-metrics.ts';
 import { createSyncDeps } from './canary-sync.ts';
 import { Liveness, unlockDeadWorkers, unlockOrphanedJobs } from './liveness.ts';
 import { workerSql } from './sql.ts';
+import { isSuperseded, removeStrandedSuperseded } from './superseded.ts';
 import { refreshStatistics, syncSelection, WORKER_SESSION_OPTIONS, type Selection, type SyncDeps, type SyncReport } from './sync.ts';
 
 export type { Selection, SyncReport } from './sync.ts';
@@ -99,9 +100,15 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         logger.info(fields, 'device synced to Canary');
       }
     } catch (err) {
+      const fields = { deviceId, err: err instanceof Error ? err.message : String(err), attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts };
+      if (await isSuperseded(pool, helpers.job.id).catch(() => false)) {
+        // graphile-worker would keep this job as failed for ever (src/worker/superseded.ts); the newer one carries it.
+        deps.metrics.jobs.inc({ outcome: 'superseded' });
+        logger.warn(fields, 'device sync incomplete; a birth queued a newer sync job of the device meanwhile, which sends the rest: this one ends');
+        return;
+      }
       deps.metrics.jobs.inc({ outcome: 'retry' });
-      logger.warn({ deviceId, err: err instanceof Error ? err.message : String(err), attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts },
-        'device sync incomplete; graphile-worker retries the job');
+      logger.warn(fields, 'device sync incomplete; graphile-worker retries the job');
       throw err;
     } finally {
       finished(helpers.job.id);
@@ -138,6 +145,10 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         deps.metrics.orphanedJobsUnlocked.inc(jobs.length);
         logger.warn({ jobs, lostReleases: lostReleases.count }, `unlocked ${jobs.length} jobs of this worker whose release graphile-worker lost; they run again`);
       }
+      const stranded = await removeStrandedSuperseded(pool);
+      if (stranded.length > 0) {
+        logger.warn({ jobs: stranded }, `removed ${stranded.length} superseded sync jobs that can never run again (unlocked after their worker died or lost their release); the newer job of each device sends their changes`);
+      }
     } catch (err) {
       logger.warn({ err: String(err) }, 'could not check for jobs of dead workers or lost releases');
     }
@@ -170,7 +181,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       const value = (await deps.metrics.circuitState.get()).values[0]?.value ?? 0;
       return { circuitState: circuitNames[value] ?? String(value) };
     }, options.lastError ?? {}, logger);
-  logger.info({ canary: config.canaryUrl, dataset: config.dataset ?? '(group)', rateLimitRps: config.rateLimitRps, metricsPort: probe?.port }, 'worker started');
+  // workerPool: what graphile_worker.jobs.locked_by names for the jobs this process runs
+  logger.info({ canary: config.canaryUrl, dataset: config.dataset ?? '(group)', rateLimitRps: config.rateLimitRps, metricsPort: probe?.port, workerPool: workerPoolId }, 'worker started');
 
   let stopping: Promise<void> | undefined;
   const done = runner.promise.then(() => undefined, (err: unknown) => {

@@ -3,11 +3,14 @@
 import type pg from 'pg';
 import { encodePayload } from '../../../src/sparkplug/encode.ts';
 
-export function numberedBirth(k: number): Buffer {
+// With `metrics` > 1 the birth also carries m1 … m<metrics-1>, each with the same `n`, so its sync takes several
+// Canary batches.
+export function numberedBirth(k: number, metrics = 1): Buffer {
+  const names = ['value', ...Array.from({ length: metrics - 1 }, (_, i) => `m${i + 1}`)];
   return encodePayload({
     timestamp: String(1_700_000_000_000 + k),
     seq: '0',
-    metrics: [{ name: 'value', datatype: 3, intValue: k, properties: { keys: ['n'], values: [{ type: 3, intValue: k }] } }],
+    metrics: names.map((name) => ({ name, datatype: 3, intValue: k, properties: { keys: ['n'], values: [{ type: 3, intValue: k }] } })),
   });
 }
 
