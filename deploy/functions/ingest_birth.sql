@@ -16,13 +16,30 @@ begin;
 -- DELETE ROWS would truncate all six at every commit that touched them (~12 ms, as much as a small birth's whole
 -- ingest), so ingest_birth empties them itself (see "4." in ingest_birth). Kept in one place so the shape of the
 -- staging data is readable apart from the algorithm.
+-- The tables are made by this function's current definition: a release (or a DBA's change) that re-creates it, with
+-- another staging column, while the ingestor's sessions run makes each session drop its tables and create them
+-- anew at its next birth, instead of failing every birth against the old ones until the connection ends. The
+-- session remembers which definition made its tables (uns_meta.ingest_birth_staging, the xmin of its pg_proc row,
+-- which every CREATE OR REPLACE changes). In the middle of a chunked birth the tables hold its progress: the
+-- birth is refused with serialization_failure (40001), which callers retry from its first chunk.
 create or replace function uns_meta.ingest_birth_prepare_session() returns void
   language plpgsql volatile
   set search_path = pg_catalog, pg_temp
 as $$
+declare
+  v_definition text;
 begin
+  select p.xmin::text into v_definition from pg_proc as p where p.oid = 'uns_meta.ingest_birth_prepare_session()'::regprocedure;
   if to_regclass('pg_temp.uns_meta_birth_state') is not null then
-    return;
+    if current_setting('uns_meta.ingest_birth_staging', true) is not distinct from v_definition then
+      return;
+    end if;
+    if exists (select from uns_meta_birth_state where xact = pg_current_xact_id()) then
+      raise exception using errcode = 'serialization_failure',
+        message = 'ingest_birth: its staging tables were redefined (a deploy) during this chunked birth; retry the birth from its first chunk';
+    end if;
+    drop table uns_meta_birth_state, uns_meta_birth_names, uns_meta_stage_metrics, uns_meta_stage_segments,
+               uns_meta_stage_props, uns_meta_stage_prop_changes;
   end if;
   -- One row per device whose birth is in progress in this transaction (chunked births span calls).
   create temp table uns_meta_birth_state (
@@ -98,10 +115,11 @@ begin
     old_json  jsonb,
     new_json  jsonb
   ) on commit preserve rows;
+  perform set_config('uns_meta.ingest_birth_staging', v_definition, false);
 end
 $$;
 comment on function uns_meta.ingest_birth_prepare_session() is
-  'Creates the session''s temporary staging tables of ingest_birth (once per session; ingest_birth empties them).';
+  'Creates the session''s temporary staging tables of ingest_birth (once per session, and again after this function is re-created; ingest_birth empties them).';
 revoke all on function uns_meta.ingest_birth_prepare_session() from public;
 grant execute on function uns_meta.ingest_birth_prepare_session() to uns_meta_app;
 

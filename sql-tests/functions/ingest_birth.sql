@@ -11,7 +11,7 @@ set local datestyle = 'ISO, YMD';
 set local extra_float_digits = 1;
 set local statement_timeout = '30s';
 set local lock_timeout = '10s';
-select plan(29);
+select plan(33);
 \ir ingest_birth/_helpers.psql
 
 -- Structure.
@@ -87,6 +87,30 @@ reset role;
 select is((select count(*)::int from my_advisory_locks where key = hashtextextended('uns_meta.ingest_birth/G/E/D3', 0)), 1,
           'the lock key is the Sparkplug identity group/edge/device, not the (rewritable) UNS path');
 select is((:'r4'::jsonb) ->> 'device_uns_path', 'G/E/Renamed', '(the device path was rewritten)');
+
+-- The session's staging tables follow the definition of ingest_birth_prepare_session(): re-created while the
+-- session runs (a deploy, as test/faults/live-deploy.test.ts does with a staging column more), it drops and makes
+-- them anew at the next call; in the middle of a chunked birth of this transaction it refuses with 40001 instead.
+set local role uns_meta_app;  -- the role of pg_temp.birth() above, which owns the session's staging tables
+select uns_meta.ingest_birth_prepare_session();
+select to_regclass('pg_temp.uns_meta_stage_props')::oid as staging_before \gset
+select uns_meta.ingest_birth_prepare_session();
+select is(to_regclass('pg_temp.uns_meta_stage_props')::oid, :'staging_before'::oid, 'a second call keeps the session''s staging tables');
+insert into uns_meta_birth_state (device_id, next_chunk, changed) values (-1, 1, false);  -- a chunked birth in progress
+reset role;
+do $$ begin execute pg_get_functiondef('uns_meta.ingest_birth_prepare_session()'::regprocedure); end $$;
+set local role uns_meta_app;
+select throws_ok('select uns_meta.ingest_birth_prepare_session()', '40001',
+                 'ingest_birth: its staging tables were redefined (a deploy) during this chunked birth; retry the birth from its first chunk',
+                 're-created during a chunked birth of this transaction, it refuses with 40001 (callers retry the birth)');
+delete from uns_meta_birth_state;
+select uns_meta.ingest_birth_prepare_session();
+select isnt(to_regclass('pg_temp.uns_meta_stage_props')::oid, :'staging_before'::oid,
+            're-created, it makes the session''s staging tables anew at the next call');
+select to_regclass('pg_temp.uns_meta_stage_props')::oid as staging_after \gset
+select uns_meta.ingest_birth_prepare_session();
+select is(to_regclass('pg_temp.uns_meta_stage_props')::oid, :'staging_after'::oid, '... and keeps those from then on');
+reset role;
 
 select * from finish();
 rollback;
