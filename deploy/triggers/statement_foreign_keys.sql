@@ -46,8 +46,10 @@ begin
     execute format('select array_agg(distinct n.%1$I) from new_rows as n where n.%1$I is not null', v_column) into v_ids;
   end if;
   if cardinality(v_ids) > 0 then
-    execute format('select from %s as p where p.%I = any ($1) for key share of p', v_parent, v_key) using v_ids;
-    execute format('select r.id from unnest($1) as r(id) where not exists (select from %s as p where p.%I = r.id) limit 1',
+    -- One statement, so one snapshot: a parent is missing exactly when the lock did not get it (absent, or deleted
+    -- by a transaction that committed meanwhile), and a parent found is locked.
+    execute format('with locked as materialized (select p.%2$I as id from %1$s as p where p.%2$I = any ($1) for key share of p)
+                    select min(r.id) from unnest($1) as r(id) where not exists (select from locked as l where l.id = r.id)',
                    v_parent, v_key)
       using v_ids into v_missing;
     if v_missing is not null then
