@@ -80,6 +80,10 @@ select is((select array_agg(format('%s: %s', p.oid::regprocedure,
                 'uns_meta.deployed_changes(): uns_meta_app,uns_meta_ro',
                 'uns_meta.enqueue_canary_sync(bigint[]): uns_meta_app',
                 'uns_meta.refresh_catalog_statistics(): uns_meta_app',
+                -- the reference triggers of triggers/statement_foreign_keys and tables/metric_properties
+                'uns_meta.tg__fk_cascade_delete(): -',
+                'uns_meta.tg__fk_check(): -',
+                'uns_meta.tg__fk_no_action_update(): -',
                 'uns_meta.tg_metric_properties__metric_exists(): -',
                 'uns_meta.tg_metrics__delete_properties(): -'],
           'each SECURITY DEFINER function is executable only by the roles that need it');

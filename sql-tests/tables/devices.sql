@@ -33,7 +33,8 @@ select bag_eq($$select conname::text, contype::text from pg_constraint where con
               'devices has exactly the ERD''s constraints plus its checks');
 select indexes_are('uns_meta', 'devices', array['devices_pkey', 'uq_devices_spb_identity', 'uq_devices_uns_path'],
                    'devices has exactly the indexes of its key and unique constraints');
-select triggers_are('uns_meta', 'devices', array['_100_timestamps'], 'devices has exactly one trigger');
+select triggers_are('uns_meta', 'devices', array['_100_timestamps', '_200_delete_metrics', '_200_truncate_metrics', '_200_device_id_referenced'],
+                    'devices has exactly its triggers (timestamps; the reference of metrics, triggers/statement_foreign_keys)');
 select has_trigger('uns_meta', 'devices', '_100_timestamps', 'devices has trigger _100_timestamps');
 select trigger_is('uns_meta', 'devices', '_100_timestamps', 'uns_meta', 'tg__timestamps', '_100_timestamps calls tg__timestamps()');
 select is((select tgtype::int from pg_trigger where tgrelid = 'uns_meta.devices'::regclass and tgname = '_100_timestamps'),

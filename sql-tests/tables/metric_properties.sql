@@ -42,7 +42,7 @@ select is((select array_agg(format('%s %s %s', tgname, tgtype, tgfoid::regproc) 
                 '_200_metric_exists_update 16 uns_meta.tg_metric_properties__metric_exists'],
           'the reference to metrics is checked AFTER INSERT and AFTER UPDATE, FOR EACH STATEMENT');
 select is((select array_agg(format('%s %s %s', tgname, tgtype, tgfoid::regproc) order by tgname) from pg_trigger
-            where tgrelid = 'uns_meta.metrics'::regclass and tgname like '\_200%'),
+            where tgrelid = 'uns_meta.metrics'::regclass and tgname like '\_200%' and tgfoid::regproc::text like 'uns_meta.tg\_metric%'),
           array['_200_delete_properties 8 uns_meta.tg_metrics__delete_properties',
                 '_200_metric_id_immutable 19 uns_meta.tg_metrics__metric_id_immutable',
                 '_200_truncate_properties 32 uns_meta.tg_metrics__delete_properties'],

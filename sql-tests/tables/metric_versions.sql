@@ -25,18 +25,21 @@ select is((select attidentity::text from pg_attribute where attrelid = 'uns_meta
 select has_pk('uns_meta', 'metric_versions', 'metric_versions has a primary key');
 select col_is_pk('uns_meta', 'metric_versions', 'version_id', 'metric_versions primary key is (version_id)');
 select col_is_unique('uns_meta', 'metric_versions', array['metric_id', 'version_no'], 'metric_versions (metric_id, version_no) is unique');
-select fk_ok('uns_meta', 'metric_versions', 'metric_id', 'uns_meta', 'metrics', 'metric_id', 'metric_versions.metric_id references metrics');
-select is((select confdeltype::text from pg_constraint
-            where conname = 'metric_versions_metric_id_fkey' and conrelid = 'uns_meta.metric_versions'::regclass),
-          'c', 'metric_versions_metric_id_fkey is ON DELETE CASCADE');
+select is((select array_agg(tgname::text order by tgname) from pg_trigger
+            where tgrelid = 'uns_meta.metric_versions'::regclass and tgname like '\_200\_metric\_exists%'),
+          array['_200_metric_exists_insert', '_200_metric_exists_update'],
+          'metric_versions.metric_id references metrics through statement triggers (sql-tests/triggers/statement_foreign_keys.sql)');
+select is((select count(*)::int from pg_trigger where tgrelid = 'uns_meta.metrics'::regclass and tgname = '_200_delete_versions'), 1,
+          'deleting metrics deletes their versions (trigger _200_delete_versions: ON DELETE CASCADE)');
 select bag_eq($$select conname::text, contype::text from pg_constraint where conrelid = 'uns_meta.metric_versions'::regclass and contype <> 'n'$$,
-              $$values ('metric_versions_pkey', 'p'), ('metric_versions_metric_id_fkey', 'f'), ('uq_metric_versions_metric_version', 'u'),
+              $$values ('metric_versions_pkey', 'p'), ('uq_metric_versions_metric_version', 'u'),
                        ('chk_metric_versions_version_no', 'c'), ('chk_metric_versions_change_kind', 'c'), ('chk_metric_versions_diff', 'c')$$,
               'metric_versions has exactly its constraints');
 select indexes_are('uns_meta', 'metric_versions', array['metric_versions_pkey', 'uq_metric_versions_metric_version'],
                    'metric_versions has exactly the indexes of its key and unique constraint');
-select triggers_are('uns_meta', 'metric_versions', array['_100_append_only', '_100_append_only_truncate', '_900_notify_watch'],
-                    'metric_versions has exactly its two append-only triggers and the watch NOTIFY (triggers/notify_catalog_changes)');
+select triggers_are('uns_meta', 'metric_versions', array['_100_append_only', '_100_append_only_truncate', '_200_metric_exists_insert',
+                                                  '_200_metric_exists_update', '_900_notify_watch'],
+                    'metric_versions has exactly its two append-only triggers, the reference to metrics (triggers/statement_foreign_keys) and the watch NOTIFY (triggers/notify_catalog_changes)');
 select has_trigger('uns_meta', 'metric_versions', t, format('metric_versions has trigger %s', t))
   from unnest(array['_100_append_only', '_100_append_only_truncate']) as t;
 select trigger_is('uns_meta', 'metric_versions', t, 'uns_meta', 'tg__append_only', format('%s calls tg__append_only()', t))

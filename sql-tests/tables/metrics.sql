@@ -36,21 +36,25 @@ select col_is_pk('uns_meta', 'metrics', 'metric_id', 'metrics primary key is (me
 select col_is_unique('uns_meta', 'metrics', array['device_id', 'name'], 'metrics (device_id, name) is unique');
 select col_is_unique('uns_meta', 'metrics', array['uns_path'], 'metrics (uns_path) is unique');
 select col_is_unique('uns_meta', 'metrics', array['canary_id'], 'metrics (canary_id) is unique');
-select fk_ok('uns_meta', 'metrics', 'device_id', 'uns_meta', 'devices', 'device_id', 'metrics.device_id references devices');
-select is((select confdeltype::text from pg_constraint where conname = 'metrics_device_id_fkey' and conrelid = 'uns_meta.metrics'::regclass),
-          'c', 'metrics_device_id_fkey is ON DELETE CASCADE');
+select is((select array_agg(tgname::text order by tgname) from pg_trigger
+            where tgrelid = 'uns_meta.metrics'::regclass and tgname like '\_200\_device\_exists%'),
+          array['_200_device_exists_insert', '_200_device_exists_update'],
+          'metrics.device_id references devices through statement triggers, ON DELETE CASCADE (sql-tests/triggers/statement_foreign_keys.sql)');
+select is((select count(*)::int from pg_trigger where tgrelid = 'uns_meta.devices'::regclass and tgname = '_200_delete_metrics'), 1,
+          'deleting devices deletes their metrics (trigger _200_delete_metrics)');
 select bag_eq($$select conname::text, contype::text from pg_constraint where conrelid = 'uns_meta.metrics'::regclass and contype <> 'n'$$,
-              $$values ('metrics_pkey', 'p'), ('metrics_device_id_fkey', 'f'), ('uq_metric_spb_identity', 'u'),
+              $$values ('metrics_pkey', 'p'), ('uq_metric_spb_identity', 'u'),
                        ('uq_metrics_uns_path', 'u'), ('uq_metrics_canary_id', 'u'), ('chk_metrics_name', 'c'),
                        ('chk_metrics_uns_path', 'c'), ('chk_metrics_datatype', 'c'), ('chk_metrics_alias', 'c'),
                        ('chk_metrics_version', 'c')$$,
-              'metrics has exactly its constraints');
+              'metrics has exactly its constraints (the reference to devices is kept by statement triggers)');
 select indexes_are('uns_meta', 'metrics',
                    array['metrics_pkey', 'uq_metric_spb_identity', 'uq_metrics_uns_path', 'uq_metrics_canary_id'],
                    'metrics has exactly the indexes of its key and unique constraints');
 select triggers_are('uns_meta', 'metrics', array['_100_timestamps', '_200_delete_properties', '_200_truncate_properties', '_200_metric_id_immutable',
+                                          '_200_device_exists_insert', '_200_device_exists_update', '_200_delete_versions', '_200_truncate_versions',
                                           '_300_record_change', '_900_forget_birth_fingerprints'],
-                    'metrics has exactly its triggers (timestamps; the reference of metric_properties, tested there; versioning in triggers/catalog_changes)');
+                    'metrics has exactly its triggers (timestamps; the reference of metric_properties, tested there; those of triggers/statement_foreign_keys, tested there; versioning in triggers/catalog_changes)');
 select has_trigger('uns_meta', 'metrics', '_100_timestamps', 'metrics has trigger _100_timestamps');
 select trigger_is('uns_meta', 'metrics', '_100_timestamps', 'uns_meta', 'tg__timestamps', '_100_timestamps calls tg__timestamps()');
 select is((select tgtype::int from pg_trigger where tgrelid = 'uns_meta.metrics'::regclass and tgname = '_100_timestamps'),
