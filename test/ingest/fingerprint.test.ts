@@ -55,4 +55,14 @@ describe('BirthFingerprint', () => {
     expect(fingerprintOf([pump], [{ alias: '9', datatype: 10 }])).toBeUndefined();
     expect(fingerprintOf([{ name: '', alias: '9', datatype: 10 }, valve])).toBeUndefined();
   });
+
+  it('a metric with neither name nor alias is not alias-only: the birth keeps its fingerprint (ingest_birth judges it)', () => {
+    expect(fingerprintOf([{ datatype: 10 }, valve])).toEqual(sha256('uns-meta birth fingerprint v1\n{"datatype":10}\n{"name":"Valve/Open","datatype":11,"isTransient":true}\n'));
+  });
+
+  it('hashes the catalog JSON as UTF-8', () => {
+    const name = 'Pumpe/Drehzahl °C ✓ 🔥';
+    expect(fingerprintOf([{ name, datatype: 10 }])).toEqual(createHash('sha256')
+      .update(Buffer.from(`uns-meta birth fingerprint v1\n{"name":"${name}","datatype":10}\n`, 'utf8')).digest());
+  });
 });
