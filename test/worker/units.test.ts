@@ -36,6 +36,8 @@ describe('toBatches', () => {
     expect(toBatches([], 100, 1_000_000)).toEqual([]);
     const batches = toBatches([write('D.big', 3000), write('D.small', 10)], 100, 1024);
     expect(batches.map((b) => b.writes.map((w) => w.tag))).toEqual([['D.big'], ['D.small']]);
+    expect(batches.map((b) => JSON.parse(b.json) as unknown)).toEqual([
+      { 'D.big': JSON.parse(write('D.big', 3000).rowsJson) as unknown }, { 'D.small': JSON.parse(write('D.small', 10).rowsJson) as unknown }]);
   });
   it('a request fills up to maxBytes exactly: 128 bytes for the envelope, then each "tag":rows fragment and its comma', () => {
     const writes = [write('D.a', 100), write('D.b', 200)];
@@ -80,6 +82,7 @@ describe('propertyRowsJson', () => {
     expect(() => propertyRowsJson('[1]', TS, 192)).toThrow(/must be a JSON object/);
     expect(() => propertyRowsJson('{"a":1', TS, 192)).toThrow('properties_json must be a JSON object, got {"a":1');
     expect(() => propertyRowsJson('"a":1}', TS, 192)).toThrow('properties_json must be a JSON object, got "a":1}');
+    expect(() => propertyRowsJson(`[${'1,'.repeat(100)}1]`, TS, 192)).toThrow(new Error(`properties_json must be a JSON object, got [${'1,'.repeat(19)}1`));
   });
 });
 
