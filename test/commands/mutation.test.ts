@@ -43,6 +43,17 @@ describe('make mutation', () => {
     expect(JSON.parse(stdout)).toEqual(['test/worker/**/*.test.ts']);
   });
 
+  it('under MUTATION_SCOPE the child-process files are left out; MUTATION_TESTS narrows the run to the named test files', { timeout: 120_000 }, async () => {
+    const config = async (env: Record<string, string>) => JSON.parse((await run(process.execPath, ['-e',
+      "import('./vitest.config.ts').then((m) => console.log(JSON.stringify({ include: m.default.test.include, exclude: m.default.test.exclude ?? [] })))"],
+    { env: { ...process.env, ...env } })).stdout) as { include: string[]; exclude: string[] };
+    const worker = await config({ MUTATION_SCOPE: 'worker' });
+    expect(worker.exclude).toEqual(expect.arrayContaining(['test/worker/processes.test.ts', 'test/ingest/process.test.ts']));
+    expect((await config({})).exclude).toEqual([]);
+    expect((await config({ MUTATION_SCOPE: 'worker', MUTATION_TESTS: 'test/worker/units.test.ts,test/worker/sync.test.ts' })).include)
+      .toEqual(['test/worker/units.test.ts', 'test/worker/sync.test.ts']);
+  });
+
   it("Stryker's sandbox, reports and incremental results are git-ignored", async () => {
     const paths = ['.stryker-tmp/sandbox-1/x.ts', 'reports/mutation/sparkplug.html', 'mutation/incremental-worker.json'];
     const { stdout } = await run('git', ['check-ignore', ...paths]);

@@ -8,6 +8,7 @@ import { databaseSchema } from '../../src/runtime/config/common.ts';
 import { ConfigError, configErrorLine, resolveEnv } from '../../src/runtime/env.ts';
 import { sessionSettings } from '../../src/worker/canary-client.ts';
 import { parseDeviceId } from '../../src/worker/index.ts';
+import { confirmValues } from '../../src/worker/sync.ts';
 
 const write = (tag: string, bytes = 10): TagWrite<null> =>
   ({ tag, rowsJson: JSON.stringify([['Description', '2026-01-01T00:00:00Z', 'x'.repeat(bytes), 192]]), rowCount: 1, item: null });
@@ -24,6 +25,27 @@ describe('toBatches', () => {
       const body = JSON.stringify({ sessionToken: '00000000-0000-0000-0000-000000000000', properties: Object.fromEntries(b.writes.map((w) => [w.tag, JSON.parse(w.rowsJson) as unknown])) });
       expect(Buffer.byteLength(body)).toBeLessThanOrEqual(1024);
     }
+  });
+  it('the properties JSON of a batch is its tags and their rows, in order', () => {
+    const [batch, ...rest] = toBatches([write('D.a', 1), write('D.b', 2)], 100, 1_000_000);
+    expect(rest).toEqual([]);
+    expect(JSON.parse(batch!.json)).toEqual({ 'D.a': JSON.parse(write('D.a', 1).rowsJson) as unknown, 'D.b': JSON.parse(write('D.b', 2).rowsJson) as unknown });
+    expect(Object.keys(JSON.parse(batch!.json) as object)).toEqual(['D.a', 'D.b']);
+  });
+  it('no writes, no request; an oversized first tag is one request, never an empty one before it', () => {
+    expect(toBatches([], 100, 1_000_000)).toEqual([]);
+    const batches = toBatches([write('D.big', 3000), write('D.small', 10)], 100, 1024);
+    expect(batches.map((b) => b.writes.map((w) => w.tag))).toEqual([['D.big'], ['D.small']]);
+    expect(batches.map((b) => JSON.parse(b.json) as unknown)).toEqual([
+      { 'D.big': JSON.parse(write('D.big', 3000).rowsJson) as unknown }, { 'D.small': JSON.parse(write('D.small', 10).rowsJson) as unknown }]);
+  });
+  it('a request fills up to maxBytes exactly: 128 bytes for the envelope, then each "tag":rows fragment and its comma', () => {
+    const writes = [write('D.a', 100), write('D.b', 200)];
+    const counted = 128 + writes.reduce((n, w) => n + Buffer.byteLength(`"${w.tag}":${w.rowsJson}`) + 1, 0);
+    const exact = toBatches(writes, 100, counted);
+    expect(exact.map((b) => b.writes.length)).toEqual([2]);
+    expect(exact[0]!.bytes).toBe(counted);
+    expect(toBatches(writes, 100, counted - 1).map((b) => b.writes.length)).toEqual([1, 1]);
   });
 });
 
@@ -58,6 +80,9 @@ describe('propertyRowsJson', () => {
 
   it('refuses text that is not an object', () => {
     expect(() => propertyRowsJson('[1]', TS, 192)).toThrow(/must be a JSON object/);
+    expect(() => propertyRowsJson('{"a":1', TS, 192)).toThrow('properties_json must be a JSON object, got {"a":1');
+    expect(() => propertyRowsJson('"a":1}', TS, 192)).toThrow('properties_json must be a JSON object, got "a":1}');
+    expect(() => propertyRowsJson(`[${'1,'.repeat(100)}1]`, TS, 192)).toThrow(new Error(`properties_json must be a JSON object, got [${'1,'.repeat(19)}1`));
   });
 });
 
@@ -68,7 +93,22 @@ describe('attributeErrors', () => {
     expect(r.otherErrors).toEqual(['something else']);
   });
   it('Good means no error', () => {
-    expect(attributeErrors(['S.a'], { statusCode: 'Good', errors: [] }).tagErrors.size).toBe(0);
+    expect(attributeErrors(['S.a'], { statusCode: 'Good', errors: [] })).toEqual({ tagErrors: new Map(), otherErrors: [] });
+  });
+  it('the longest tag wins even when a shorter tag and its colon begin the error; an error that is just the tag names it', () => {
+    const r = attributeErrors(['P', 'P:x', 'Q'], { statusCode: 'Errors', errors: ['P:x: Tag is read-only', 'Q'] });
+    expect([...r.tagErrors]).toEqual([['P:x', 'P:x: Tag is read-only'], ['Q', 'Q']]);
+    expect(r.otherErrors).toEqual([]);
+  });
+  it('several errors of one tag are kept, joined by "; "', () => {
+    const r = attributeErrors(['S.a'], { statusCode: 'Errors', errors: ['S.a: first', 'S.a: second'] });
+    expect([...r.tagErrors]).toEqual([['S.a', 'S.a: first; S.a: second']]);
+  });
+  it('a status other than Good or Errors that names no tag is an error of the whole request; Errors adds no such line', () => {
+    expect(attributeErrors(['S.a'], { statusCode: 'BadConfiguration', errors: [] })).toEqual({ tagErrors: new Map(), otherErrors: ['statusCode BadConfiguration'] });
+    expect(attributeErrors(['S.a'], { statusCode: 'Errors', errors: ['no tag here'] })).toEqual({ tagErrors: new Map(), otherErrors: ['no tag here'] });
+    const named = attributeErrors(['S.a'], { statusCode: 'BadConfiguration', errors: ['S.a: refused'] });
+    expect({ tags: [...named.tagErrors], other: named.otherErrors }).toEqual({ tags: [['S.a', 'S.a: refused']], other: [] });
   });
 });
 
@@ -105,5 +145,16 @@ describe('parseDeviceId', () => {
   it('accepts the payload enqueue_canary_sync writes and refuses anything else, saying what to do', () => {
     expect(parseDeviceId({ device_id: 62 })).toBe('62');
     expect(() => parseDeviceId({})).toThrow(/must be \{"device_id": <positive integer>\}, got \{\}; the job is malformed/);
+  });
+});
+
+describe('confirmValues', () => {
+  it('one array per column of confirm.sql, in order, and the sent properties as one JSON array of the texts as given', () => {
+    const values = confirmValues([
+      { metric_id: '11', version: 3, tag: 'S.a', sent: '{"Eng Units":"degC"}', outcome: 'written', changed_at: '2026-12-05T03:19:17.123456Z' },
+      { metric_id: '12', version: 1, tag: null, sent: '{}', outcome: 'retired', changed_at: '2026-12-05T03:19:18Z' },
+    ]);
+    expect(values).toEqual([['11', '12'], [3, 1], ['S.a', null], ['written', 'retired'],
+      ['2026-12-05T03:19:17.123456Z', '2026-12-05T03:19:18Z'], '[{"Eng Units":"degC"},{}]']);
   });
 });
