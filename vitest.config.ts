@@ -14,5 +14,17 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // `make test` runs `vitest run --coverage`: v8 coverage of src/ (docs/testing.md, "TypeScript coverage").
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      // Most of the commands run as child processes (the ingestor, the worker, the simulator, the CLI through
+      // bin/uns-meta or `node src/cli.ts`): their V8 coverage (NODE_V8_COVERAGE, which Node passes on to every child)
+      // is merged with the test processes' own.
+      autoAttachSubprocess: true,
+      reporter: ['text-summary', ['json-summary', { file: 'coverage-summary.json' }]],
+      reportsDirectory: 'coverage', // git-ignored
+      thresholds: { lines: 85, branches: 85 },
+    },
   },
 });
