@@ -21,7 +21,7 @@ UNS_META_DEMO_DB ?= $(if $(filter %_demo,$(UNS_META_DB)),$(UNS_META_DB),$(UNS_ME
 export SQITCH_FULLNAME ?= uns-meta setup
 export SQITCH_EMAIL ?= uns-meta@localhost
 
-.PHONY: help setup db test test-sql test-ts test-matrix lint typecheck demo clean-test-dbs mutation
+.PHONY: help setup db test test-sql test-ts test-matrix lint typecheck demo clean-test-dbs mutation coverage-sql
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -44,14 +44,17 @@ test-sql: setup ## Sqitch round trip (deploy, pg_prove, revert, redeploy, verify
 test-ts: setup ## vitest; every test file gets its own database cloned from the template test-sql leaves
 	@vitest run
 
-test: setup ## everything CI runs: typecheck, lint, the SQL round trip with pgTAP, vitest
+test: setup ## everything CI runs: typecheck, lint, the SQL round trip with pgTAP, vitest with coverage (lines and branches >= 85 %)
 	@tsc --noEmit -p tsconfig.json
 	@eslint .
 	@scripts/test-sql.sh
-	@vitest run
+	@vitest run --coverage
 
 test-matrix: setup ## the SQL round trip with pgTAP and the ingest, worker and fault tests on PostgreSQL 15, 16, 17, 18 (private clusters)
 	@node scripts/test-matrix.ts
+
+coverage-sql: setup ## which statements of the uns_meta plpgsql functions pgTAP runs (plpgsql_check's profiler, private cluster); docs/testing.md
+	@node scripts/coverage-sql.ts
 
 # The folders `make mutation` mutates, one Stryker run each (MUTATION_SCOPES=sparkplug for one).
 MUTATION_SCOPES ?= sparkplug worker ingest

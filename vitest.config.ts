@@ -23,5 +23,17 @@ export default defineConfig({
     // or the simulator gets more time, so the initial run does not fail on a timeout (docs/testing.md).
     testTimeout: scope ? 120_000 : 30_000,
     hookTimeout: 60_000,
+    // `make test` runs `vitest run --coverage`: v8 coverage of src/ (docs/testing.md, "TypeScript coverage").
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      // Most of the commands run as child processes (the ingestor, the worker, the simulator, the CLI through
+      // bin/uns-meta or `node src/cli.ts`): their V8 coverage (NODE_V8_COVERAGE, which Node passes on to every child)
+      // is merged with the test processes' own.
+      autoAttachSubprocess: true,
+      reporter: ['text-summary', ['json-summary', { file: 'coverage-summary.json' }]],
+      reportsDirectory: 'coverage', // git-ignored
+      thresholds: { lines: 85, branches: 85 },
+    },
   },
 });

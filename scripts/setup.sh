@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a development / CI machine (Debian 12, run as root):
-#   1. Debian packages (PostgreSQL 15, pgTAP, pg_prove, Sqitch, Mosquitto, systemd-analyze, promtool) when missing;
+#   1. Debian packages (PostgreSQL 15, pgTAP, plpgsql_check, pg_prove, Sqitch, Mosquitto, systemd-analyze, promtool) when missing;
 #   2. Node 24 from the npm registry into .tools/ when the machine's Node is older than 22;
 #   3. npm ci when node_modules does not match package-lock.json;
 #   4. PostgreSQL 15/main running with wal_level=logical (the publication is for logical replication);
@@ -12,8 +12,9 @@ root=$PWD
 log() { printf 'setup: %s\n' "$*"; }
 
 # --- 1. Debian packages ------------------------------------------------------------------------
+# postgresql-15-plpgsql-check: `make coverage-sql` (its profiler, on a private cluster) and plpgsql_check_function;
 # systemd: for systemd-analyze (the units' tests); prometheus (for its promtool, the alert rules' tests) below.
-packages=(postgresql postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl sqitch mosquitto mosquitto-clients systemd)
+packages=(postgresql postgresql-15-pgtap postgresql-15-plpgsql-check libtap-parser-sourcehandler-pgtap-perl sqitch mosquitto mosquitto-clients systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

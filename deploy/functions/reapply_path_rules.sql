@@ -27,7 +27,7 @@ as $$
 declare
   v_path text := normalised_path;
   v_next text;
-  v_applied text[] := '{}';
+  v_applied text[] := '{}'::text[];
   r record;
 begin
   if normalised_path is null then
@@ -74,8 +74,6 @@ as $$
 declare
   v_reapplied text := format('path rules reapplied by %s at %s: ', current_user, now());
   v_rejected integer;
-  v_devices integer := 0;
-  v_metrics integer := 0;
   v_summary jsonb;
 begin
   -- Births wait while paths move (they would otherwise compute paths from the rules being applied twice).
@@ -151,7 +149,6 @@ begin
      set uns_path = r.new_path, country = split_part(r.new_path, '/', 2), business_unit = split_part(r.new_path, '/', 3)
     from reapply_devices as r
    where r.device_id = d.device_id and r.reject_reason is null and r.new_path <> r.old_path;
-  get diagnostics v_devices = row_count;
   insert into uns_meta.device_path_lineage (device_id, old_uns_path, new_uns_path, changed_by, reason)
   select device_id, old_path, new_path, current_user, v_reapplied || uns_meta.explain_path_rewrite(base_path)
     from reapply_devices where reject_reason is null and new_path <> old_path
@@ -172,7 +169,6 @@ begin
   insert into uns_meta.metric_path_lineage (metric_id, old_uns_path, new_uns_path, changed_by, reason)
   select metric_id, old_path, new_path, current_user, reason from moved
   on conflict on constraint uq_lineage do nothing;
-  select count(*) into v_metrics from reapply_metrics where reject_reason is null and new_path <> old_path;
 
   insert into uns_meta.ingest_rejections (topic, metric_name, reason, detail)
   select 'reapply_path_rules', name, reject_reason, jsonb_build_object('metric_id', metric_id, 'kept', old_path, 'wanted', new_path)

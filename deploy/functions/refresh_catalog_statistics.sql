@@ -31,7 +31,7 @@ as $$
 declare
   v_table text;
   v_columns text;
-  v_analyzed text[] := '{}';
+  v_analyzed text[] := '{}'::text[];
 begin
   if not pg_try_advisory_xact_lock(hashtext('uns_meta.refresh_catalog_statistics')) then
     return v_analyzed;

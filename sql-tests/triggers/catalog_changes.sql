@@ -1,7 +1,8 @@
 -- pgTAP: triggers/catalog_changes, the database's guarantee that every write to the catalog is versioned and
 -- reaches Canary, whoever makes it: a DBA's UPDATE / INSERT / DELETE of metric_properties or UPDATE of metrics gets
 -- one version per changed metric (changed_by = current_user, source naming the statement) and one debounced job per
--- device; a changed key mapping (canary_property_names) a version per metric with the key and a job per device;
+-- device; a changed, added or deleted key mapping (canary_property_names) a version per metric with the key and a job
+-- per device (an UPDATE that changes no mapping, neither);
 -- ingest_birth's and reapply_path_rules' own writes are versioned once. Set-based: 10,000 rows changed in one
 -- statement give one version per metric and one job per device, enqueued once (the job's revision stays 0: a
 -- second add_jobs for the same key would have replaced it and counted 1).
@@ -11,7 +12,7 @@ set local datestyle = 'ISO, YMD';
 set local extra_float_digits = 1;
 set local statement_timeout = '60s';
 set local lock_timeout = '10s';
-select plan(36);
+select plan(40);
 \ir ../functions/ingest_birth/_helpers.psql
 
 create function pg_temp.props(unit text, n int default 0) returns jsonb language sql as $$
@@ -134,6 +135,16 @@ delete from graphile_worker._private_jobs;
 insert into uns_meta.canary_property_names (property_key, canary_name) values ('other', 'Other');
 select results_eq($$select name from versions_since where source = 'INSERT on uns_meta.canary_property_names'$$, $$values ('c1')$$,
                   'a new mapping: a version for the metrics with that key');
+select is((select count(*)::int from pg_temp.jobs_of(pg_temp.device_id('C'))), 1, '... and their device''s job');
+delete from graphile_worker._private_jobs;
+update uns_meta.canary_property_names set canary_name = canary_name where property_key = 'other';
+select is((select count(*)::int from versions_since where name = 'c1' and diff ? 'canary_property_names'), 1,
+          'an UPDATE that changes no mapping: no version');
+select is((select count(*)::int from pg_temp.jobs_of(pg_temp.device_id('C'))), 0, '... and no job');
+delete from uns_meta.canary_property_names where property_key = 'other';
+select results_eq($$select name, diff from versions_since where source = 'DELETE on uns_meta.canary_property_names'$$,
+                  $$values ('c1', '{"canary_property_names": {"other": {"old": {"canary_name": "Other", "precedence": 100}, "new": null}}}'::jsonb)$$,
+                  'a deleted mapping: a version for the metrics with that key, with the old mapping and no new one');
 select is((select count(*)::int from pg_temp.jobs_of(pg_temp.device_id('C'))), 1, '... and their device''s job');
 
 -- 8. 10,000 rows in one statement: one version per metric, one job per device, one add_jobs ----------------------------

@@ -71,6 +71,7 @@ const ENTRIES: Entry[] = [
   { page: 'sql-api.md', start: "update uns_meta.metric_properties set value_string = 'degC'", run: 'test/database/docs-history.test.ts' },
   { page: 'sql-api.md', start: 'select objid, mode, granted', run: 'test/docs/sql-api.test.ts' },
   { page: 'sql-api.md', start: 'select plant, area, line', run: 'test/docs/sql-api.test.ts' },
+  { page: 'testing.md', start: '#coverage-sql', run: 'test/commands/coverage-sql.test.ts' },
   { page: 'testing.md', start: 'make mutation ', exempt: 'Stryker runs for hours (never in `make test`); test/commands/mutation.test.ts checks what the targets run (`make -n`) and the Stryker configuration each scope gets' },
   { page: 'worker.md', start: 'DATABASE_URL=postgres://uns_meta_app@db', run: 'test/docs/worker.test.ts' },
   { page: 'worker.md', start: 'select status, count(*) from uns_meta.canary_parity', run: 'test/docs/worker.test.ts' },

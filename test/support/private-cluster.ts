@@ -26,6 +26,8 @@ export interface PrivateClusterOptions {
   database?: string;
   /** TLS only: the server's certificate and key (naming 127.0.0.1) and the CA clients verify them against. */
   tls?: { certFile: string; keyFile: string; caFile: string };
+  /** More postgresql.conf lines, e.g. `shared_preload_libraries = 'plpgsql_check'` (scripts/coverage-sql.ts). */
+  settings?: string[];
 }
 
 export interface PrivateCluster {
@@ -199,6 +201,7 @@ export async function startPrivateCluster(options: PrivateClusterOptions = {}): 
       `port = ${port}`, `listen_addresses = '127.0.0.1'`, `unix_socket_directories = '${dir}'`, 'wal_level = logical',
       'fsync = off', 'full_page_writes = off', 'shared_buffers = 32MB', 'max_connections = 100', `lc_messages = 'C'`,
       `log_min_messages = warning`, 'log_min_error_statement = panic',
+      ...(options.settings ?? []),
       ...(tls ? [`ssl = on`, `ssl_cert_file = '${join(dir, 'server.crt')}'`, `ssl_key_file = '${join(dir, 'server.key')}'`, `ssl_min_protocol_version = 'TLSv1.3'`] : []),
       '',
     ].join('\n'));
