@@ -12,7 +12,7 @@ begin;
 -- and then upserts on the key only "where locked_at is null": a worker that took the job between those two steps
 -- (its get_job commits in between) left the birth's call with neither the job replaced nor a new one, while the job,
 -- already running, read the catalog from before the birth's commit -- the birth's change never reached Canary until
--- the device's next birth (test/database/enqueue-race.test.ts; met by test/faults/broker-restart.test.ts). With the
+-- the device's next birth (test/database/enqueue-race.test.ts; seen in test/faults/broker-restart.test.ts). With the
 -- row locked, a worker's get_job (for update skip locked) passes the job by until this transaction ends, and a job
 -- it took before is seen locked by add_jobs, which then adds a new job for the change.
 --

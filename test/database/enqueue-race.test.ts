@@ -2,8 +2,8 @@
 // enqueue_canary_sync). graphile-worker's add_jobs keeps a job's key unless the job is locked, then upserts on the
 // key "where locked_at is null": a job the worker locks between those two steps is neither replaced nor followed by
 // a new one, and the worker, already running, reads the catalog from before the birth's commit. The birth's change
-// then never reached Canary until the device's next birth (the fault scenario test/faults/broker-restart.test.ts
-// met it as two metrics pending for good). enqueue_canary_sync locks the devices' jobs first, so a worker taking one
+// then never reached Canary until the device's next birth (the likely cause of two metrics left pending for good in a
+// run of the fault scenario test/faults/broker-restart.test.ts). enqueue_canary_sync locks the devices' jobs first, so a worker taking one
 // waits for the birth, or has taken it before and the birth adds a new job. pgTAP runs in one transaction, so the
 // two sessions are tested here.
 import { setTimeout as sleep } from 'node:timers/promises';
