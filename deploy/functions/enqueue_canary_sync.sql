@@ -1,5 +1,5 @@
 -- Deploy uns_meta:functions/enqueue_canary_sync to pg
--- requires: tables/settings
+-- requires: functions/enqueue_canary_sync@v0.4.0
 begin;
 
 -- Debounced Canary sync jobs, one per device, in ONE graphile_worker.add_jobs call.
@@ -8,10 +8,18 @@ begin;
 -- job_key 'canary_sync_device:<id>' with the default job_key_mode (replace) moves run_at to
 -- now() + debounce_interval on every birth, so a burst of births yields one sync of the final state.
 --
+-- The devices' existing jobs are row-locked first (in id order). add_jobs keeps the key of a job that is not locked
+-- and then upserts on the key only "where locked_at is null": a worker that took the job between those two steps
+-- (its get_job commits in between) left the birth's call with neither the job replaced nor a new one, while the job,
+-- already running, read the catalog from before the birth's commit -- the birth's change never reached Canary until
+-- the device's next birth (test/database/enqueue-race.test.ts; seen in test/faults/broker-restart.test.ts). With the
+-- row locked, a worker's get_job (for update skip locked) passes the job by until this transaction ends, and a job
+-- it took before is seen locked by add_jobs, which then adds a new job for the change.
+--
 -- SECURITY DEFINER because add_jobs needs the rights of the role that installed graphile_worker (the DBA,
 -- uns_meta_admin, runs `graphile-worker --schema-only`); it returns void and its body is resolved at run
 -- time, so no object of ours depends on graphile-worker's types.
-create function uns_meta.enqueue_canary_sync(device_ids bigint[]) returns void
+create or replace function uns_meta.enqueue_canary_sync(device_ids bigint[]) returns void
   language plpgsql volatile security definer
   set search_path = pg_catalog, pg_temp
 as $$
@@ -21,6 +29,11 @@ begin
   if coalesce(cardinality(device_ids), 0) = 0 then
     return;
   end if;
+  perform 1
+     from graphile_worker._private_jobs as j
+    where j.key = any (array(select 'canary_sync_device:' || id from unnest(device_ids) as id where id is not null))
+    order by j.id
+      for update;
   perform graphile_worker.add_jobs(array(
     select row('canary_sync_device', json_build_object('device_id', id), null, now() + debounce, null,
                'canary_sync_device:' || id, null, null)::graphile_worker.job_spec
@@ -30,7 +43,7 @@ begin
 end
 $$;
 comment on function uns_meta.enqueue_canary_sync(bigint[]) is
-  'Enqueues (or pushes back) one debounced canary_sync_device job per device, run_at = now() + settings.debounce_interval, in one add_jobs call.';
+  'Enqueues (or pushes back) one debounced canary_sync_device job per device, run_at = now() + settings.debounce_interval, in one add_jobs call; a job a worker has taken is followed by a new one (the jobs are locked first).';
 revoke all on function uns_meta.enqueue_canary_sync(bigint[]) from public;
 grant execute on function uns_meta.enqueue_canary_sync(bigint[]) to uns_meta_app;
 

@@ -5,5 +5,7 @@ do $$ begin
     'enqueue_canary_sync must be SECURITY DEFINER';
   assert has_function_privilege('uns_meta_app', 'uns_meta.enqueue_canary_sync(bigint[])', 'execute'),
     'uns_meta_app must be able to enqueue';
+  assert (select prosrc like '%for update;%' from pg_proc where oid = 'uns_meta.enqueue_canary_sync(bigint[])'::regprocedure),
+    'the reworked enqueue_canary_sync locks the devices'' jobs before add_jobs';
 end $$;
 rollback;
