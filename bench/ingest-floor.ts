@@ -12,7 +12,10 @@
 //      wall time;
 //   3. COPY: the rows that ingest wrote (devices, metrics, metric_properties, metric_versions), exported and
 //      COPYed in one transaction into the REAL tables of another fresh clone: every index, check constraint, foreign
-//      key and trigger the catalog has. PostgreSQL has no faster way to write these rows.
+//      key and trigger the catalog has (the triggers that version a DBA's manual writes told, as ingest_birth tells
+//      them, that the copied versions record the change). PostgreSQL has no faster way to write these rows.
+//   3b. a DBA's UPDATE of one string property on every metric in that clone, through the statement triggers that
+//      record one version per metric and one sync job per device (triggers/catalog_changes), wall time;
 //   4. with a superuser: the same ingest again in a third clone with auto_explain, the durations of the function's
 //      statements summed over the chunks (the notices slow that run down: its wall time is not reported).
 // floor = parse + COPY; the rest of the ingest is the work the catalog asks for on top (staging, path
@@ -78,6 +81,8 @@ function statementLabel(queryText: string): string {
 
 interface Step { label: string; seconds: number; load: string }
 const steps: Step[] = [];
+let dbaKey: string | undefined;
+let dbaRows: string | undefined;
 const split = new Map<string, { ms: number; calls: number }>();
 let splitAvailable: boolean;
 const copyByTable = new Map<string, number>();
@@ -122,15 +127,34 @@ try {
   }
   const file = (t: string) => join(work, `${t}.copy`);
   psqlAsAdmin(source.name, TABLES.map((t) => `\\copy (select ${columns.get(t)} from uns_meta.${t}) to '${file(t)}'`));
+  // The rows copied include the versions the ingest recorded: the statement triggers that record a DBA's manual
+  // writes (triggers/catalog_changes) are told, as ingest_birth tells them, that the change is being recorded already.
+  const COPY_AS_RECORDED = 'set uns_meta.catalog_change_active = on';
   const copyBefore = load();
   const copyStart = process.hrtime.bigint();
-  const timed = psqlAsAdmin(target.name, ['\\timing on', ...TABLES.map((t) => `\\copy uns_meta.${t} (${columns.get(t)}) from '${file(t)}'`)], true);
+  const timed = psqlAsAdmin(target.name, [COPY_AS_RECORDED, '\\timing on', ...TABLES.map((t) => `\\copy uns_meta.${t} (${columns.get(t)}) from '${file(t)}'`)], true);
   steps.push({ label: 'copy', seconds: since(copyStart), load: copyBefore });
   // psql's \timing lines, one per \copy (the last four)
   const times = [...timed.matchAll(/Time: ([\d.]+) ms/g)].map((m) => Number(m[1]) / 1000).slice(-TABLES.length);
   TABLES.forEach((t, i) => copyByTable.set(t, times[i] ?? NaN));
   const copied = psqlAsAdmin(target.name, [`select ${TABLES.map((t) => `(select count(*) from uns_meta.${t})`).join(` || ' / ' || `)}`]).trim();
   console.log(`COPY into the real tables: rows ${copied}`);
+
+  // 3b. A DBA's bulk write through the statement triggers (triggers/catalog_changes): one string property of every
+  // metric changed by one UPDATE, which must record one version per metric and one sync job per device.
+  const key = psqlAsAdmin(target.name, [`select key from uns_meta.metric_properties where value_string is not null
+    group by key order by count(*) desc, key limit 1`]).trim();
+  // COPY wrote the identity columns' values without moving their sequences
+  psqlAsAdmin(target.name, [`select setval(pg_get_serial_sequence('uns_meta.metric_versions', 'version_id'),
+    (select max(version_id) from uns_meta.metric_versions))`]);
+  const dbaBefore = load();
+  const dbaStart = process.hrtime.bigint();
+  psqlAsAdmin(target.name, [`update uns_meta.metric_properties set value_string = value_string || ' (checked)' where key = '${key.replace(/'/g, "''")}'`]);
+  steps.push({ label: 'dba', seconds: since(dbaStart), load: dbaBefore });
+  dbaRows = psqlAsAdmin(target.name, [`select (select count(*) from uns_meta.metric_properties where key = '${key.replace(/'/g, "''")}')
+    || ' / ' || (select count(*) from uns_meta.metric_versions where source = 'UPDATE on uns_meta.metric_properties')
+    || ' / ' || (select count(*) from graphile_worker.jobs)`]).trim();
+  dbaKey = key;
 } finally {
   rmSync(work, { recursive: true, force: true });
   await source.drop();
@@ -177,12 +201,13 @@ const table = [
   `| the ingest: ${chunks.length} chunks through \`ingest_birth\`, one transaction, COMMIT included | ${ingest.seconds.toFixed(2)} | ${ingest.load} |`,
   `| parse: the same chunks turned into jsonb and nothing else | ${parse.seconds.toFixed(2)} | ${parse.load} |`,
   `| COPY of the rows the ingest wrote into the real tables of a fresh clone (indexes, constraints, foreign keys, triggers), one transaction: ${TABLES.map((t) => `${t} ${(copyByTable.get(t) ?? NaN).toFixed(2)} s`).join(', ')} | ${copy.seconds.toFixed(2)} | ${copy.load} |`,
+  `| a DBA's UPDATE of the property \`${dbaKey ?? ''}\` on every metric in the COPY's clone, through the statement triggers that version it and enqueue its sync (rows / versions / jobs: ${dbaRows ?? ''}) | ${get('dba').seconds.toFixed(2)} | ${get('dba').load} |`,
   `| **floor** = parse + COPY | **${floor.toFixed(2)}** | |`,
   `| the ingest above the floor | ${(ingest.seconds - floor).toFixed(2)} | |`,
 ].join('\n');
 const splitTable = splitAvailable ? [
   '',
-  `Inside the ingest (the same ingest again in another clone, with \`auto_explain\`): durations of \`ingest_birth\`'s statements summed over the ${chunks.length} calls, ${(statementsMs / 1000).toFixed(2)} s in all (statements of 1 ms or more; the per-row foreign-key checks run inside the inserts):`,
+  `Inside the ingest (the same ingest again in another clone, with \`auto_explain\`): durations of \`ingest_birth\`'s statements summed over the ${chunks.length} calls, ${(statementsMs / 1000).toFixed(2)} s in all (statements of 1 ms or more; the foreign-key checks run inside the inserts):`,
   '',
   '| statement (first words) | calls | seconds |',
   '|---|---:|---:|',

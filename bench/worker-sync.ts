@@ -48,17 +48,19 @@ const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const db = await createTestDatabase();
 const admin = db.pool('uns_meta_admin');
 const app = db.pool('uns_meta_app');
-const sim = await startCanarySim({ port: 0, rateLimitRps: CAP, enforceRateLimit: true, requestLogLimit: 5000, propertyHistoryLimit: 20 });
+const TOKEN = 'bench-token';
+const sim = await startCanarySim({ port: 0, apiToken: TOKEN, rateLimitRps: CAP, enforceRateLimit: true, requestLogLimit: 5000, propertyHistoryLimit: 20 });
 let child: ReturnType<typeof spawn> | undefined;
 try {
   await admin.query(`insert into uns_meta.settings (key, value, description) values ('debounce_interval', '"1 hour"', 'bench')
                      on conflict (key) do update set value = excluded.value`);
   child = spawn(process.execPath, ['src/cli.ts', 'worker'], {
-    env: { ...process.env, DATABASE_URL: db.url('uns_meta_app'), CANARY_URL: sim.url, CANARY_RATE_LIMIT_RPS: String(CAP),
+    env: { ...process.env, DATABASE_URL: db.url('uns_meta_app'), CANARY_URL: sim.url, CANARY_API_TOKEN: TOKEN, CANARY_RATE_LIMIT_RPS: String(CAP),
       WORKER_POLL_INTERVAL_MS: '100', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', NODE_OPTIONS: args['worker-node-options'] },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   await sleep(1500);
+  if (child.exitCode !== null) throw new Error(`the worker exited with code ${child.exitCode} before the birth (its error is above)`);
 
   const birth = JSON.stringify({ topic: 'spBv1.0/Secil/DBIRTH/Portugal/Cement', payload: syntheticBirth({ metrics, seed: 1 }) });
   let t = Date.now();
