@@ -42,11 +42,9 @@ let project: string;
 let spool: string;
 const children: CliProcess[] = [];
 
-/** The last change of the repository's plan: what `sqitch revert --to` returns to. */
-function lastRepoChange(): string {
-  const lines = readFileSync(join(ROOT, 'sqitch.plan'), 'utf8').split('\n').filter((l) => /^[a-z]/i.test(l));
-  return lines[lines.length - 1]!.split(/\s/)[0]!;
-}
+/** What `sqitch revert --to` returns to: the change before the DBA's in the copy's plan, the repository's last one.
+ * Symbolic, since a change name alone is ambiguous when the last change is a rework (`name@HEAD` / `name@v0.4.0`). */
+const BEFORE_DBA_CHANGE = '@HEAD^';
 
 /** `text` with `from` replaced by `to`; throws when `from` is not there (the release's file changed: adapt the test). */
 function edited(file: string, text: string, from: string, to: string): string {
@@ -196,7 +194,7 @@ describe('a DBA deploys and reverts a Sqitch change while the ingestor and the w
         }
         if (deployed && settled.has(deployed) && !reverted) {
           sessionsAfter = await ingestSessions();
-          reverted = track(watchingLockWaits(sqitch(project, 'revert', '-y', '--to', lastRepoChange())));
+          reverted = track(watchingLockWaits(sqitch(project, 'revert', '-y', '--to', BEFORE_DBA_CHANGE)));
         }
         if (reverted && settled.has(reverted)) after++;
         for (const d of range(DEVICES)) await pub.publishAsync(`spBv1.0/Secil/DBIRTH/LiveDeploy/D${d}`, numberedBirth(rounds), { qos: 1 });
