@@ -219,6 +219,8 @@ export interface OperatorSync {
   /** Gets the `properties` object (JSON) of each request a dry run would send. */
   onDryRun?: (propertiesJson: string) => void;
   logger: Logger;
+  /** Connection settings (default: DATABASE_URL / PG*), as for startWorker. */
+  database?: pg.PoolConfig;
 }
 
 /**
@@ -227,7 +229,7 @@ export interface OperatorSync {
  * with running workers through PostgreSQL. Throws DatabaseMisconfigured / DatabaseUnreachable from the check.
  */
 export async function runOperatorSync(config: WorkerConfig, op: OperatorSync): Promise<SyncReport | undefined> {
-  const pool = createPool({ name: `uns-meta canary ${op.action}`, logger: op.logger, max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS });
+  const pool = createPool({ name: `uns-meta canary ${op.action}`, connection: op.database, logger: op.logger, max: config.dbPoolSize, options: WORKER_SESSION_OPTIONS });
   try {
     await checkDatabase(pool, 'operator');
   } catch (err) {

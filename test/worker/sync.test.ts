@@ -1,7 +1,10 @@
 // What the worker sends to Canary for each kind of change: the simulator is a real HTTP server, the catalog a real
 // Postgres clone, changes come from uns_meta.ingest_birth.
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { allInSync, birth, canaryProps, ingest, parity, setDebounce, startTestWorker, storeRequests, TAG, useWorkerFixture, waitFor } from './helpers.ts';
+import { runOperatorSync } from '../../src/worker/index.ts';
+import { configFor } from '../support/database.ts';
+import { allInSync, birth, canaryProps, ingest, parity, setDebounce, startTestWorker, storeRequests, TAG, testConfig, useWorkerFixture, waitFor } from './helpers.ts';
 
 const fx = useWorkerFixture();
 
@@ -168,6 +171,32 @@ describe('canary_sync_device', () => {
       { canary_tag: TAG('H/b', 'Held'), confirmed_properties: { Description: 'b', enabled: false } },
     ]);
     for (const row of rows) expect(canaryProps(fx.sim, row.canary_tag)).toEqual(row.confirmed_properties);
+  });
+});
+
+describe('canary resync --dry-run, in the test process (where a mutation run switches mutants on)', () => {
+  it('hands each request it would send to onDryRun, sends nothing and confirms nothing', async () => {
+    await ingest(fx.db, birth('Dry', { 'Kiln/Temp': { engUnit: '°C', documentation: 'Kiln temperature' }, 'Kiln/Speed': { engUnit: 'rpm' } }));
+    const sentBefore = storeRequests(fx.sim).length;
+    const printed: string[] = [];
+    const report = await runOperatorSync(testConfig(fx.sim, fx.db), {
+      action: 'resync', selection: { pathPrefix: 'Secil/Portugal/Dry' }, dryRun: true,
+      onDryRun: (json) => printed.push(json), logger: pino({ level: 'silent' }), database: configFor(fx.db.url('uns_meta_app')),
+    });
+    expect(storeRequests(fx.sim)).toHaveLength(sentBefore);
+    expect(fx.sim.state.tags('Secil.Portugal.Dry')).toEqual([]);
+    const rows = (await parity(fx.db)).filter((r) => r.uns_path.startsWith('Secil/Portugal/Dry/'));
+    expect(rows.map((r) => r.confirmed_version)).toEqual([null, null]);
+    expect(printed).toHaveLength(1);
+    const request = JSON.parse(printed[0] ?? '{}') as Record<string, [string, string, unknown, number][]>;
+    const byName = (tag: string) => Object.fromEntries((request[tag] ?? []).map(([name, , value]) => [name, value]));
+    expect(Object.keys(request).sort()).toEqual([TAG('Kiln/Speed', 'Dry'), TAG('Kiln/Temp', 'Dry')]);
+    expect(byName(TAG('Kiln/Temp', 'Dry'))).toEqual({ 'Eng Units': '°C', Description: 'Kiln temperature' });
+    expect(byName(TAG('Kiln/Speed', 'Dry'))).toEqual({ 'Eng Units': 'rpm' });
+    expect(report).toMatchObject({ metrics: 2, requests: 1, written: 0 });
+    // the birth's own job then sends what the dry run printed (and leaves no job to the next case)
+    await syncNow('Dry');
+    expect(canaryProps(fx.sim, TAG('Kiln/Temp', 'Dry'))).toEqual(byName(TAG('Kiln/Temp', 'Dry')));
   });
 });
 
