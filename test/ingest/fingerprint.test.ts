@@ -137,6 +137,92 @@ describe('wireFingerprint', () => {
     expect(new Set(prints).size).toBe(variants.length);
   });
 
+  it('is the documented sha-256 over a seeded birth of 2,000 random metrics: names over 32 bytes, aliases of every varint length, a PropertySet over 64 KiB', () => {
+    const random = seededRandom(20261208);
+    const pick = (n: number) => Math.floor(random() * n);
+    const text = (n: number) => Array.from({ length: n }, () => 'aZ9/_ é€'[pick(8)]).join('');
+    const encoded: Buffer[] = [];
+    const records: Buffer[] = [Buffer.from('uns-meta birth fingerprint v2\n')];
+    let keys = 0;
+    for (let i = 0; i < 2000; i++) {
+      const fields: Buffer[] = [timestamp(1_700_000_000_000 + i)];
+      const record: Buffer[] = [Buffer.from([0x01])];
+      const named = i === 0 || random() < 0.97;
+      if (named) {
+        const n = Buffer.from(i === 0 ? '' : text(1 + pick(i % 50 === 0 ? 300 : 60)), 'utf8');
+        fields.push(name(n.toString('utf8')));
+        record.push(Buffer.from([0x0a]), u32(n.length), n);
+      }
+      if (named && i > 0 && random() < 0.8) {
+        // a random value of 1 to 64 bits: varints of 1 to 10 bytes, both halves
+        const bits = 1 + pick(64);
+        let a = 0n;
+        for (let b = 0; b < bits; b++) a = (a << 1n) | BigInt(b === 0 ? 1 : pick(2));
+        fields.push(alias(a));
+        record.push(Buffer.from([0x10]), u64(a));
+      }
+      if (random() < 0.9) {
+        const d = pick(2) === 0 ? 1 + pick(20) : pick(0x7fffffff);
+        fields.push(datatype(d));
+        record.push(Buffer.from([0x20]), u32(d));
+      }
+      if (random() < 0.5) {
+        const h = random() < 0.5;
+        fields.push(isHistorical(h));
+        record.push(Buffer.from([0x28, h ? 1 : 0]));
+      }
+      if (random() < 0.5) {
+        const t = random() < 0.5;
+        fields.push(isTransient(t));
+        record.push(Buffer.from([0x30, t ? 1 : 0]));
+      }
+      const sets = i === 1000 ? 1 : pick(3);
+      for (let k = 0; k < sets; k++) {
+        const count = 1 + pick(4);
+        const set = cat(...Array.from({ length: count }, (_, j) => cat(len(1, `k${j}`), len(2, stringProperty(12, text(i === 1000 ? 70_000 : pick(40)))))));
+        keys += count;
+        fields.push(properties(set));
+        record.push(Buffer.from([0x4a]), u32(set.length), set);
+      }
+      fields.push(doubleValue(i));
+      encoded.push(cat(...fields));
+      records.push(...record);
+    }
+    const payload = birth(...encoded);
+    expect(payload.length).toBeGreaterThan(4 * 64 * 1024);
+    const print = wireFingerprint(unwrapPayload(payload, ESCAPE).bytes);
+    expect(print.fingerprint?.toString('hex')).toBe(sha256(...records));
+    expect(print.properties).toBe(keys);
+  });
+
+  it('refuses a PropertySet field of the wrong wire type, as the decoder does; takes the first unknown Metric field number', () => {
+    const wrongKeys = birth(cat(name('P'), datatype(10), properties(vint(1, 5))));
+    expect(() => decodePayload(wrongKeys, ESCAPE)).toThrow(DecodeError);
+    expect(() => fingerprintOf(wrongKeys)).toThrow(DecodeError);
+    const wrongValues = birth(cat(name('P'), datatype(10), properties(cat(len(1, 'a'), vint(2, 5)))));
+    expect(() => decodePayload(wrongValues, ESCAPE)).toThrow(DecodeError);
+    expect(() => fingerprintOf(wrongValues)).toThrow(DecodeError);
+    // field 20 is the first number proto/sparkplug_b.proto does not use in Metric: skipped, whatever its wire type
+    expect(fingerprintOf(birth(cat(pump(), vint(20, 1)), valve()))).toBe(fingerprintOf(birth(pump(), valve())));
+  });
+
+  it('refuses an alias varint cut at its metric\'s end (more payload after it) or over 10 bytes, as the decoder does', () => {
+    const cut = birth(cat(name('A'), Buffer.from([0x10, 0x87])), valve()); // continuation bit set on the metric's last byte
+    const long = birth(cat(name('A'), rawVarint(2, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00)), valve());
+    const exact = birth(cat(name('A'), rawVarint(2, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00)), valve());
+    // the same cut metric last, followed by payload bytes that parse as fields both from their first byte (seq 42,
+    // timestamp 0, seq 128, seq 0, seq 0) and from their second (a `body` of 8 bytes): a read past the metric's end
+    // takes the first as the alias' last byte and goes on without an error; only the check at the metric's end refuses
+    const cutLast = cat(vint(1, 1_700_000_000_000), len(2, cat(name('A'), Buffer.from([0x10, 0x87]))),
+      Buffer.from([0x18, 0x2a, 0x08, 0x00, 0x18, 0x80, 0x01, 0x18, 0x00, 0x18, 0x00]));
+    expect(() => unwrapPayload(cutLast, ESCAPE)).not.toThrow();
+    for (const refused of [cut, cutLast, long]) {
+      expect(() => decodePayload(refused, ESCAPE)).toThrow(DecodeError);
+      expect(() => fingerprintOf(refused)).toThrow(DecodeError);
+    }
+    expect(fingerprintOf(exact)).toBe(fingerprintOf(birth(cat(name('A'), alias(1)), valve()))); // 10 bytes: taken
+  });
+
   it('is undefined for a birth with an alias-only metric (its name comes from the alias maps)', () => {
     expect(fingerprintOf(birth(pump(), cat(alias(9), datatype(10))))).toBeUndefined();
     expect(fingerprintOf(birth(cat(name(''), alias(9), datatype(10)), valve()))).toBeUndefined();
