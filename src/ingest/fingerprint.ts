@@ -24,11 +24,18 @@
 // for every field the catalog reads, and the decoder turns the same bytes into the same JSON.
 // A birth with an alias-only metric has no fingerprint: its name comes from the alias maps, not from the birth.
 import { createHash } from 'node:crypto';
+import type { CatalogField } from './catalog-fields.ts';
 import { DecodeError } from '../sparkplug/errors.ts';
 import { FIELD_NAMES, checkMetaData, decodeDataSet, decodeExtension, decodeTemplate } from '../sparkplug/message-decoders.ts';
 import { type Reader, openReader, readBool, readLengthEnd, readTag, readVarint32, skipField, wrongWireType } from '../sparkplug/wire.ts';
 
 const DOMAIN = 'uns-meta birth fingerprint v2\n';
+
+/**
+ * The wire tag (field number << 3 | wire type, proto/sparkplug_b.proto) of each catalog field: what readMetric reads
+ * it by and the byte that starts its part of a metric's record. One for every field catalogFields copies, no other.
+ */
+const TAG = { name: 0x0a, alias: 0x10, datatype: 0x20, isHistorical: 0x28, isTransient: 0x30, properties: 0x4a } as const satisfies Record<CatalogField, number>;
 
 /** What the pass found: the fingerprint (undefined when a metric is alias-only) and the properties it counted. */
 export interface WireFingerprint {
@@ -157,13 +164,14 @@ function readMetric(r: Reader, end: number, f: MetricFields): void {
   while (r.pos < end) {
     const at = r.pos;
     const tag = readTag(r, end);
+    // The catalog fields' cases are literals, each checked against TAG by the compiler.
     switch (tag) {
-      case 10: f.nameStop = readLengthEnd(r, end); f.nameStart = r.pos; r.pos = f.nameStop; break;
-      case 16: readUint64Halves(r, end, ALIAS); f.alias = ALIAS; break;
-      case 32: f.datatype = readVarint32(r, end); break;
-      case 40: f.isHistorical = readBool(r, end); break;
-      case 48: f.isTransient = readBool(r, end); break;
-      case 74: {
+      case 10 satisfies typeof TAG.name: f.nameStop = readLengthEnd(r, end); f.nameStart = r.pos; r.pos = f.nameStop; break;
+      case 16 satisfies typeof TAG.alias: readUint64Halves(r, end, ALIAS); f.alias = ALIAS; break;
+      case 32 satisfies typeof TAG.datatype: f.datatype = readVarint32(r, end); break;
+      case 40 satisfies typeof TAG.isHistorical: f.isHistorical = readBool(r, end); break;
+      case 48 satisfies typeof TAG.isTransient: f.isTransient = readBool(r, end); break;
+      case 74 satisfies typeof TAG.properties: {
         const stop = readLengthEnd(r, end);
         f.properties[2 * f.propertyFields] = r.pos;
         f.properties[2 * f.propertyFields + 1] = stop;
@@ -192,28 +200,28 @@ function readMetric(r: Reader, end: number, f: MetricFields): void {
 function hashMetric(input: HashInput, buf: Buffer, f: MetricFields): void {
   input.byte(0x01);
   if (f.nameStart >= 0) {
-    input.byte(0x0a);
+    input.byte(TAG.name);
     input.bytes(buf, f.nameStart, f.nameStop);
   }
   if (f.alias !== undefined) {
-    input.byte(0x10);
+    input.byte(TAG.alias);
     input.uint32(f.alias.hi);
     input.uint32(f.alias.lo);
   }
   if (f.datatype !== undefined) {
-    input.byte(0x20);
+    input.byte(TAG.datatype);
     input.uint32(f.datatype);
   }
   if (f.isHistorical !== undefined) {
-    input.byte(0x28);
+    input.byte(TAG.isHistorical);
     input.byte(f.isHistorical ? 1 : 0);
   }
   if (f.isTransient !== undefined) {
-    input.byte(0x30);
+    input.byte(TAG.isTransient);
     input.byte(f.isTransient ? 1 : 0);
   }
   for (let i = 0; i < 2 * f.propertyFields; i += 2) {
-    input.byte(0x4a);
+    input.byte(TAG.properties);
     input.bytes(buf, f.properties[i]!, f.properties[i + 1]!);
   }
 }

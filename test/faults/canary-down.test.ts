@@ -128,7 +128,8 @@ describe('Canary down for longer than the circuit breaker holds', () => {
     // A birth that came while its device's sync was running and failing superseded that run (graphile-worker spent its
     // attempts); such runs must end rather than stay failed (src/worker/superseded.ts), which the empty queue above
     // shows. Whether a birth lands inside a failing run is a matter of timing (none on PostgreSQL 16 and 17 in the
-    // matrix), so the count of superseded runs is not asserted here.
+    // matrix), so the count of superseded runs is not asserted here; test/worker/superseded.test.ts supersedes a run on
+    // purpose.
     expect(await count('select count(*)::int as n from uns_meta.canary_dead_letters')).toBe(0);
     expect(await count('select count(*)::int as n from uns_meta.dead_letters')).toBe(0);
     expect((await metrics.deadLetters.get()).values[0]?.value ?? 0).toBe(0);
