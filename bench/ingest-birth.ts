@@ -110,11 +110,17 @@ async function measure(db: TestDatabase, workDir: string, form: Form): Promise<{
       results.push({ name, seconds: elapsed, load: before, summary, check: wrong.length === 0 ? 'ok' : wrong.join(', ') });
     };
 
-    // The floor of every call: PostgreSQL parsing the argument into jsonb (the same text the calls send).
-    const parseLoad = load();
-    const parseStart = process.hrtime.bigint();
-    await app.query('select jsonb_typeof($1::jsonb)', [form.birth]);
-    results.push({ name: 'parse', seconds: seconds(parseStart), load: parseLoad, check: '' });
+    // The floor of every call: PostgreSQL parsing the argument into jsonb (the same text the calls send). Beside it,
+    // the same text sent and taken as text (the transfer alone) and as json (checked, not converted).
+    const floor = async (name: string, sql: string) => {
+      const before = load();
+      const start = process.hrtime.bigint();
+      await app.query(sql, [form.birth]);
+      results.push({ name, seconds: seconds(start), load: before, check: '' });
+    };
+    await floor('parse', 'select jsonb_typeof($1::jsonb)');
+    await floor('text', 'select length($1::text)');
+    await floor('json', 'select json_typeof($1::json)');
 
     await ingest('first ingest', form.birth, { inserted: metrics, updated: 0, unchanged: 0 });
 
@@ -172,7 +178,7 @@ const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
 const counts = (s?: Summary) =>
   s ? `${s.metrics.inserted} / ${s.metrics.updated} / ${s.metrics.unchanged} / ${s.properties_written} / ${s.versions_written}` : '';
 function tableOf(results: Result[]): string {
-  const [parse, first, copy, noop, noopFull, changed] = results as [Result, Result, Result, Result, Result, Result];
+  const [parse, text, json, first, copy, noop, noopFull, changed] = results as [Result, Result, Result, Result, Result, Result, Result, Result];
   const ratio = first.seconds / copy.seconds;
   const rows = [
     ['first ingest', first, '≤ 10 s', first.seconds <= 10],
@@ -188,6 +194,8 @@ function tableOf(results: Result[]): string {
     `| COPY of the first ingest's rows (devices / metrics / properties / versions) | ${copy.seconds.toFixed(2)} s | ${copy.load} | | ${copy.check} | | |`,
     `| first ingest ÷ COPY | ${ratio.toFixed(2)} | | | | ≤ 4 | ${verdict(ratio <= 4)} |`,
     `| of each call: parsing the argument into jsonb alone (\`select jsonb_typeof($1::jsonb)\`) | ${parse.seconds.toFixed(2)} s | ${parse.load} | | | | |`,
+    `| the same text sent as \`text\` (\`select length($1::text)\`: the transfer alone) | ${text.seconds.toFixed(2)} s | ${text.load} | | | | |`,
+    `| the same text checked as \`json\`, not converted (\`select json_typeof($1::json)\`) | ${json.seconds.toFixed(2)} s | ${json.load} | | | | |`,
   ].join('\n');
 }
 const tables = runs.map((r) => `With ${r.form.label}, ${(Buffer.byteLength(r.form.birth) / 1e6).toFixed(1)} MB:\n\n${tableOf(r.results)}`).join('\n\n');
