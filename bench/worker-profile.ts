@@ -79,7 +79,7 @@ try {
       if (!queued || queued.last_error !== null) break;
       await sleep(100);
     }
-    // Backends report their statistics counters when they go idle: give them a moment.
+    // Backends report their statistics counters when they go idle: give them a moment (the window closes 1.5 s after the job).
     await sleep(1500);
     const psql = (sql: string) => console.log(cluster.superuser(sql, db.name));
     const { rows: [done] } = await admin.query<{ n: number }>('select count(*)::int as n from uns_meta.canary_sync_state');
