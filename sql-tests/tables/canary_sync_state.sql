@@ -9,7 +9,10 @@ select columns_are('uns_meta', 'canary_sync_state',
                    array['metric_id', 'confirmed_version', 'confirmed_at', 'canary_tag', 'confirmed_properties', 'outcome', 'changed_at'],
                    'it has exactly its columns');
 select col_is_pk('uns_meta', 'canary_sync_state', 'metric_id', 'one row per metric');
-select fk_ok('uns_meta', 'canary_sync_state', 'metric_id', 'uns_meta', 'metrics', 'metric_id', 'metric_id references metrics');
+select is((select array_agg(tgname::text order by tgname) from pg_trigger
+            where tgrelid = 'uns_meta.canary_sync_state'::regclass and tgname like '\_200\_sync\_state\_metric\_exists%'),
+          array['_200_sync_state_metric_exists_insert', '_200_sync_state_metric_exists_update'],
+          'metric_id references metrics through statement triggers, ON DELETE CASCADE (sql-tests/triggers/canary_sync_state_reference.sql)');
 select is((select array_agg(attname::text order by attnum) from pg_attribute
             where attrelid = 'uns_meta.canary_sync_state'::regclass and attnum > 0 and not attisdropped
               and coalesce(col_description(attrelid, attnum), '') = ''), null, 'every column has a comment');

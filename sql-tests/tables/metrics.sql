@@ -53,8 +53,9 @@ select indexes_are('uns_meta', 'metrics',
                    'metrics has exactly the indexes of its key and unique constraints');
 select triggers_are('uns_meta', 'metrics', array['_100_timestamps', '_200_delete_properties', '_200_truncate_properties', '_200_metric_id_immutable',
                                           '_200_device_exists_insert', '_200_device_exists_update', '_200_delete_versions', '_200_truncate_versions',
+                                          '_200_delete_sync_state', '_200_truncate_sync_state',
                                           '_300_record_change', '_900_forget_birth_fingerprints'],
-                    'metrics has exactly its triggers (timestamps; the reference of metric_properties, tested there; those of triggers/statement_foreign_keys, tested there; versioning in triggers/catalog_changes)');
+                    'metrics has exactly its triggers (timestamps; the reference of metric_properties, tested there; those of triggers/statement_foreign_keys and triggers/canary_sync_state_reference, tested there; versioning in triggers/catalog_changes)');
 select has_trigger('uns_meta', 'metrics', '_100_timestamps', 'metrics has trigger _100_timestamps');
 select trigger_is('uns_meta', 'metrics', '_100_timestamps', 'uns_meta', 'tg__timestamps', '_100_timestamps calls tg__timestamps()');
 select is((select tgtype::int from pg_trigger where tgrelid = 'uns_meta.metrics'::regclass and tgname = '_100_timestamps'),

@@ -81,12 +81,15 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   // The jobs this process runs, and those it finished a moment ago (their release may still be on its way).
   const ours = new Set<string>();
   const finished = (id: string) => setTimeout(() => ours.delete(id), Math.max(1000, config.staleLockSeconds * 1000)).unref();
+  // Sync jobs running in this process: the statistics timer waits while there are any (see statsTimer).
+  let syncing = 0;
 
   const canary_sync_device: Task = async (payload, helpers) => {
     const deviceId = parseDeviceId(payload);
     const last = helpers.job.attempts >= helpers.job.max_attempts;
     const started = Date.now();
     ours.add(helpers.job.id);
+    syncing++;
     try {
       const report = await syncSelection(deps, { deviceId }, { force: false, dryRun: false, deadLetterTransient: last, attempts: helpers.job.attempts });
       const fields = { deviceId, ...report, ms: Date.now() - started, attempt: helpers.job.attempts };
@@ -111,6 +114,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       logger.warn(fields, 'device sync incomplete; graphile-worker retries the job');
       throw err;
     } finally {
+      syncing--;
       finished(helpers.job.id);
     }
   };
@@ -168,8 +172,12 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const staleTimer = setInterval(() => void unlock(), config.staleCheckMs);
   staleTimer.unref();
   // Statistics of a bulk birth are refreshed while its sync job waits out the debounce, not when the sync starts.
+  // Not while this process syncs: canary_sync_state grows by more than 20 % every few seconds during a big sync, and
+  // each tick then ANALYZEd it again (3-9 times in a 100,000-metric sync, docs/worker.md "Profile of a 100,000-metric
+  // sync") for no page read's benefit; every sync refreshes the statistics before its first page anyway.
   let refreshing: Promise<void> | undefined;
   const statsTimer = config.statsRefreshMs > 0 ? setInterval(() => {
+    if (syncing > 0) return;
     refreshing ??= refreshStatistics(deps).finally(() => { refreshing = undefined; });
   }, config.statsRefreshMs) : undefined;
   statsTimer?.unref();

@@ -1,4 +1,4 @@
-// metrics.device_id -> devices and metric_versions.metric_id -> metrics are checked by statement triggers, not
+// metrics.device_id -> devices, metric_versions.metric_id -> metrics and canary_sync_state.metric_id -> metrics are checked by statement triggers, not
 // FOREIGN KEYs (triggers/statement_foreign_keys, docs/schema.md). What a foreign key guarantees across sessions must
 // still hold: a writer locks the parent FOR KEY SHARE until it commits, so a concurrent DELETE of the parent waits and
 // then takes the new child along; the lock is the weak one, so an update of a device's other columns does not wait;
@@ -128,6 +128,46 @@ describe('metric_versions -> metrics across sessions', () => {
       code: '23503',
       constraint: 'metric_versions_metric_id_fkey',
       message: 'insert or update on table "metric_versions" violates foreign key constraint "metric_versions_metric_id_fkey"',
+    });
+  });
+});
+
+// canary_sync_state.metric_id -> metrics (triggers/canary_sync_state_reference), written by the worker's upsert
+// (src/worker/sql/confirm.sql) as uns_meta_app.
+describe('canary_sync_state -> metrics across sessions', () => {
+  const confirm = 'insert into uns_meta.canary_sync_state as s (metric_id, confirmed_version, outcome) values ($1, 1, \'written\') ' +
+    'on conflict (metric_id) do update set confirmed_version = excluded.confirmed_version';
+
+  it('a delete of the metric waits for the transaction confirming it, then removes the confirmation', async () => {
+    const deviceId = await ingest('D5', ['Tag']);
+    const metricId = await count("select metric_id::int as n from uns_meta.metrics where device_id = $1 and name = 'Tag'", [deviceId]);
+    await withSessions(async (writer, admin) => {
+      await writer.query('begin');
+      await writer.query(confirm, [metricId]);
+
+      await admin.query("set lock_timeout = '300ms'");
+      // lock_not_available: the worker's transaction holds the metric FOR KEY SHARE.
+      expect(await sqlstateOf(admin, 'delete from uns_meta.metrics where metric_id = $1', [metricId])).toBe('55P03');
+
+      await writer.query('commit');
+      await admin.query("set lock_timeout = '10s'");
+      expect(await sqlstateOf(admin, 'delete from uns_meta.metrics where metric_id = $1', [metricId])).toBe('no error');
+    });
+    expect(await count('select count(*)::int as n from uns_meta.canary_sync_state where metric_id = $1', [metricId])).toBe(0);
+  });
+
+  it('a confirmation of a metric deleted meanwhile is refused with 23503', async () => {
+    const deviceId = await ingest('D6', ['Tag']);
+    const metricId = await count("select metric_id::int as n from uns_meta.metrics where device_id = $1 and name = 'Tag'", [deviceId]);
+    await db.pool('uns_meta_admin').query('delete from uns_meta.metrics where metric_id = $1', [metricId]);
+    const error = await db.pool('uns_meta_app').query(confirm, [metricId]).then(
+      () => null,
+      (e: { code?: string; constraint?: string; message: string }) => ({ code: e.code, constraint: e.constraint, message: e.message }),
+    );
+    expect(error).toEqual({
+      code: '23503',
+      constraint: 'canary_sync_state_metric_id_fkey',
+      message: 'insert or update on table "canary_sync_state" violates foreign key constraint "canary_sync_state_metric_id_fkey"',
     });
   });
 });
