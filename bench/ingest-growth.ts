@@ -17,9 +17,8 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { catalogFields } from '../src/ingest/catalog-fields.ts';
-import { syntheticMetrics } from '../src/sparkplug/synthetic.ts';
 import { configFor, createTestDatabase } from '../test/support/database.ts';
+import { birthChunks } from './support/birth-chunks.ts';
 import { writeBenchmarkSection } from './support/benchmarks-doc.ts';
 import { psqlAsAdmin } from './support/psql.ts';
 
@@ -34,7 +33,6 @@ const { values: args } = parseArgs({
 });
 const sizes = args.sizes.split(',').map(Number);
 const chunkSize = Number(args.chunk);
-const TOPIC = 'spBv1.0/Secil/DBIRTH/Portugal/Cement';
 const STATEMENT_TIMEOUT_MS = 1_800_000;
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
@@ -43,25 +41,6 @@ async function quiet(seconds: number): Promise<string> {
   const until = Date.now() + seconds * 1000;
   while (loadavg()[0]! >= 1 && Date.now() < until) await sleep(5000);
   return load();
-}
-
-/** The chunks' JSON texts, one at a time, as src/ingest/apply.ts builds them. */
-function* chunks(metrics: number, receivedAt: string): Generator<string> {
-  let batch: ReturnType<typeof catalogFields>[] = [];
-  let index = 0;
-  let sent = 0;
-  const text = (last: boolean) => JSON.stringify({
-    topic: TOPIC, received_at: receivedAt, chunk: { index: index++, last }, payload: { metrics: batch },
-  });
-  for (const metric of syntheticMetrics({ metrics, seed: 1 })) {
-    batch.push(catalogFields(metric));
-    sent++;
-    if (batch.length === chunkSize) {
-      yield text(sent === metrics);
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield text(true);
 }
 
 interface Row { metrics: number; chunks: number; megabytes: number; seconds: number; properties: number; load: string }
@@ -80,7 +59,7 @@ for (const metrics of sizes) {
       let start = process.hrtime.bigint();
       await client.query('begin');
       seconds += Number(process.hrtime.bigint() - start) / 1e9;
-      for (const text of chunks(metrics, new Date().toISOString())) {
+      for (const text of birthChunks(metrics, chunkSize, new Date().toISOString())) {
         count++;
         bytes += Buffer.byteLength(text);
         start = process.hrtime.bigint();
