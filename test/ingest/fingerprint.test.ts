@@ -97,6 +97,8 @@ describe('wireFingerprint', () => {
     );
     expect(fingerprintOf(birth(pump(), valve()))).toBe(expected);
     expect(wireFingerprint(birth(pump(), valve(), pump())).properties).toBe(2);
+    // the keys are counted, as a full decode counts them (uns_meta_ingest_properties_parsed_total), not the values
+    expect(wireFingerprint(birth(cat(name('P'), properties(cat(len(1, 'a'), len(1, 'b'), len(2, stringProperty(12, 'x'))))))).properties).toBe(2);
   });
 
   it('does not depend on values, timestamps, is_null, metadata or unknown metric fields', () => {
