@@ -2,6 +2,32 @@
 -- requires: tables/metrics functions/decode_property_value functions/path_rules
 begin;
 
+-- Whether a call of ingest_birth with p_rows metrics looks them up in uns_meta.metrics by probing its unique indexes,
+-- one metric at a time (ingest_birth__stage_metrics' lookup of the device's names, the three checks of
+-- ingest_birth__reject_metrics against the catalog), instead of reading the table once into a hash join. A probe
+-- reads about 3 index pages (the root and inner pages stay in shared_buffers) and costs the same however large the
+-- table; the hash join reads every page of the table (or of the device's entries), about 17 metrics a page, and
+-- grows with the catalog: chunk after chunk of a large first birth (docs/sql-api.md, "Speed"). So: probes once the
+-- table has more pages than the call has metrics (a table about 17 times the call), where the other plan would read
+-- more than the call's worth of pages for each lookup; either way a lookup costs in proportion to the call.
+-- uns_meta.catalog_probes = 'on' or 'off' (a session or transaction setting) overrides the rule: for tests (both
+-- plans must give the same staging) and to compare the two plans on one birth.
+create function uns_meta.ingest_birth__probes_catalog(p_rows bigint)
+  returns boolean
+  language sql stable
+  set search_path = pg_catalog, pg_temp
+as $$
+  select case current_setting('uns_meta.catalog_probes', true)
+           when 'on' then true
+           when 'off' then false
+           else pg_relation_size('uns_meta.metrics') / 8192 > p_rows
+         end
+$$;
+comment on function uns_meta.ingest_birth__probes_catalog(bigint) is
+  'ingest_birth: true when a call of p_rows metrics should look them up in metrics by index probes (the table has more pages than the call has metrics) rather than by reading the table; uns_meta.catalog_probes = on/off overrides.';
+revoke all on function uns_meta.ingest_birth__probes_catalog(bigint) from public;
+grant execute on function uns_meta.ingest_birth__probes_catalog(bigint) to uns_meta_app;
+
 -- Step 5 of ingest_birth: stages the metrics of p_metrics (payload.metrics) in uns_meta_stage_metrics with what the
 -- catalog holds for them (old_*), refuses the birth if one is malformed (U0001), and gives every metric that needs
 -- one a UNS path and Canary id under p_base_path (the device's path before rewrite rules).
@@ -15,13 +41,17 @@ create function uns_meta.ingest_birth__stage_metrics(p_metrics jsonb, p_device_i
   set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_bad record;
-  v_n   integer;
+  v_bad   record;
+  v_n     integer;
+  v_probe boolean := uns_meta.ingest_birth__probes_catalog(jsonb_array_length(p_metrics));
 begin
-  -- A large birth: a hash join for the catalog lookup below, where the planner takes jsonb_to_recordset for 100 rows
-  -- and would look each one up in metrics' index (three times slower for 98,332 metrics; for a small birth the index
-  -- lookups are the right plan). ingest_birth restores enable_nestloop for its caller when it ends.
-  if p_large then
+  -- The catalog lookup: when the device's catalog may be much larger than this call (v_probe, see
+  -- ingest_birth__probes_catalog), the INSERT below leaves it out (its join reads no row of metrics) and an UPDATE
+  -- after it probes uq_metric_spb_identity once per staged name. Otherwise, for a large birth, a hash join, where the
+  -- planner takes jsonb_to_recordset for 100 rows and would look each one up in metrics' index (three times slower
+  -- for 98,332 metrics into a catalog no larger than them; for a small birth the index lookups are the right plan).
+  -- ingest_birth restores enable_nestloop for its caller when it ends.
+  if p_large and not v_probe then
     perform set_config('enable_nestloop', 'off', true);
   end if;
   begin
@@ -71,7 +101,10 @@ begin
                                                                  "isTransient" jsonb, properties jsonb, reject jsonb))
                    with ordinality as r(name, datatype, alias, is_historical, is_transient, properties, reject, ord)
             offset 0) as c
-      left join uns_meta.metrics as m on m.device_id = p_device_id and m.name = c.name #>> '{}';
+      -- (not v_probe in the subquery, not in the ON clause: there it would filter the joined rows of a hash built
+      -- over the whole device; here it keeps metrics from being read at all.)
+      left join (select * from uns_meta.metrics where not v_probe) as m on m.device_id = p_device_id and m.name = c.name #>> '{}';
+    get diagnostics v_n = row_count;
   exception when invalid_parameter_value then
     -- An element is not an object: find the first one.
     select e.ord - 1 as i into v_bad
@@ -84,8 +117,24 @@ begin
     end if;
     raise exception using errcode = 'U0001', message = format('ingest_birth: payload.metrics[%s] is not an object', v_bad.i);
   end;
-  get diagnostics v_n = row_count;
   perform set_config('enable_nestloop', 'on', true);
+  if v_probe then
+    -- The same columns as the INSERT's join would have given, for the names the device has; LIMIT 1 (the key is
+    -- unique) keeps the lookup a nested loop over the staged rows, one probe each.
+    update uns_meta_stage_metrics as s
+       set metric_id = m.metric_id, old_uns_path = m.uns_path, old_datatype = m.datatype, old_alias = m.alias,
+           old_is_historical = m.is_historical, old_is_transient = m.is_transient, old_retired_at = m.retired_at,
+           old_props_hash = m.properties_hash, old_version = m.version,
+           uns_path = case when p_paths_current and m.retired_at is null then m.uns_path end,
+           canary_id = case when p_paths_current and m.retired_at is null then m.canary_id end
+      from uns_meta_stage_metrics as sm
+     cross join lateral (select m.metric_id, m.uns_path, m.canary_id, m.datatype, m.alias, m.is_historical, m.is_transient,
+                                m.retired_at, m.properties_hash, m.version
+                           from uns_meta.metrics as m
+                          where m.device_id = p_device_id and m.name = sm.name
+                          limit 1) as m
+     where s.ord = sm.ord;
+  end if;
   select ord as i, name, problem into v_bad from uns_meta_stage_metrics where problem is not null order by ord limit 1;
   if found then
     raise exception using errcode = 'U0001',

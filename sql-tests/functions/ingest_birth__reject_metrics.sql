@@ -4,7 +4,7 @@
 -- (Every rule through ingest_birth: ingest_birth/collisions.sql, hostile_names.sql, chunks.sql.)
 begin;
 set local timezone = 'UTC';
-select plan(8);
+select plan(10);
 \ir ingest_birth/_helpers.psql
 
 select volatility_is('uns_meta', 'ingest_birth__reject_metrics', array['bigint', 'integer', 'text', 'timestamp with time zone'], 'volatile',
@@ -51,6 +51,37 @@ select is((select array_agg(name || ': ' || coalesce(reject_reason, '-') order b
           array['dup: the name appears twice in this birth (in an earlier chunk)', 'fresh: -'], 'a name of an earlier chunk: rejected');
 select is((select array_agg(name order by name) from uns_meta_birth_names where device_id = :dev), array['dup', 'dup', 'fresh'],
           'the chunk''s names (rejected too) join the birth''s names');
+
+-- The checks against the catalog give the same verdicts whether they probe the unique indexes (a catalog much larger
+-- than the call, uns_meta.ingest_birth__probes_catalog; forced here with uns_meta.catalog_probes) or join the table.
+select replace(:'taken_path', '/', '.') as tc, regexp_replace(replace(:'taken_path', '/', '.'), '\.[^.]*$', '') as tc_parent \gset
+create temp table catalog_expected (ord int, reason text);
+insert into catalog_expected values
+  (0, format('its UNS path %s belongs to metric %s (taken of device %s)', :'taken_path', :taken_id, :dev)),
+  (1, format('its Canary id %s belongs to metric %s (taken of device %s)', :'tc', :taken_id, :dev)),
+  (2, format('its Canary id %s lies under %s, the tag of metric %s (taken of device %s); a Canary tag cannot also be a folder',
+             :'tc' || '.under', :'tc', :taken_id, :dev)),
+  (3, format('its Canary id %s is the folder of %s, the tag of metric %s (taken of device %s); a Canary tag cannot also be a folder',
+             :'tc_parent', :'tc', :taken_id, :dev)),
+  (4, null);
+create function pg_temp.catalog_verdicts(probes text) returns setof record language plpgsql as $f$
+begin
+  perform set_config('uns_meta.catalog_probes', probes, true);
+  perform uns_meta.ingest_birth__reset_staging(pg_temp.device_id('R'), 'T', null);
+  insert into uns_meta_stage_metrics (ord, name, uns_path, canary_id) values
+    (0, 'p', (select uns_path from uns_meta.metrics where name = 'taken'), 'Q.p'),
+    (1, 'c', 'Q/c', (select canary_id from uns_meta.metrics where name = 'taken')),
+    (2, 'u', 'Q/u', (select canary_id || '.under' from uns_meta.metrics where name = 'taken')),
+    (3, 'f', 'Q/f', (select regexp_replace(canary_id, '\.[^.]*$', '') from uns_meta.metrics where name = 'taken')),
+    (4, 'ok', 'Q/ok', 'Q.ok');
+  perform uns_meta.ingest_birth__reject_metrics(pg_temp.device_id('R'), null, 'T', '2026-11-21T10:00:00Z');
+  return query select ord, reject_reason from uns_meta_stage_metrics order by ord;
+end
+$f$;
+select results_eq($$select * from pg_temp.catalog_verdicts('on') as (ord int, reason text)$$, $$select * from catalog_expected order by ord$$,
+                  'probing the indexes: a path, a Canary id, a tag above and a tag below held by a metric of the catalog are each rejected');
+select results_eq($$select * from pg_temp.catalog_verdicts('off') as (ord int, reason text)$$, $$select * from catalog_expected order by ord$$,
+                  'joining the table: the same verdicts');
 
 select * from finish();
 rollback;

@@ -3,7 +3,7 @@
 -- segment that normalises to nothing rejected, a malformed metric refused (U0001).
 begin;
 set local timezone = 'UTC';
-select plan(12);
+select plan(19);
 \ir ingest_birth/_helpers.psql
 
 select volatility_is('uns_meta', 'ingest_birth__stage_metrics', array['jsonb', 'bigint', 'text', 'boolean', 'boolean'], 'volatile',
@@ -53,6 +53,40 @@ select is(pg_temp.error_of($$select uns_meta.ingest_birth__stage_metrics('[{"nam
 select is(pg_temp.error_of($$select uns_meta.ingest_birth__stage_metrics('[{"name": "a", "datatype": 9}, 5]', 1, 'x', false, false)$$),
           'U0001: ingest_birth: payload.metrics[1] is not an object', 'an element that is not an object: U0001 naming its index');
 select is(current_setting('enable_nestloop'), 'on', 'enable_nestloop is on again after the staging');
+
+-- The catalog lookup probes uq_metric_spb_identity once the table has more pages than the call has metrics
+-- (uns_meta.ingest_birth__probes_catalog), else joins the table; both stage the same rows.
+select is(uns_meta.ingest_birth__probes_catalog(pg_relation_size('uns_meta.metrics') / 8192 - 1), true,
+          'probes when metrics has more pages than the call has metrics');
+select is(uns_meta.ingest_birth__probes_catalog(pg_relation_size('uns_meta.metrics') / 8192), false,
+          'joins the table when the call has as many metrics as metrics has pages');
+set local uns_meta.catalog_probes = 'off';
+select is(uns_meta.ingest_birth__probes_catalog(0), false, 'uns_meta.catalog_probes = off: never probes');
+set local uns_meta.catalog_probes = 'on';
+select is(uns_meta.ingest_birth__probes_catalog(1000000000), true, 'uns_meta.catalog_probes = on: always probes');
+-- A retired metric and a live one with a stored path the rules would not give, a new name, a caller's rejection.
+select pg_temp.birth('S', '[{"name": "old", "datatype": 9}, {"name": "gone", "datatype": 3, "alias": 7}]', '2026-11-21T11:00:00Z') is not null as born2 \gset
+select pg_temp.birth('S', '[{"name": "old", "datatype": 9}]', '2026-11-21T12:00:00Z') is not null as born3 \gset
+update uns_meta.metrics set uns_path = uns_path || '_kept' where metric_id = :old_id;
+create temp table staged (probes text, paths_current boolean, large boolean, row jsonb);
+create function pg_temp.stage_with(probes text, paths_current boolean, large boolean) returns void language plpgsql as $f$
+begin
+  perform set_config('uns_meta.catalog_probes', probes, true);
+  perform uns_meta.ingest_birth__reset_staging(pg_temp.device_id('S'), 'T', null);
+  perform uns_meta.ingest_birth__stage_metrics(
+            '[{"name": "old", "datatype": 9}, {"name": "gone", "datatype": 3}, {"name": "brand new", "datatype": 12},
+              {"name": "n", "reject": "bad thing"}]', pg_temp.device_id('S'), uns_meta.device_base_path('G', 'E', 'S'),
+            paths_current, large);
+  insert into staged select probes, paths_current, large, to_jsonb(s) from uns_meta_stage_metrics as s;
+end
+$f$;
+select count(*) as stagings from (select pg_temp.stage_with(p, c, l) from (values ('on'), ('off')) as v(p), (values (true), (false)) as w(c), (values (true), (false)) as x(l)) as d \gset
+select is((select count(*)::int from staged where probes = 'on' and (row ->> 'metric_id') is not null), 8,
+          'probing: the two names the device has are found, in all four stagings');
+select set_eq($$select paths_current, large, row from staged where probes = 'on'$$,
+              $$select paths_current, large, row from staged where probes = 'off'$$,
+              'probing stages exactly the rows the join stages (metric_id, old_* and kept paths), paths current or not, large or not');
+select is(current_setting('enable_nestloop'), 'on', 'enable_nestloop is on after a large staging that probed');
 
 select * from finish();
 rollback;

@@ -1,7 +1,8 @@
 // triggers/notify_catalog_changes: ONE notification per statement, never one per row or property. A plain LISTEN
 // client (node-postgres, as uns_meta_ro: LISTEN needs no grant) counts what arrives on uns_meta_catalog_changes
 // after a DBA's UPDATE of 10,000 properties in one statement (10,000 versions), and after the worker's confirmation
-// upsert (src/worker/sql/confirm.sql) that inserts one row and updates another (two statement triggers fire).
+// upsert (src/worker/sql/confirm.sql) that inserts one row and updates another (two statement triggers fire); and
+// the device ids a versions notification names, for metrics of one birth and for metrics far apart.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -62,6 +63,20 @@ describe('one NOTIFY per statement', () => {
     expect(got).toHaveLength(1);
     expect(got[0]).toMatchObject({ kind: 'confirmations', count: 2 });
   });
+
+  it('a statement versioning metrics far apart (two devices): their devices, each once', async () => {
+    // The trigger reads the devices of a dense stretch of metric ids as that stretch of the primary key (the test
+    // above: one birth's metrics) and of scattered ones by one probe each (here: M7 of Bulk and the metrics of a
+    // device born after Bulk's 10,000).
+    await ingest(db, birth('Other', { X: { engUnit: 'bar' }, Y: { engUnit: 'bar' } }, 2));
+    const devices = (await db.pool('uns_meta_admin').query<{ id: string }>(
+      `select device_id::text as id from uns_meta.devices where device in ('Bulk', 'Other') order by device_id`)).rows.map((r) => Number(r.id));
+    const got = await notificationsOf(() => db.pool('uns_meta_admin').query(
+      `update uns_meta.metric_properties set value_string = 'kPa'
+        where key = 'engUnit' and metric_id in (select metric_id from uns_meta.metrics where name in ('M7', 'X', 'Y'))`));
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ kind: 'versions', count: 3, devices });
+  }, 120_000);
 
   it('a statement that rolls back sends nothing', async () => {
     const got = await notificationsOf(async () => {
