@@ -23,14 +23,31 @@ declare
   v_count   bigint;
   v_first   bigint;
   v_last    bigint;
+  v_low     bigint;
+  v_high    bigint;
+  v_metrics bigint;
   v_devices bigint[];
 begin
-  select count(*), min(n.version_id), max(n.version_id) into v_count, v_first, v_last from new_rows as n;
+  select count(*), min(n.version_id), max(n.version_id), min(n.metric_id), max(n.metric_id), count(distinct n.metric_id)
+    into v_count, v_first, v_last, v_low, v_high, v_metrics
+    from new_rows as n;
   if v_count = 0 then
     return null;
   end if;
-  select array_agg(x.device_id order by x.device_id) into v_devices
-    from (select distinct m.device_id from new_rows as n join uns_meta.metrics as m using (metric_id)) as x;
+  -- The devices of the statement's metrics, read in proportion to the statement, never the whole of metrics (a join
+  -- of new_rows with metrics is planned as a sequential scan of it: chunk after chunk of a large birth read every
+  -- metric, docs/sql-api.md "Speed"). Metrics that are a dense stretch of metric_id (a birth's new metrics: ids of
+  -- one INSERT) are read as that stretch of the primary key; scattered ones, one primary-key probe each.
+  if v_high - v_low < 2 * v_metrics then
+    select array_agg(x.device_id order by x.device_id) into v_devices
+      from (select distinct m.device_id from uns_meta.metrics as m
+             where m.metric_id between v_low and v_high and m.metric_id in (select n.metric_id from new_rows as n)) as x;
+  else
+    select array_agg(x.device_id order by x.device_id) into v_devices
+      from (select distinct m.device_id
+              from (select distinct n.metric_id from new_rows as n) as n
+             cross join lateral (select m.device_id from uns_meta.metrics as m where m.metric_id = n.metric_id limit 1) as m) as x;
+  end if;
   perform pg_notify('uns_meta_catalog_changes', json_build_object(
             'kind', 'versions', 'count', v_count, 'first', v_first, 'last', v_last,
             'devices', case when cardinality(v_devices) <= 200 then v_devices end)::text);

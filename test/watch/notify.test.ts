@@ -1,7 +1,8 @@
 // triggers/notify_catalog_changes: ONE notification per statement, never one per row or property. A plain LISTEN
 // client (node-postgres, as uns_meta_ro: LISTEN needs no grant) counts what arrives on uns_meta_catalog_changes
 // after a DBA's UPDATE of 10,000 properties in one statement (10,000 versions), and after the worker's confirmation
-// upsert (src/worker/sql/confirm.sql) that inserts one row and updates another (two statement triggers fire).
+// upsert (src/worker/sql/confirm.sql) that inserts one row and updates another (two statement triggers fire); and
+// the device ids a versions notification names, for metrics of one birth and for metrics far apart.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -62,6 +63,37 @@ describe('one NOTIFY per statement', () => {
     expect(got).toHaveLength(1);
     expect(got[0]).toMatchObject({ kind: 'confirmations', count: 2 });
   });
+
+  it('a statement versioning metrics far apart (two devices): their devices, each once', async () => {
+    // The trigger reads the devices of a dense stretch of metric ids as that stretch of the primary key (the test
+    // above: one birth's metrics) and of scattered ones by one probe each (here: M7 of Bulk and the metrics of a
+    // device born after Bulk's 10,000).
+    await ingest(db, birth('Other', { X: { engUnit: 'bar' }, Y: { engUnit: 'bar' } }, 2));
+    const devices = (await db.pool('uns_meta_admin').query<{ id: string }>(
+      `select device_id::text as id from uns_meta.devices where device in ('Bulk', 'Other') order by device_id`)).rows.map((r) => Number(r.id));
+    const got = await notificationsOf(() => db.pool('uns_meta_admin').query(
+      `update uns_meta.metric_properties set value_string = 'kPa'
+        where key = 'engUnit' and metric_id in (select metric_id from uns_meta.metrics where name in ('M7', 'X', 'Y'))`));
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ kind: 'versions', count: 3, devices });
+  }, 120_000);
+
+  it('a statement versioning a dense stretch of metric ids of two devices (born one after the other): both devices', async () => {
+    await ingest(db, birth('DenseA', { P: { engUnit: 'bar' }, Q: { engUnit: 'bar' } }, 3));
+    await ingest(db, birth('DenseB', { P: { engUnit: 'bar' }, Q: { engUnit: 'bar' } }, 4));
+    const admin = db.pool('uns_meta_admin');
+    const ids = (await admin.query<{ id: string }>(
+      `select m.metric_id::text as id from uns_meta.metrics m join uns_meta.devices d using (device_id)
+        where d.device in ('DenseA', 'DenseB') order by m.metric_id`)).rows.map((r) => Number(r.id));
+    expect(ids.at(-1)! - ids[0]!).toBeLessThan(2 * ids.length); // the premise: one stretch, read as a range
+    const devices = (await admin.query<{ id: string }>(
+      `select device_id::text as id from uns_meta.devices where device in ('DenseA', 'DenseB') order by device_id`)).rows.map((r) => Number(r.id));
+    const got = await notificationsOf(() => admin.query(
+      `update uns_meta.metric_properties set value_string = 'kPa'
+        where key = 'engUnit' and metric_id in (select m.metric_id from uns_meta.metrics m join uns_meta.devices d using (device_id) where d.device in ('DenseA', 'DenseB'))`));
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ kind: 'versions', count: 4, devices });
+  }, 120_000);
 
   it('a statement that rolls back sends nothing', async () => {
     const got = await notificationsOf(async () => {
