@@ -31,14 +31,29 @@ afterAll(async () => {
   await db.drop();
 });
 
-/** The notifications a statement sends, once it committed (delivery is asynchronous: wait, then some more). */
+/**
+ * Sends a barrier on the channel and waits for it. PostgreSQL delivers notifications in the order their transactions
+ * committed, so once the barrier arrives every notification committed before it has arrived too (an earlier
+ * ingest's own "versions" notification included: waiting a while for it made this file flaky under load).
+ */
+let barriers = 0;
+async function barrier(): Promise<void> {
+  const id = ++barriers;
+  await db.pool('uns_meta_admin').query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ kind: 'test-barrier', id })]);
+  const end = Date.now() + 60_000;
+  while (!received.some((n) => n.kind === 'test-barrier' && n.id === id)) {
+    if (Date.now() > end) throw new Error(`barrier ${id} never arrived on ${CHANNEL}`);
+    await sleep(20);
+  }
+}
+
+/** The notifications a statement sends once it committed: exactly those arriving between two barriers. */
 async function notificationsOf(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  await barrier();
   received.length = 0;
   await run();
-  const end = Date.now() + 5000;
-  while (received.length === 0 && Date.now() < end) await sleep(50);
-  await sleep(1000);
-  return [...received];
+  await barrier();
+  return received.filter((n) => n.kind !== 'test-barrier');
 }
 
 describe('one NOTIFY per statement', () => {
