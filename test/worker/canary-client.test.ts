@@ -147,7 +147,7 @@ describe('keepAlive', () => {
       await sleep(100);
     }
     // then idle until a keepAlive came
-    await waitFor('a keepAlive', async () => since(from, 'keepAlive').length > 0, 10_000);
+    await waitFor('a keepAlive', () => Promise.resolve(since(from, 'keepAlive').length > 0), 10_000);
     const log = since(from);
     const keepAlives = log.flatMap((r, i) => (r.method === 'keepAlive' ? [{ r, gap: r.t - log[i - 1]!.t }] : []));
     expect(keepAlives.every(({ r }) => r.outcome === 'Good')).toBe(true);
@@ -163,7 +163,7 @@ describe('keepAlive', () => {
     await client.storeProperties(first.json, [first.tag]);
     const from = lastSeq();
     sim.state.setFaults({ badSessionToken: { count: 1, methods: ['keepAlive'] } });
-    await waitFor('the refused keepAlive', async () => since(from, 'keepAlive').some((r) => r.outcome === 'BadSessionToken'), 10_000);
+    await waitFor('the refused keepAlive', () => Promise.resolve(since(from, 'keepAlive').some((r) => r.outcome === 'BadSessionToken')), 10_000);
     const second = oneTag();
     await client.storeProperties(second.json, [second.tag]);
     expect(since(from).filter((r) => r.method !== 'keepAlive').map((r) => [r.method, r.outcome])).toEqual([
