@@ -97,7 +97,7 @@ describe('the session', () => {
     const { json, tag } = oneTag();
     const err = await client.storeProperties(json, [tag]).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(BadSessionTokenError);
-    expect((err as Error).message).toBe('Canary answered BadSessionToken to storeData');
+    expect(err).toMatchObject({ name: 'BadSessionTokenError', message: 'Canary answered BadSessionToken to storeData' });
     expect(since(from).map((r) => [r.method, r.outcome])).toEqual([
       ['getSessionToken', 'Good'], ['storeData', 'BadSessionToken'], ['getSessionToken', 'Good'], ['storeData', 'BadSessionToken'],
     ]);
@@ -111,6 +111,7 @@ describe('the session', () => {
       const { json, tag } = oneTag();
       const err = await client.storeProperties(json, [tag]).then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(PermanentCanaryError);
+      expect((err as Error).name).toBe('PermanentCanaryError');
       expect((err as Error).message).toMatch(/^Canary refused getSessionToken: apiToken is missing or not valid/);
       expect((err as Error).message).not.toContain('not-the-token');
       expect(refusing.state.requests().map((r) => [r.method, r.outcome])).toEqual([['getSessionToken', 'Error']]);
@@ -183,7 +184,7 @@ describe('a failed attempt: its error, its message and its outcome label', () =>
       sim.state.setFaults(fault);
       const err = await client.storeProperties(json, [tag]).then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(TransientCanaryError);
-      expect(err).toMatchObject({ message: `Canary storeData answered HTTP ${status}`, httpStatus: status });
+      expect(err).toMatchObject({ name: 'TransientCanaryError', message: `Canary storeData answered HTTP ${status}`, httpStatus: status });
       expect(await series(metrics.requests, { method: 'storeData', outcome: `http_${status}` })).toBe(1);
     }
     expect(await series(metrics.requests, { method: 'storeData', outcome: 'Good' })).toBe(1);
