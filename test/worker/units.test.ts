@@ -174,4 +174,22 @@ describe('createWorkerMetrics', () => {
     expect(names).toContain('uns_meta_canary_requests_total');
     expect(names.filter((n) => !n.startsWith('uns_meta_'))).toEqual([]);
   });
+
+  it('request counts by method and outcome; the histograms\' buckets as documented (seconds, tags, bytes)', async () => {
+    const m = createWorkerMetrics();
+    m.requests.inc({ method: 'storeData', outcome: 'Good' });
+    m.requestDuration.observe({ method: 'storeData' }, 0.2);
+    m.batchTags.observe(3);
+    m.batchBytes.observe(5000);
+    const lines = (await m.registry.metrics()).split('\n');
+    for (const line of [
+      'uns_meta_canary_requests_total{method="storeData",outcome="Good"} 1',
+      'uns_meta_canary_request_duration_seconds_bucket{le="0.1",method="storeData"} 0',
+      'uns_meta_canary_request_duration_seconds_bucket{le="0.25",method="storeData"} 1',
+      'uns_meta_canary_batch_tags_bucket{le="1"} 0',
+      'uns_meta_canary_batch_tags_bucket{le="5"} 1',
+      'uns_meta_canary_batch_bytes_bucket{le="1000"} 0',
+      'uns_meta_canary_batch_bytes_bucket{le="10000"} 1',
+    ]) expect(lines).toContain(line);
+  });
 });
