@@ -86,4 +86,21 @@ describe('a payload on a DBIRTH topic that is not a birth', () => {
     });
     expect(await aliases()).toBe(1);
   });
+
+  it('a birth topic that does not parse (a DBIRTH without its device) is one warning and counted as malformed, nothing else', async () => {
+    const bad = 'spBv1.0/Clear/DBIRTH/E'; // docs/ingestor.md "MQTT"
+    const metricsText = async () => (await fetch(`http://127.0.0.1:${env.ingestor.metricsPort}/metrics`)).text();
+    expect(await metricsText()).not.toContain('uns_meta_ingest_births_received_total{type="malformed"}');
+    await env.pub.publishAsync(bad, birth);
+    const warning = await waitFor('the warning', () => env.ingestor.records().find((r) => r.event === 'birth.bad_topic'));
+    expect(warning).toMatchObject({ level: 40, topic: bad });
+    expect(warning.msg).toMatch(/; ignored$/);
+    expect(await metricsText()).toContain('uns_meta_ingest_births_received_total{type="malformed"} 1');
+    const { rows } = await env.admin().query(`select 1 from uns_meta.dead_letters where topic = $1 union all select 1 from uns_meta.devices where uns_path = 'Clear/E'`, [bad]);
+    expect(rows).toEqual([]);
+    // and the ingestor goes on: a good birth of the same edge node after it is applied
+    await env.pub.publishAsync('spBv1.0/Clear/DBIRTH/E/After', birth);
+    await waitFor('the next birth', async () => (await env.admin().query(`select 1 from uns_meta.devices where uns_path = 'Clear/E/After'`)).rowCount === 1);
+    expect(env.ingestor.records().filter((r) => r.event === 'birth.bad_topic')).toHaveLength(1);
+  });
 });
