@@ -124,6 +124,30 @@ describe('the session', () => {
   });
 });
 
+describe('a failed getSessionToken', () => {
+  it('is not kept as the session: the next call acquires again and succeeds', async () => {
+    const { client } = newClient();
+    const from = lastSeq();
+    sim.state.setFaults({ serverError: { count: 1, methods: ['getSessionToken'] } });
+    const { json, tag } = oneTag();
+    await expect(client.storeProperties(json, [tag])).rejects.toThrow('Canary getSessionToken answered HTTP 503');
+    expect(await client.storeProperties(json, [tag])).toEqual({ tagErrors: new Map(), otherErrors: [] });
+    expect(since(from).map((r) => [r.method, r.outcome])).toEqual([
+      ['getSessionToken', 'HTTP 503'], ['getSessionToken', 'Good'], ['storeData', 'Good'],
+    ]);
+  });
+
+  it('a revokeSessionToken that fails at close: one warning with the cause, and close still resolves', async () => {
+    const { client, logs } = newClient();
+    const { json, tag } = oneTag();
+    await client.storeProperties(json, [tag]);
+    sim.state.setFaults({ serverError: { count: 1, methods: ['revokeSessionToken'] } });
+    await client.close();
+    expect(logs.filter((l) => l.msg === 'could not revoke the Canary session').map((l) => l.err))
+      .toEqual(['TransientCanaryError: Canary revokeSessionToken answered HTTP 503']);
+  });
+});
+
 describe('keepAlive', () => {
   // CANARY_SESSION_TIMEOUT_MS=2000: the timer looks every 400 ms and sends keepAlive once nothing was sent for 1 s.
   const SESSION = { CANARY_SESSION_TIMEOUT_MS: '2000' };
@@ -156,6 +180,19 @@ describe('keepAlive', () => {
     // client's own clock starts a little before arrival, hence the slack)
     for (const { gap } of keepAlives) expect(gap).toBeGreaterThan(1000 - 100);
     expect(log.filter((r) => r.method === 'getSessionToken')).toHaveLength(1);
+  });
+
+  it('a keepAlive that fails: one warning with the cause, the session kept', async () => {
+    const { client, logs } = newClient(SESSION);
+    const first = oneTag();
+    await client.storeProperties(first.json, [first.tag]);
+    const from = lastSeq();
+    sim.state.setFaults({ serverError: { count: 1, methods: ['keepAlive'] } });
+    await waitFor('the failed keepAlive', () => Promise.resolve(logs.some((l) => l.msg === 'Canary keepAlive failed')), 10_000);
+    expect(logs.find((l) => l.msg === 'Canary keepAlive failed')?.err).toBe('TransientCanaryError: Canary keepAlive answered HTTP 503');
+    const second = oneTag();
+    await client.storeProperties(second.json, [second.tag]);
+    expect(since(from).filter((r) => r.method !== 'keepAlive').map((r) => [r.method, r.outcome])).toEqual([['storeData', 'Good']]);
   });
 
   it('a keepAlive refused with BadSessionToken drops the session: the next store acquires a new one first', async () => {
@@ -235,6 +272,7 @@ describe('request metrics', () => {
     const slotWait = await series(metrics.rateSlotWait, {}, 'uns_meta_canary_rate_slot_wait_seconds_sum');
     expect(slotWait).toBeGreaterThan(0);
     expect(slotWait).toBeLessThan(5);
+    expect((await metrics.rateSlotWaiting.get()).values[0]!.value).toBe(0); // each wait counted in, then out
   });
 
   it('the circuit: opens counted once per opening, each state change logged', async () => {
@@ -318,6 +356,33 @@ describe('answers off the contract (a scripted server)', () => {
       s.server.close();
     }
   });
+
+  it('getSessionToken answering a status other than Good, with a token: PermanentCanaryError with the status and its errors', async () => {
+    const s = await scripted({ getSessionToken: { status: 200, body: JSON.stringify({ statusCode: 'Warning', errors: ['one', 'two'], sessionToken: 'abc' }) } });
+    try {
+      const { client } = newClient({ CANARY_URL: s.url });
+      const err = await client.storeProperties('{}', []).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(PermanentCanaryError);
+      expect((err as Error).message).toBe('Canary refused getSessionToken (Warning): one; two; check CANARY_API_TOKEN, CANARY_HISTORIANS and CANARY_CLIENT_ID');
+      expect(s.seen.map((r) => r.method)).toEqual(['getSessionToken']);
+    } finally {
+      s.server.close();
+    }
+  });
+
+  for (const [errors, message] of [[['a', 'b'], 'Canary refused storeData: a; b'], [[], 'Canary refused storeData: statusCode Error']] as const) {
+    it(`statusCode Error with errors ${JSON.stringify(errors)}: PermanentCanaryError "${message}"`, async () => {
+      const s = await scripted({ getSessionToken: GOOD_SESSION, storeData: { status: 200, body: JSON.stringify({ statusCode: 'Error', errors }) } });
+      try {
+        const { client } = newClient({ CANARY_URL: s.url });
+        const err = await client.storeProperties('{}', []).then(() => undefined, (e: unknown) => e);
+        expect(err).toBeInstanceOf(PermanentCanaryError);
+        expect((err as Error).message).toBe(message);
+      } finally {
+        s.server.close();
+      }
+    });
+  }
 
   for (const [what, body] of [['no sessionToken', { statusCode: 'Good', errors: [] }], ['an empty sessionToken', { statusCode: 'Good', errors: [], sessionToken: '' }],
     ['a numeric sessionToken', { statusCode: 'Good', errors: [], sessionToken: 7 }]] as const) {
