@@ -275,6 +275,20 @@ describe('request metrics', () => {
     expect((await metrics.rateSlotWaiting.get()).values[0]!.value).toBe(0); // each wait counted in, then out
   });
 
+  it('every attempt takes a slot of the shared rate schedule: at 5 requests a second, five requests span 800 ms', async () => {
+    const { client } = newClient({ CANARY_RATE_LIMIT_RPS: '5', CANARY_RATE_SAFETY: '1' });
+    const from = lastSeq();
+    for (let i = 0; i < 4; i++) {
+      const { json, tag } = oneTag();
+      await client.storeProperties(json, [tag]);
+    }
+    const t = since(from).map((r) => r.t);
+    expect(t).toHaveLength(5); // the session, then four stores
+    // slots are 200 ms apart, so the last request cannot arrive before 800 ms after the first one's slot; the
+    // first may arrive late (within CANARY_SLOT_TOLERANCE_MS, or later on a stalled machine), hence the margin
+    expect(t.at(-1)! - t[0]!).toBeGreaterThan(600);
+  });
+
   it('the circuit: opens counted once per opening, each state change logged', async () => {
     const { client, metrics, logs } = newClient({ CANARY_BREAKER_CONSECUTIVE_FAILURES: '2', CANARY_BREAKER_HALF_OPEN_AFTER_MS: '300' });
     const { json, tag } = oneTag();
