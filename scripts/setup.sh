@@ -47,7 +47,11 @@ fi
 
 # --- 2. Node 24 --------------------------------------------------------------------------------
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
-if [ ! -x .tools/node_modules/.bin/node ] && [ "$(node_major "$(command -v node || echo node)")" -lt 22 ]; then
+# The machine's Node is the one a service or a DBA's shell finds on the system's PATH (a systemd unit, the steps of
+# docs/deployment.md), not one the caller's own PATH puts first (nvm, another checkout's .tools/): bin/uns-meta must
+# find a Node 22.18+ without it.
+machine_node=$(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin command -v node || echo /nonexistent)
+if [ ! -x .tools/node_modules/.bin/node ] && [ "$(node_major "$machine_node")" -lt 22 ]; then
   log "machine Node is older than 22: installing node@24 from the npm registry into .tools/"
   mkdir -p .tools
   npm install --silent --no-save --no-fund --no-audit --prefix .tools node@24 >/dev/null 2>&1

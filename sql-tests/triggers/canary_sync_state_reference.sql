@@ -6,15 +6,6 @@ begin;
 \ir ../_session.psql
 select plan(16);
 
-create function pg_temp.fk_error_of(stmt text) returns text language plpgsql as $$
-declare s text; c text; col text; m text; d text;
-begin
-  execute stmt;
-  return 'no error';
-exception when others then
-  get stacked diagnostics s = returned_sqlstate, c = constraint_name, col = column_name, m = message_text, d = pg_exception_detail;
-  return format('%s %s %s: %s | %s', s, coalesce(nullif(c, ''), '-'), coalesce(nullif(col, ''), '-'), m, d);
-end $$;
 create function pg_temp.locked_by_me(metric bigint) returns boolean language sql as $$
   select xmax::text = (pg_current_xact_id()::text::bigint % 4294967296)::text from uns_meta.metrics where metric_id = metric $$;
 

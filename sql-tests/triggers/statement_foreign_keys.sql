@@ -8,16 +8,6 @@ begin;
 \ir ../_session.psql
 select plan(47);
 
--- '<SQLSTATE> <constraint> <column>: <message> | <detail>' of the error a statement raises, or 'no error'.
-create function pg_temp.fk_error_of(stmt text) returns text language plpgsql as $$
-declare s text; c text; col text; m text; d text;
-begin
-  execute stmt;
-  return 'no error';
-exception when others then
-  get stacked diagnostics s = returned_sqlstate, c = constraint_name, col = column_name, m = message_text, d = pg_exception_detail;
-  return format('%s %s %s: %s | %s', s, coalesce(nullif(c, ''), '-'), coalesce(nullif(col, ''), '-'), m, d);
-end $$;
 -- Is the row locked by this transaction (xmax is the current transaction id)? Rows are created and referenced by
 -- plain statements of the top transaction below, so a lock shows as xmax = the top transaction's id.
 create function pg_temp.locked_by_me(tbl regclass, key_col text, key bigint) returns boolean language plpgsql as $$

@@ -40,6 +40,7 @@ export class CanaryClient {
   private session: Promise<string> | undefined;
   private lastCallAt = performance.now();
   private readonly keepAliveTimer: NodeJS.Timeout;
+  private closing: Promise<void> | undefined;
 
   constructor(config: WorkerConfig, deps: CanaryClientDeps) {
     this.config = config;
@@ -66,8 +67,13 @@ export class CanaryClient {
     return attributeErrors(tags, envelope);
   }
 
-  /** Revokes the session (on shutdown). Never throws. */
-  async close(): Promise<void> {
+  /** Revokes the session (on shutdown). Never throws; a second call waits for the first. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     clearInterval(this.keepAliveTimer);
     const session = this.session;
     this.session = undefined;

@@ -27,7 +27,7 @@ export class Liveness {
     this.retryMs = retryMs;
   }
 
-  /** Opens the pool's session; resolves once it is open (or the first attempt failed: it keeps trying). */
+  /** Opens the pool's session; resolves once it is open or release() was called (while it cannot connect it keeps trying, a warning per attempt). */
   async register(poolId: string): Promise<void> {
     this.poolId = poolId;
     await this.open();

@@ -1,6 +1,6 @@
 // Configuration from the environment, the subscriptions it yields, the reconnect backoff, the secret scrubber
 // the rebirth throttle and the database error classes: the parts of the ingestor that need no broker.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadIngestConfig as loadConfig } from '../../src/runtime/config/ingest.ts';
 import { ConfigError } from '../../src/runtime/env.ts';
 import { createLogger as createNamedLogger, secretScrubber } from '../../src/runtime/log.ts';
@@ -31,6 +31,14 @@ describe('loadConfig', () => {
   it('asks for TLS 1.3 and certificate verification on mqtts:// only', () => {
     expect(clientOptions(loadConfig({ MQTT_URL: 'mqtts://broker:8883' }).mqtt)).toMatchObject({ minVersion: 'TLSv1.3', rejectUnauthorized: true, clean: true, keepalive: 30 });
     expect(clientOptions(loadConfig({ MQTT_URL: 'mqtt://broker:1883' }).mqtt)).not.toHaveProperty('minVersion');
+  });
+
+  it('passes MQTT_USERNAME and MQTT_PASSWORD on only when set, never queues QoS 0 offline, and leaves reconnecting to the ingestor', () => {
+    expect(clientOptions(loadConfig({ MQTT_USERNAME: 'ingest', MQTT_PASSWORD: 's3cret' }).mqtt)).toMatchObject({ username: 'ingest', password: 's3cret' });
+    const without = clientOptions(loadConfig({}).mqtt);
+    expect(without).not.toHaveProperty('username');
+    expect(without).not.toHaveProperty('password');
+    expect(without).toMatchObject({ queueQoSZero: false, clean: true, reconnectPeriod: 0 });
   });
 
   it('names the variable, the value\'s problem and the expected form in every error, and never echoes a password', () => {
@@ -106,6 +114,32 @@ describe('rebirth requests', () => {
     expect((await metrics.rebirthsRequested.get()).values[0]?.value).toBe(2);
     expect((await metrics.rebirthsSuppressed.get()).values[0]?.value).toBe(1);
     expect(lines.filter((l) => l.includes('"event":"rebirth.requested"')).map((l) => (JSON.parse(l) as { cause: string }).cause)).toEqual(['cause one', 'cause three']);
+  });
+
+  it('go out again once the interval is over, its end included, and log a suppressed one with its cause', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const t0 = Date.UTC(2026, 11, 7, 12, 0, 0);
+      vi.setSystemTime(t0);
+      const metrics = createMetrics();
+      const sent: string[] = [];
+      const lines: string[] = [];
+      const log = createLogger('debug', [], { write: (s: string) => void lines.push(s) });
+      const r = createRebirthRequester({ enabled: true, intervalMs: 1000 }, (topic) => Promise.resolve(void sent.push(topic)), metrics);
+      r.request('G', 'E1', 'unknown alias 7', log);
+      vi.setSystemTime(t0 + 999);
+      r.request('G', 'E1', 'unknown alias 8', log); // inside the interval: suppressed
+      vi.setSystemTime(t0 + 1000);
+      r.request('G', 'E1', 'unknown alias 10', log); // the interval is over
+      expect(sent).toEqual(['spBv1.0/G/NCMD/E1', 'spBv1.0/G/NCMD/E1']);
+      expect((await metrics.rebirthsSuppressed.get()).values[0]?.value).toBe(1);
+      const suppressed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'rebirth.suppressed');
+      expect(suppressed).toEqual([expect.objectContaining({
+        edgeNode: 'G/E1', cause: 'unknown alias 8', msg: 'rebirth of G/E1 not requested (one per 1 s): unknown alias 8',
+      })]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('are off by default', () => {

@@ -197,6 +197,17 @@ describe('wireFingerprint', () => {
     expect(print.properties).toBe(keys);
   });
 
+  it.each([
+    ['a one-byte field (the datatype\'s marker) right after a hash block filled to its last byte', 65530],
+    ['a four-byte field (the datatype) right after a hash block filled to one byte short of its end', 65529],
+  ])('is the documented sha-256 with %s', (_what, nameLength) => {
+    // the record so far is 0x01, 0x0a, the name's length (4 bytes) and its bytes: 6 + nameLength bytes of a 64 KiB block
+    const long = 'n'.repeat(nameLength);
+    const expected = sha256(Buffer.from('uns-meta birth fingerprint v2\n'),
+      Buffer.from([0x01, 0x0a]), u32(nameLength), Buffer.from(long), Buffer.from([0x20]), u32(10));
+    expect(fingerprintOf(birth(cat(name(long), datatype(10))))).toBe(expected);
+  });
+
   it('refuses a PropertySet field of the wrong wire type, as the decoder does; takes the first unknown Metric field number', () => {
     const wrongKeys = birth(cat(name('P'), datatype(10), properties(vint(1, 5))));
     expect(() => decodePayload(wrongKeys, ESCAPE)).toThrow(DecodeError);

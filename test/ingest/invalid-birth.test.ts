@@ -86,4 +86,45 @@ describe('a payload on a DBIRTH topic that is not a birth', () => {
     });
     expect(await aliases()).toBe(1);
   });
+
+  it('a birth topic that does not parse (a DBIRTH without its device) is one warning and counted as malformed, nothing else', async () => {
+    const bad = 'spBv1.0/Clear/DBIRTH/E'; // docs/ingestor.md "MQTT"
+    const metricsText = async () => (await fetch(`http://127.0.0.1:${env.ingestor.metricsPort}/metrics`)).text();
+    expect(await metricsText()).not.toContain('uns_meta_ingest_births_received_total{type="malformed"}');
+    await env.pub.publishAsync(bad, birth);
+    const warning = await waitFor('the warning', () => env.ingestor.records().find((r) => r.event === 'birth.bad_topic'));
+    expect(warning).toMatchObject({ level: 40, topic: bad });
+    expect(warning.msg).toMatch(/; ignored$/);
+    expect(await metricsText()).toContain('uns_meta_ingest_births_received_total{type="malformed"} 1');
+    const { rows } = await env.admin().query(`select 1 from uns_meta.dead_letters where topic = $1 union all select 1 from uns_meta.devices where uns_path = 'Clear/E'`, [bad]);
+    expect(rows).toEqual([]);
+    // and the ingestor goes on: a good birth of the same edge node after it is applied
+    await env.pub.publishAsync('spBv1.0/Clear/DBIRTH/E/After', birth);
+    await waitFor('the next birth', async () => (await env.admin().query(`select 1 from uns_meta.devices where uns_path = 'Clear/E/After'`)).rowCount === 1);
+    expect(env.ingestor.records().filter((r) => r.event === 'birth.bad_topic')).toHaveLength(1);
+  });
+
+  it('payloads that do not decode (the fuzz test\'s cases, twice): dead-lettered as undecodable, counted, the process goes on', async () => {
+    // one whose framing is broken (a metric's length runs past the end), one with a metric whose PropertySet sends its
+    // keys as a varint: both are refused by the framing scan as the ingestor prepares them (src/ingest/apply.ts)
+    const garbled = { 'spBv1.0/Clear/DBIRTH/E/Framing': Buffer.from([0x08, 0x01, 0x12, 0xff, 0xff]),
+      'spBv1.0/Clear/DBIRTH/E/Inside': Buffer.from([0x08, 0x01, 0x12, 0x09, 0x0a, 0x01, 0x61, 0x20, 0x0a, 0x4a, 0x02, 0x08, 0x01, 0x18, 0x00]) };
+    for (const [t, payload] of Object.entries(garbled)) await env.pub.publishAsync(t, payload);
+    const { rows } = await waitFor('the dead letters', async () => {
+      const r = await env.admin().query<{ topic: string; payload: Buffer; reason: string; sqlstate: string | null }>(
+        `select topic, payload, reason, sqlstate from uns_meta.dead_letters where topic = any($1) order by topic`, [Object.keys(garbled)]);
+      return r.rowCount === 2 ? r : undefined;
+    });
+    for (const row of rows) {
+      expect(row.payload.equals(garbled[row.topic as keyof typeof garbled])).toBe(true);
+      expect(row.reason).toMatch(/^undecodable payload: \S/);
+      expect(row.sqlstate).toBeNull();
+    }
+    const metrics = await (await fetch(`http://127.0.0.1:${env.ingestor.metricsPort}/metrics`)).text();
+    expect(metrics).toContain('uns_meta_ingest_births_failed_total{reason="decode"} 2');
+    expect(metrics).toMatch(/^uns_meta_ingest_decode_errors_total 2$/m);
+    expect(metrics).toContain('uns_meta_ingest_dead_letters_total{reason="decode"} 2');
+    const { rowCount } = await env.admin().query(`select 1 from uns_meta.devices where group_id = 'Clear' and device in ('Framing', 'Inside')`);
+    expect(rowCount).toBe(0);
+  });
 });

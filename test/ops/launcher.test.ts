@@ -29,9 +29,9 @@ async function run(file: string, args: string[], env: NodeJS.ProcessEnv, cwd = r
 let dir: string;
 /** A release without .tools/: the launcher copied, the sources linked. */
 let bare: string;
-/** A release with the project's .tools/ (Node 24). */
+/** A release with a .tools/ holding Node 24 (the one running this test). */
 let tooled: string;
-/** A PATH directory holding only the host's Node 20, and one holding only the project's Node 24. */
+/** A PATH directory holding only the host's Node 20, and one holding only a Node 24 (the one running this test). */
 let hostPath: string;
 let newPath: string;
 
@@ -42,7 +42,11 @@ beforeAll(async () => {
     mkdirSync(join(r, 'bin'), { recursive: true });
     copyFileSync(join(root, 'bin/uns-meta'), join(r, 'bin/uns-meta'));
     for (const d of ['src', 'node_modules', 'package.json', 'proto']) symlinkSync(join(root, d), join(r, d));
-    if (tools) symlinkSync(join(root, '.tools'), join(r, '.tools'));
+    if (tools) {
+      // a release's .tools/ as `make setup` lays it out, holding the Node 24 that runs this test
+      mkdirSync(join(r, '.tools/node_modules/.bin'), { recursive: true });
+      symlinkSync(process.execPath, join(r, '.tools/node_modules/.bin/node'));
+    }
     return r;
   };
   bare = release('bare', false);
@@ -52,7 +56,7 @@ beforeAll(async () => {
   mkdirSync(hostPath);
   mkdirSync(newPath);
   symlinkSync(HOST_NODE, join(hostPath, 'node'));
-  symlinkSync(join(root, '.tools/node_modules/.bin/node'), join(newPath, 'node'));
+  symlinkSync(process.execPath, join(newPath, 'node'));
   // the premise: the host's Node cannot strip types (else this file tests nothing)
   const { stdout } = await exec(HOST_NODE, ['-p', 'process.versions.node']);
   const [major, minor] = stdout.trim().split('.').map(Number) as [number, number];

@@ -31,14 +31,29 @@ afterAll(async () => {
   await db.drop();
 });
 
-/** The notifications a statement sends, once it committed (delivery is asynchronous: wait, then some more). */
+/**
+ * Sends a barrier on the channel and waits for it. PostgreSQL delivers notifications in the order their transactions
+ * committed, so once the barrier arrives every notification committed before it has arrived too (an earlier
+ * ingest's own "versions" notification included: waiting a while for it made this file flaky under load).
+ */
+let barriers = 0;
+async function barrier(): Promise<void> {
+  const id = ++barriers;
+  await db.pool('uns_meta_admin').query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ kind: 'test-barrier', id })]);
+  const end = Date.now() + 60_000;
+  while (!received.some((n) => n.kind === 'test-barrier' && n.id === id)) {
+    if (Date.now() > end) throw new Error(`barrier ${id} never arrived on ${CHANNEL}`);
+    await sleep(20);
+  }
+}
+
+/** The notifications a statement sends once it committed: exactly those arriving between two barriers. */
 async function notificationsOf(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  await barrier();
   received.length = 0;
   await run();
-  const end = Date.now() + 5000;
-  while (received.length === 0 && Date.now() < end) await sleep(50);
-  await sleep(1000);
-  return [...received];
+  await barrier();
+  return received.filter((n) => n.kind !== 'test-barrier');
 }
 
 describe('one NOTIFY per statement', () => {
@@ -76,6 +91,23 @@ describe('one NOTIFY per statement', () => {
         where key = 'engUnit' and metric_id in (select metric_id from uns_meta.metrics where name in ('M7', 'X', 'Y'))`));
     expect(got).toHaveLength(1);
     expect(got[0]).toMatchObject({ kind: 'versions', count: 3, devices });
+  }, 120_000);
+
+  it('a statement versioning a dense stretch of metric ids of two devices (born one after the other): both devices', async () => {
+    await ingest(db, birth('DenseA', { P: { engUnit: 'bar' }, Q: { engUnit: 'bar' } }, 3));
+    await ingest(db, birth('DenseB', { P: { engUnit: 'bar' }, Q: { engUnit: 'bar' } }, 4));
+    const admin = db.pool('uns_meta_admin');
+    const ids = (await admin.query<{ id: string }>(
+      `select m.metric_id::text as id from uns_meta.metrics m join uns_meta.devices d using (device_id)
+        where d.device in ('DenseA', 'DenseB') order by m.metric_id`)).rows.map((r) => Number(r.id));
+    expect(ids.at(-1)! - ids[0]!).toBeLessThan(2 * ids.length); // the premise: one stretch, read as a range
+    const devices = (await admin.query<{ id: string }>(
+      `select device_id::text as id from uns_meta.devices where device in ('DenseA', 'DenseB') order by device_id`)).rows.map((r) => Number(r.id));
+    const got = await notificationsOf(() => admin.query(
+      `update uns_meta.metric_properties set value_string = 'kPa'
+        where key = 'engUnit' and metric_id in (select m.metric_id from uns_meta.metrics m join uns_meta.devices d using (device_id) where d.device in ('DenseA', 'DenseB'))`));
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ kind: 'versions', count: 4, devices });
   }, 120_000);
 
   it('a statement that rolls back sends nothing', async () => {

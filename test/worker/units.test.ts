@@ -9,6 +9,7 @@ import { ConfigError, configErrorLine, resolveEnv } from '../../src/runtime/env.
 import { sessionSettings } from '../../src/worker/canary-client.ts';
 import { parseDeviceId } from '../../src/worker/index.ts';
 import { confirmValues } from '../../src/worker/sync.ts';
+import { createWorkerMetrics } from '../../src/worker/metrics.ts';
 
 const write = (tag: string, bytes = 10): TagWrite<null> =>
   ({ tag, rowsJson: JSON.stringify([['Description', '2026-01-01T00:00:00Z', 'x'.repeat(bytes), 192]]), rowCount: 1, item: null });
@@ -144,7 +145,13 @@ describe('loadWorkerConfig', () => {
 describe('parseDeviceId', () => {
   it('accepts the payload enqueue_canary_sync writes and refuses anything else, saying what to do', () => {
     expect(parseDeviceId({ device_id: 62 })).toBe('62');
+    expect(parseDeviceId({ device_id: '9007199254740993' })).toBe('9007199254740993'); // a bigint beyond 2^53, as text
+    expect(parseDeviceId({ device_id: 1 })).toBe('1');
     expect(() => parseDeviceId({})).toThrow(/must be \{"device_id": <positive integer>\}, got \{\}; the job is malformed/);
+    for (const device_id of [0, -1, 1.5, 2 ** 53, '0', '01', '-1', '1.5', '', null, true]) {
+      expect(() => parseDeviceId({ device_id }), JSON.stringify(device_id)).toThrow(/must be \{"device_id": <positive integer>\}/);
+    }
+    expect(() => parseDeviceId(null)).toThrow(/got null/);
   });
 });
 
@@ -156,5 +163,33 @@ describe('confirmValues', () => {
     ]);
     expect(values).toEqual([['11', '12'], [3, 1], ['S.a', null], ['written', 'retired'],
       ['2026-12-05T03:19:17.123456Z', '2026-12-05T03:19:18Z'], '[{"Eng Units":"degC"},{}]']);
+  });
+});
+
+describe('createWorkerMetrics', () => {
+  it('the process metrics carry the worker\'s prefix, beside the uns_meta_canary_* series', async () => {
+    const names = (await createWorkerMetrics().registry.getMetricsAsJSON()).map((m) => m.name);
+    expect(names).toContain('uns_meta_worker_process_cpu_seconds_total');
+    expect(names).toContain('uns_meta_worker_nodejs_heap_size_used_bytes');
+    expect(names).toContain('uns_meta_canary_requests_total');
+    expect(names.filter((n) => !n.startsWith('uns_meta_'))).toEqual([]);
+  });
+
+  it('request counts by method and outcome; the histograms\' buckets as documented (seconds, tags, bytes)', async () => {
+    const m = createWorkerMetrics();
+    m.requests.inc({ method: 'storeData', outcome: 'Good' });
+    m.requestDuration.observe({ method: 'storeData' }, 0.2);
+    m.batchTags.observe(3);
+    m.batchBytes.observe(5000);
+    const lines = (await m.registry.metrics()).split('\n');
+    for (const line of [
+      'uns_meta_canary_requests_total{method="storeData",outcome="Good"} 1',
+      'uns_meta_canary_request_duration_seconds_bucket{le="0.1",method="storeData"} 0',
+      'uns_meta_canary_request_duration_seconds_bucket{le="0.25",method="storeData"} 1',
+      'uns_meta_canary_batch_tags_bucket{le="1"} 0',
+      'uns_meta_canary_batch_tags_bucket{le="5"} 1',
+      'uns_meta_canary_batch_bytes_bucket{le="1000"} 0',
+      'uns_meta_canary_batch_bytes_bucket{le="10000"} 1',
+    ]) expect(lines).toContain(line);
   });
 });
