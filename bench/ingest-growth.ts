@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
     chunk: { type: 'string', default: '20000' },
     wait: { type: 'string', default: '300' },
     docs: { type: 'boolean', default: true },
+    // uns_meta.catalog_probes for the session: on, off (force either plan of the catalog lookups) or rule (unset)
+    probes: { type: 'string', default: 'rule' },
   },
   allowNegative: true,
 });
@@ -56,6 +58,7 @@ for (const metrics of sizes) {
     let count = 0;
     let bytes = 0;
     try {
+      if (args.probes !== 'rule') await client.query(`set uns_meta.catalog_probes = ${args.probes === 'on' ? 'on' : 'off'}`);
       let start = process.hrtime.bigint();
       await client.query('begin');
       seconds += Number(process.hrtime.bigint() - start) / 1e9;
@@ -92,7 +95,7 @@ console.log(`\n${table}\n`);
 if (args.docs) {
   const code = execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
   const server = psqlAsAdmin('postgres', ['show server_version']).trim();
-  const command = `node bench/ingest-growth.ts${args.sizes !== '1000,10000,100000,1000000' ? ` --sizes ${args.sizes}` : ''}${chunkSize !== 20000 ? ` --chunk ${chunkSize}` : ''}`;
+  const command = `node bench/ingest-growth.ts${args.sizes !== '1000,10000,100000,1000000' ? ` --sizes ${args.sizes}` : ''}${chunkSize !== 20000 ? ` --chunk ${chunkSize}` : ''}${args.probes !== 'rule' ? ` --probes ${args.probes}` : ''}`;
   writeBenchmarkSection('ingest growth', `## ingest growth
 
 \`${command}\` — run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on commit ${code}.
