@@ -31,6 +31,11 @@ async function versions(): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
+/** The ingestor's /metrics text. */
+async function scrape(): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${env.ingestor.metricsPort}/metrics`)).text();
+}
+
 async function deadLetters(): Promise<{ payload: Buffer; reason: string; sqlstate: string | null }[]> {
   const { rows } = await env.admin().query<{ payload: Buffer; reason: string; sqlstate: string | null }>(
     `select payload, reason, sqlstate from uns_meta.dead_letters where topic = $1 order by dead_letter_id`, [topic]);
@@ -62,7 +67,7 @@ describe('a payload on a DBIRTH topic that is not a birth', () => {
 
     expect(await liveMetrics()).toEqual(['Kiln/Speed', 'Kiln/Temp']);
     expect(await versions()).toBe(before);
-    const metrics = await (await fetch(`http://127.0.0.1:${env.ingestor.metricsPort}/metrics`)).text();
+    const metrics = await scrape();
     expect(metrics).toContain('uns_meta_ingest_births_failed_total{reason="invalid"} 2');
     expect(metrics).toContain('uns_meta_ingest_dead_letters_total{reason="invalid"} 2');
     expect(env.ingestor.records().filter((r) => r.event === 'birth.dead_lettered' && r.topic === topic)).toHaveLength(2);
@@ -89,13 +94,12 @@ describe('a payload on a DBIRTH topic that is not a birth', () => {
 
   it('a birth topic that does not parse (a DBIRTH without its device) is one warning and counted as malformed, nothing else', async () => {
     const bad = 'spBv1.0/Clear/DBIRTH/E'; // docs/ingestor.md "MQTT"
-    const metricsText = async () => (await fetch(`http://127.0.0.1:${env.ingestor.metricsPort}/metrics`)).text();
-    expect(await metricsText()).not.toContain('uns_meta_ingest_births_received_total{type="malformed"}');
+    expect(await scrape()).not.toContain('uns_meta_ingest_births_received_total{type="malformed"}');
     await env.pub.publishAsync(bad, birth);
     const warning = await waitFor('the warning', () => env.ingestor.records().find((r) => r.event === 'birth.bad_topic'));
     expect(warning).toMatchObject({ level: 40, topic: bad });
     expect(warning.msg).toMatch(/; ignored$/);
-    expect(await metricsText()).toContain('uns_meta_ingest_births_received_total{type="malformed"} 1');
+    expect(await scrape()).toContain('uns_meta_ingest_births_received_total{type="malformed"} 1');
     const { rows } = await env.admin().query(`select 1 from uns_meta.dead_letters where topic = $1 union all select 1 from uns_meta.devices where uns_path = 'Clear/E'`, [bad]);
     expect(rows).toEqual([]);
     // and the ingestor goes on: a good birth of the same edge node after it is applied
@@ -120,7 +124,7 @@ describe('a payload on a DBIRTH topic that is not a birth', () => {
       expect(row.reason).toMatch(/^undecodable payload: \S/);
       expect(row.sqlstate).toBeNull();
     }
-    const metrics = await (await fetch(`http://127.0.0.1:${env.ingestor.metricsPort}/metrics`)).text();
+    const metrics = await scrape();
     expect(metrics).toContain('uns_meta_ingest_births_failed_total{reason="decode"} 2');
     expect(metrics).toMatch(/^uns_meta_ingest_decode_errors_total 2$/m);
     expect(metrics).toContain('uns_meta_ingest_dead_letters_total{reason="decode"} 2');

@@ -20,7 +20,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const name = (seq: number) => `${String(seq).padStart(20, '0')}.msg`;
+const name = (seq: number, suffix = '.msg') => `${String(seq).padStart(20, '0')}${suffix}`;
 const birth = encodePayload({
   timestamp: '1700000000000', seq: '1',
   metrics: [{ name: 'Kiln/Temp', datatype: 10, doubleValue: 1450, properties: { keys: ['engUnit'], values: [{ type: 12, stringValue: 'degC' }] } }],
@@ -49,14 +49,14 @@ describe('a spool from an earlier run', () => {
     const { rows: letters } = await env.admin().query<{ topic: string; payload_size: string }>(
       `select topic, payload_size::text from uns_meta.dead_letters where topic like 'spBv1.0/Replay/%'`);
     expect(letters).toEqual([{ topic: 'spBv1.0/Replay/DBIRTH/E/Empty', payload_size: '0' }]);
-    expect((await readdir(dir)).sort()).toEqual([`${String(2).padStart(20, '0')}.bad`, name(9)]);
+    expect((await readdir(dir)).sort()).toEqual([name(2, '.bad'), name(9)]);
 
     const lines = ingestor.records();
     const pick = (event: string) => lines.filter((r) => r.event === event).map((r) => ({ level: r.level, msg: r.msg }));
     expect(pick('spool.found')).toEqual([{ level: 30, msg: 'the spool holds 4 births from an earlier run; replaying' }]);
     expect(pick('spool.unreadable')).toEqual([
       { level: 50, msg: `spool file ${name(9)} has no readable header; left in place for an operator` },
-      { level: 50, msg: `spool file 2 is unreadable (spool file ${join(dir, name(2))} is truncated: ${birth.length - 1} of ${birth.length} payload bytes); moved aside to ${join(dir, `${String(2).padStart(20, '0')}.bad`)} for an operator` },
+      { level: 50, msg: `spool file 2 is unreadable (spool file ${join(dir, name(2))} is truncated: ${birth.length - 1} of ${birth.length} payload bytes); moved aside to ${join(dir, name(2, '.bad'))} for an operator` },
     ]);
     expect(pick('spool.foreign_file')).toEqual([{ level: 50, msg: 'spool file 3 is not a birth; removing it from the replay' }]);
     expect(ingestor.pipeline.databaseAvailable()).toBe(true);

@@ -4,11 +4,10 @@
 // upsert (src/worker/sql/confirm.sql) that inserts one row and updates another (two statement triggers fire); and
 // the device ids a versions notification names, for metrics of one birth and for metrics far apart.
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFor, createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { ingest } from '../worker/helpers.ts';
+import { ingest, waitFor } from '../worker/helpers.ts';
 import { birth } from './support.ts';
 
 const CHANNEL = 'uns_meta_catalog_changes';
@@ -40,11 +39,7 @@ let barriers = 0;
 async function barrier(): Promise<void> {
   const id = ++barriers;
   await db.pool('uns_meta_admin').query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ kind: 'test-barrier', id })]);
-  const end = Date.now() + 60_000;
-  while (!received.some((n) => n.kind === 'test-barrier' && n.id === id)) {
-    if (Date.now() > end) throw new Error(`barrier ${id} never arrived on ${CHANNEL}`);
-    await sleep(20);
-  }
+  await waitFor(`barrier ${id} on ${CHANNEL}`, () => Promise.resolve(received.some((n) => n.kind === 'test-barrier' && n.id === id)), 60_000);
 }
 
 /** The notifications a statement sends once it committed: exactly those arriving between two barriers. */

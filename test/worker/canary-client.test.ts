@@ -63,6 +63,9 @@ function oneTag(): { json: string; tag: string } {
   return { json: JSON.stringify({ [tag]: [['Description', '2026-12-07T00:00:00.000Z', `d${n}`, 192]]}), tag };
 }
 
+/** What a call rejected with (undefined when it resolved). */
+const failureOf = (call: Promise<unknown>): Promise<unknown> => call.then(() => undefined, (e: unknown) => e);
+
 const since = (seq: number, method?: string) => sim.state.requests({ afterSeq: seq, ...(method ? { method } : {}) });
 const lastSeq = () => sim.state.requests().at(-1)?.seq ?? 0;
 
@@ -95,7 +98,7 @@ describe('the session', () => {
     const from = lastSeq();
     sim.state.setFaults({ badSessionToken: { methods: ['storeData'] } });
     const { json, tag } = oneTag();
-    const err = await client.storeProperties(json, [tag]).then(() => undefined, (e: unknown) => e);
+    const err = await failureOf(client.storeProperties(json, [tag]));
     expect(err).toBeInstanceOf(BadSessionTokenError);
     expect(err).toMatchObject({ name: 'BadSessionTokenError', message: 'Canary answered BadSessionToken to storeData' });
     expect(since(from).map((r) => [r.method, r.outcome])).toEqual([
@@ -109,7 +112,7 @@ describe('the session', () => {
     try {
       const { client, metrics } = newClient({ CANARY_API_TOKEN: 'not-the-token' }, refusing);
       const { json, tag } = oneTag();
-      const err = await client.storeProperties(json, [tag]).then(() => undefined, (e: unknown) => e);
+      const err = await failureOf(client.storeProperties(json, [tag]));
       expect(err).toBeInstanceOf(PermanentCanaryError);
       expect((err as Error).name).toBe('PermanentCanaryError');
       expect((err as Error).message).toMatch(/^Canary refused getSessionToken: apiToken is missing or not valid/);
@@ -219,7 +222,7 @@ describe('a failed attempt: its error, its message and its outcome label', () =>
       [{ tooManyRequests: { count: 1, methods: ['storeData'] } }, 429]];
     for (const [fault, status] of faults) {
       sim.state.setFaults(fault);
-      const err = await client.storeProperties(json, [tag]).then(() => undefined, (e: unknown) => e);
+      const err = await failureOf(client.storeProperties(json, [tag]));
       expect(err).toBeInstanceOf(TransientCanaryError);
       expect(err).toMatchObject({ name: 'TransientCanaryError', message: `Canary storeData answered HTTP ${status}`, httpStatus: status });
       expect(await series(metrics.requests, { method: 'storeData', outcome: `http_${status}` })).toBe(1);
@@ -231,7 +234,7 @@ describe('a failed attempt: its error, its message and its outcome label', () =>
     const { client, metrics } = newClient({ CANARY_REQUEST_TIMEOUT_MS: '300' });
     sim.state.setFaults({ hang: { count: 1, methods: ['getSessionToken'] } });
     const { json, tag } = oneTag();
-    const err = await client.storeProperties(json, [tag]).then(() => undefined, (e: unknown) => e);
+    const err = await failureOf(client.storeProperties(json, [tag]));
     expect(err).toBeInstanceOf(TransientCanaryError);
     expect((err as Error).message).toBe('Canary getSessionToken got no answer within 300 ms');
     expect(await series(metrics.requests, { method: 'getSessionToken', outcome: 'timeout' })).toBe(1);
@@ -250,7 +253,7 @@ describe('a failed attempt: its error, its message and its outcome label', () =>
     const { client, metrics } = newClient();
     sim.state.setFaults({ reset: { count: 1, methods: ['getSessionToken'] } });
     const { json, tag } = oneTag();
-    const err = await client.storeProperties(json, [tag]).then(() => undefined, (e: unknown) => e);
+    const err = await failureOf(client.storeProperties(json, [tag]));
     expect(err).toBeInstanceOf(TransientCanaryError);
     expect((err as Error).message).toMatch(/^Canary getSessionToken failed in transport: \w*Error: \S/);
     expect(await series(metrics.requests, { method: 'getSessionToken', outcome: 'transport_error' })).toBe(1);
@@ -318,8 +321,16 @@ describe('request metrics', () => {
   });
 });
 
-/** A server that answers each API method with what the test scripted (status and raw body), and records requests. */
-async function scripted(answers: Record<string, { status: number; body: string }>): Promise<{ url: string; seen: { method: string; contentType: string | undefined }[]; server: Server }> {
+const servers: Server[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close();
+});
+
+/**
+ * A server that answers each API method with what the test scripted (status and raw body) and records the requests,
+ * with a client pointed at it (both closed after the test).
+ */
+async function scripted(answers: Record<string, { status: number; body: string }>): Promise<TestClient & { seen: { method: string; contentType: string | undefined }[] }> {
   const seen: { method: string; contentType: string | undefined }[] = [];
   const server = createServer((req, res) => {
     const method = req.url!.replace(/^\/api\/v1\//, '');
@@ -330,8 +341,9 @@ async function scripted(answers: Record<string, { status: number; body: string }
       res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body);
     });
   });
+  servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
+  return { ...newClient({ CANARY_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }), seen };
 }
 
 describe('answers off the contract (a scripted server)', () => {
@@ -346,71 +358,46 @@ describe('answers off the contract (a scripted server)', () => {
   ];
   for (const [what, answer, type, message, outcome] of cases) {
     it(`${what}: ${type.name}`, async () => {
-      const s = await scripted({ getSessionToken: GOOD_SESSION, storeData: answer });
-      try {
-        const { client, metrics } = newClient({ CANARY_URL: s.url });
-        const err = await client.storeProperties('{}', []).then(() => undefined, (e: unknown) => e);
-        expect(err).toBeInstanceOf(type);
-        expect((err as Error).message.startsWith(message)).toBe(true);
-        expect(await series(metrics.requests, { method: 'storeData', outcome })).toBe(1);
-        expect(s.seen.map((r) => r.method)).toEqual(['getSessionToken', 'storeData']);
-        expect(s.seen.every((r) => r.contentType === 'application/json')).toBe(true);
-      } finally {
-        s.server.close();
-      }
+      const { client, metrics, seen } = await scripted({ getSessionToken: GOOD_SESSION, storeData: answer });
+      const err = await failureOf(client.storeProperties('{}', []));
+      expect(err).toBeInstanceOf(type);
+      expect((err as Error).message.startsWith(message)).toBe(true);
+      expect(await series(metrics.requests, { method: 'storeData', outcome })).toBe(1);
+      expect(seen.map((r) => r.method)).toEqual(['getSessionToken', 'storeData']);
+      expect(seen.every((r) => r.contentType === 'application/json')).toBe(true);
     });
   }
 
   it('an envelope without errors reads as no errors: a statusCode other than Good still says what it was', async () => {
-    const s = await scripted({ getSessionToken: GOOD_SESSION, storeData: { status: 200, body: '{"statusCode":"Warning"}' } });
-    try {
-      const { client } = newClient({ CANARY_URL: s.url });
-      expect(await client.storeProperties('{}', ['A.B'])).toEqual({ tagErrors: new Map(), otherErrors: ['statusCode Warning'] });
-    } finally {
-      s.server.close();
-    }
+    const { client } = await scripted({ getSessionToken: GOOD_SESSION, storeData: { status: 200, body: '{"statusCode":"Warning"}' } });
+    expect(await client.storeProperties('{}', ['A.B'])).toEqual({ tagErrors: new Map(), otherErrors: ['statusCode Warning'] });
   });
 
   it('getSessionToken answering a status other than Good, with a token: PermanentCanaryError with the status and its errors', async () => {
-    const s = await scripted({ getSessionToken: { status: 200, body: JSON.stringify({ statusCode: 'Warning', errors: ['one', 'two'], sessionToken: 'abc' }) } });
-    try {
-      const { client } = newClient({ CANARY_URL: s.url });
-      const err = await client.storeProperties('{}', []).then(() => undefined, (e: unknown) => e);
-      expect(err).toBeInstanceOf(PermanentCanaryError);
-      expect((err as Error).message).toBe('Canary refused getSessionToken (Warning): one; two; check CANARY_API_TOKEN, CANARY_HISTORIANS and CANARY_CLIENT_ID');
-      expect(s.seen.map((r) => r.method)).toEqual(['getSessionToken']);
-    } finally {
-      s.server.close();
-    }
+    const { client, seen } = await scripted({ getSessionToken: { status: 200, body: JSON.stringify({ statusCode: 'Warning', errors: ['one', 'two'], sessionToken: 'abc' }) } });
+    const err = await failureOf(client.storeProperties('{}', []));
+    expect(err).toBeInstanceOf(PermanentCanaryError);
+    expect((err as Error).message).toBe('Canary refused getSessionToken (Warning): one; two; check CANARY_API_TOKEN, CANARY_HISTORIANS and CANARY_CLIENT_ID');
+    expect(seen.map((r) => r.method)).toEqual(['getSessionToken']);
   });
 
   for (const [errors, message] of [[['a', 'b'], 'Canary refused storeData: a; b'], [[], 'Canary refused storeData: statusCode Error']] as const) {
     it(`statusCode Error with errors ${JSON.stringify(errors)}: PermanentCanaryError "${message}"`, async () => {
-      const s = await scripted({ getSessionToken: GOOD_SESSION, storeData: { status: 200, body: JSON.stringify({ statusCode: 'Error', errors }) } });
-      try {
-        const { client } = newClient({ CANARY_URL: s.url });
-        const err = await client.storeProperties('{}', []).then(() => undefined, (e: unknown) => e);
-        expect(err).toBeInstanceOf(PermanentCanaryError);
-        expect((err as Error).message).toBe(message);
-      } finally {
-        s.server.close();
-      }
+      const { client } = await scripted({ getSessionToken: GOOD_SESSION, storeData: { status: 200, body: JSON.stringify({ statusCode: 'Error', errors }) } });
+      const err = await failureOf(client.storeProperties('{}', []));
+      expect(err).toBeInstanceOf(PermanentCanaryError);
+      expect((err as Error).message).toBe(message);
     });
   }
 
   for (const [what, body] of [['no sessionToken', { statusCode: 'Good', errors: [] }], ['an empty sessionToken', { statusCode: 'Good', errors: [], sessionToken: '' }],
     ['a numeric sessionToken', { statusCode: 'Good', errors: [], sessionToken: 7 }]] as const) {
     it(`getSessionToken answering Good with ${what}: PermanentCanaryError, nothing stored`, async () => {
-      const s = await scripted({ getSessionToken: { status: 200, body: JSON.stringify(body) } });
-      try {
-        const { client } = newClient({ CANARY_URL: s.url });
-        const err = await client.storeProperties('{}', []).then(() => undefined, (e: unknown) => e);
-        expect(err).toBeInstanceOf(PermanentCanaryError);
-        expect((err as Error).message).toBe('Canary refused getSessionToken (Good): ; check CANARY_API_TOKEN, CANARY_HISTORIANS and CANARY_CLIENT_ID');
-        expect(s.seen.map((r) => r.method)).toEqual(['getSessionToken']);
-      } finally {
-        s.server.close();
-      }
+      const { client, seen } = await scripted({ getSessionToken: { status: 200, body: JSON.stringify(body) } });
+      const err = await failureOf(client.storeProperties('{}', []));
+      expect(err).toBeInstanceOf(PermanentCanaryError);
+      expect((err as Error).message).toBe('Canary refused getSessionToken (Good): ; check CANARY_API_TOKEN, CANARY_HISTORIANS and CANARY_CLIENT_ID');
+      expect(seen.map((r) => r.method)).toEqual(['getSessionToken']);
     });
   }
 });
