@@ -61,7 +61,7 @@ try {
     jsonBytes += rows.reduce((n, r) => n + r.properties_json.length, 0);
     t = performance.now();
     await client.query({ name: 'uns_meta_confirm', text: workerSql.confirm, values: confirmValues(rows.map((r) => ({
-      metric_id: r.metric_id, version: r.version, tag: r.tag, outcome: 'written', changed_at: r.changed_at, sent: r.properties_json,
+      metric_id: r.metric_id, version: r.version, tag: r.tag, outcome: 'written', changed_at: r.changed_at,
     }))) });
     confirmMs += performance.now() - t;
   }

@@ -2,11 +2,11 @@
 begin;
 \ir ../_session.psql
 set local statement_timeout = '30s';
-select plan(12);
+select plan(14);
 
 select has_table('uns_meta', 'canary_sync_state', 'table uns_meta.canary_sync_state exists');
 select columns_are('uns_meta', 'canary_sync_state',
-                   array['metric_id', 'confirmed_version', 'confirmed_at', 'canary_tag', 'confirmed_properties', 'outcome', 'changed_at'],
+                   array['metric_id', 'confirmed_version', 'confirmed_at', 'canary_tag', 'written_version', 'outcome', 'changed_at'],
                    'it has exactly its columns');
 select col_is_pk('uns_meta', 'canary_sync_state', 'metric_id', 'one row per metric');
 select is((select array_agg(tgname::text order by tgname) from pg_trigger
@@ -25,11 +25,16 @@ insert into uns_meta.metrics (device_id, name, uns_path, datatype)
   select device_id, 'm', 'G/E/D/m', 10 from uns_meta.devices where uns_path = 'G/E/D';
 select throws_ok($$insert into uns_meta.canary_sync_state (metric_id, confirmed_version, outcome)
                    select metric_id, 1, 'maybe' from uns_meta.metrics where uns_path = 'G/E/D/m'$$, '23514', null, 'an unknown outcome is refused');
-select throws_ok($$insert into uns_meta.canary_sync_state (metric_id, confirmed_version, outcome, confirmed_properties)
-                   select metric_id, 1, 'written', '[]' from uns_meta.metrics where uns_path = 'G/E/D/m'$$, '23514', null, 'confirmed_properties must be an object');
-select lives_ok($$insert into uns_meta.canary_sync_state (metric_id, confirmed_version, outcome, canary_tag, confirmed_properties)
-                  select metric_id, 1, 'written', 'G.E.D.m', '{"Eng Units": "bar"}' from uns_meta.metrics where uns_path = 'G/E/D/m'$$,
-                'a confirmation is recorded');
+select throws_ok($$insert into uns_meta.canary_sync_state (metric_id, confirmed_version, outcome, written_version)
+                   select metric_id, 2, 'written', 3 from uns_meta.metrics where uns_path = 'G/E/D/m'$$, '23514', null,
+                 'written_version cannot be later than the confirmed version');
+select throws_ok($$insert into uns_meta.canary_sync_state (metric_id, confirmed_version, outcome, written_version)
+                   select metric_id, 2, 'written', 0 from uns_meta.metrics where uns_path = 'G/E/D/m'$$, '23514', null,
+                 'written_version is a version (>= 1)');
+select lives_ok($$insert into uns_meta.canary_sync_state (metric_id, confirmed_version, outcome, canary_tag, written_version)
+                  select metric_id, 2, 'retired', 'G.E.D.m', 1 from uns_meta.metrics where uns_path = 'G/E/D/m'$$,
+                'a confirmation is recorded (written_version before the confirmed version: a retirement wrote nothing)');
+select is((select written_version from uns_meta.canary_sync_state), 1, 'with its written_version');
 delete from uns_meta.metrics where uns_path = 'G/E/D/m';
 select is((select count(*)::int from uns_meta.canary_sync_state), 0, 'deleting the metric deletes its state');
 

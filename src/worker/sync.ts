@@ -1,6 +1,7 @@
 // Brings Canary up to date for a selection of metrics (one device for a job; all, a device or a path prefix for
 // `uns-meta canary resync`; dead-lettered metrics for `uns-meta canary replay`): reads pages of metrics whose
-// version Canary has not confirmed, sends only the properties Canary does not hold, records what Canary confirmed.
+// version Canary has not confirmed, sends only the properties changed since the version Canary holds, records what
+// Canary confirmed.
 import { performance } from 'node:perf_hooks';
 import type Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
@@ -62,8 +63,6 @@ export interface Confirmation {
   metric_id: string;
   version: number;
   tag: string | null;
-  /** JSON text of the properties written. */
-  sent: string;
   outcome: 'written' | 'unchanged' | 'skipped_transient' | 'retired';
   changed_at: string;
 }
@@ -160,7 +159,7 @@ async function syncPage(deps: SyncDeps, rows: PendingRow[], options: SyncOptions
   const quiet: Confirmation[] = [];
   const writes: TagWrite<PendingRow>[] = [];
   for (const row of rows) {
-    const base = { metric_id: row.metric_id, version: row.version, changed_at: row.changed_at, sent: '{}' };
+    const base = { metric_id: row.metric_id, version: row.version, changed_at: row.changed_at };
     if (row.retired) quiet.push({ ...base, tag: null, outcome: 'retired' });
     else if (row.is_transient && !deps.config.syncTransient) quiet.push({ ...base, tag: null, outcome: 'skipped_transient' });
     else if (row.properties_json === '{}') quiet.push({ ...base, tag: row.tag, outcome: 'unchanged' });
@@ -222,8 +221,7 @@ async function sendBatch(deps: SyncDeps, batch: Batch<PendingRow>, options: Sync
   if (refused.length > 0) await deadLetter(deps, refused, (w) => result.tagErrors.get(w.tag) ?? '', options.attempts, report);
   if (delivered.length > 0) {
     await confirmer.add(delivered.map((w) => ({
-      metric_id: w.item.metric_id, version: w.item.version, tag: w.tag, sent: w.item.properties_json,
-      outcome: 'written' as const, changed_at: w.item.changed_at,
+      metric_id: w.item.metric_id, version: w.item.version, tag: w.tag, outcome: 'written' as const, changed_at: w.item.changed_at,
     })));
     report.written += delivered.length;
     deps.metrics.tagsWritten.inc(delivered.length);
@@ -271,14 +269,11 @@ class Confirmer {
   }
 }
 
-/**
- * The parameters of src/worker/sql/confirm.sql for these confirmations. The property values travel as the JSON text
- * the database produced: no second serialization.
- */
+/** The parameters of src/worker/sql/confirm.sql for these confirmations: one array per column. */
 export function confirmValues(confirmations: Confirmation[]): unknown[] {
   return [
     confirmations.map((c) => c.metric_id), confirmations.map((c) => c.version), confirmations.map((c) => c.tag),
-    confirmations.map((c) => c.outcome), confirmations.map((c) => c.changed_at), `[${confirmations.map((c) => c.sent).join(',')}]`,
+    confirmations.map((c) => c.outcome), confirmations.map((c) => c.changed_at),
   ];
 }
 

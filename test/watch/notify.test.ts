@@ -67,7 +67,7 @@ describe('one NOTIFY per statement', () => {
   it('the worker\'s confirmation upsert (one row inserted, one updated): one notification', async () => {
     const ids = (await db.pool('uns_meta_admin').query<{ id: string }>(`select metric_id::text as id from uns_meta.metrics where name in ('M1', 'M2') order by name`)).rows.map((r) => r.id);
     const confirm = (metricIds: string[]) => db.pool('uns_meta_app').query(confirmSql, [metricIds, metricIds.map(() => 2),
-      metricIds.map(() => null), metricIds.map(() => 'unchanged'), metricIds.map(() => new Date()), JSON.stringify(metricIds.map(() => ({})))]);
+      metricIds.map(() => null), metricIds.map(() => 'unchanged'), metricIds.map(() => new Date())]);
     expect(await notificationsOf(() => confirm([ids[0]!]))).toMatchObject([{ kind: 'confirmations', count: 1 }]);
     const got = await notificationsOf(() => confirm(ids));
     expect(got).toHaveLength(1);

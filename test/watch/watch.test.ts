@@ -77,8 +77,7 @@ describe('uns-meta watch', () => {
                                            values ('^(Secil/Portugal/Kiln)/Area(/|$)', '\\1/Zone\\2', 'watch test')`);
     await db.pool('uns_meta_admin').query('select uns_meta.reapply_path_rules()');
     // Canary confirms T1's version 2 (the worker's statement, as the worker's role)
-    await db.pool('uns_meta_app').query(confirmSql, [[t1], [2], ['Secil.Secil.Portugal.Cement.Area.T1'], ['written'], [new Date()],
-      JSON.stringify([{ 'Eng Units': 'mbar' }])]);
+    await db.pool('uns_meta_app').query(confirmSql, [[t1], [2], ['Secil.Secil.Portugal.Cement.Area.T1'], ['written'], [new Date()]]);
 
     const expectedA = [
       'Portugal/Cement  Secil/Portugal/Cement/Area/T1  created  v1 by system: datatype 10; uns_path "Secil/Portugal/Cement/Area/T1"',

@@ -133,6 +133,20 @@ export function canaryProps(sim: CanarySim, tag: string): Record<string, unknown
 
 export const TAG = (metric: string, device = 'Cement') => `Secil.Portugal.${device}.${metric.replaceAll('/', '.')}`;
 
+/**
+ * Starts the fixture's worker if none runs and waits until every metric of the device is in sync and no job is left:
+ * the sync of the device's last birth is complete.
+ */
+export async function syncDevice(fx: WorkerFixture, device: string): Promise<void> {
+  fx.worker ??= await startTestWorker(fx.sim, fx.db);
+  await waitFor(`device ${device} in sync`, async () => {
+    const rows = (await parity(fx.db)).filter((r) => r.uns_path.startsWith(`Secil/Portugal/${device}/`));
+    return rows.length > 0 && rows.every((r) => r.status === 'in_sync');
+  });
+  // the job is done once parity says so; give the runner a moment to complete it
+  await waitFor('no job left', async () => (await fx.db.pool('uns_meta_admin').query('select 1 from graphile_worker.jobs')).rowCount === 0);
+}
+
 export interface WorkerFixture {
   db: TestDatabase;
   sim: CanarySim;

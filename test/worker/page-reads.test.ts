@@ -46,7 +46,7 @@ async function confirmMetrics(ids: string[]): Promise<void> {
   const { rows } = await fx.db.pool('uns_meta_admin').query<{ id: string; version: number; tag: string }>(
     'select metric_id::text as id, version, canary_id as tag from uns_meta.metrics where metric_id = any ($1::bigint[]) order by metric_id', [ids]);
   await fx.db.pool('uns_meta_app').query(workerSql.confirm, [rows.map((r) => r.id), rows.map((r) => r.version), rows.map((r) => r.tag),
-    rows.map(() => 'written'), rows.map(() => '2026-12-07T00:00:00Z'), `[${rows.map(() => '{"Eng Units":"kW"}').join(',')}]`]);
+    rows.map(() => 'written'), rows.map(() => '2026-12-07T00:00:00Z')]);
 }
 
 beforeAll(async () => {

@@ -1,17 +1,18 @@
-// The worker's rules that ordinary syncs rarely exercise: a late confirmation of an older version, a retired metric,
-// and what canary_parity says about it. Each test has its own device, so they run in any order.
+// The worker's rules that ordinary syncs rarely exercise: a late confirmation of an older version, a retired metric
+// and what canary_parity says about it, and which properties are sent after a version Canary never got (skipped,
+// shadowed names, a changed name mapping). Each test has its own device, so they run in any order.
 import { describe, expect, it } from 'vitest';
 import { confirmValues, type Confirmation } from '../../src/worker/sync.ts';
 import { workerSql } from '../../src/worker/sql.ts';
-import { birth, canaryProps, ingest, startTestWorker, storeRequests, TAG, useWorkerFixture, waitFor } from './helpers.ts';
+import { birth, canaryProps, ingest, startTestWorker, storeRequests, syncDevice, TAG, useWorkerFixture, waitFor } from './helpers.ts';
 
 const fx = useWorkerFixture();
 
-interface StateRow { confirmed_version: number; canary_tag: string | null; confirmed_properties: Record<string, unknown>; outcome: string }
+interface StateRow { confirmed_version: number; canary_tag: string | null; written_version: number | null; outcome: string }
 
 async function syncState(path: string): Promise<StateRow | undefined> {
   const { rows } = await fx.db.pool('uns_meta_ro').query<StateRow>(
-    `select s.confirmed_version, s.canary_tag, s.confirmed_properties, s.outcome
+    `select s.confirmed_version, s.canary_tag, s.written_version, s.outcome
        from uns_meta.canary_sync_state s join uns_meta.metrics m using (metric_id) where m.uns_path = $1`, [path]);
   return rows[0];
 }
@@ -31,11 +32,11 @@ describe('worker rules', () => {
     await fx.worker.stop();
     fx.worker = undefined;
     const before = await syncState('Secil/Portugal/Late/L/x');
-    expect(before).toStrictEqual({ confirmed_version: 2, canary_tag: TAG('L/x', 'Late'), confirmed_properties: { 'Eng Units': 'B' }, outcome: 'written' });
+    expect(before).toStrictEqual({ confirmed_version: 2, canary_tag: TAG('L/x', 'Late'), written_version: 2, outcome: 'written' });
 
     // what a job that read version 1 would record once its request finally came back
     const late: Confirmation = {
-      metric_id: await metricId('Secil/Portugal/Late/L/x'), version: 1, tag: TAG('L/x', 'Late'), sent: '{"Eng Units":"A"}',
+      metric_id: await metricId('Secil/Portugal/Late/L/x'), version: 1, tag: TAG('L/x', 'Late'),
       outcome: 'written', changed_at: '2020-01-01T00:00:00.000000Z',
     };
     const { rows } = await fx.db.pool('uns_meta_app').query(workerSql.confirm, confirmValues([late]));
@@ -60,9 +61,9 @@ describe('worker rules', () => {
 
     expect(storeRequests(fx.sim).filter((r) => r.seq > seq).flatMap((r) => r.tagPaths)).toEqual([]);
     expect(canaryProps(fx.sim, TAG('R/gone', 'Retire'))).toStrictEqual({ 'Eng Units': 'rpm' }); // Canary keeps what it had
-    // the confirmation of a retirement writes no tag and keeps what Canary holds
+    // the confirmation of a retirement writes no tag and keeps the version whose properties Canary holds
     expect(await syncState('Secil/Portugal/Retire/R/gone')).toStrictEqual({
-      confirmed_version: 2, canary_tag: TAG('R/gone', 'Retire'), confirmed_properties: { 'Eng Units': 'rpm' }, outcome: 'retired',
+      confirmed_version: 2, canary_tag: TAG('R/gone', 'Retire'), written_version: 1, outcome: 'retired',
     });
     const { rows } = await fx.db.pool('uns_meta_ro').query<{ uns_path: string; version: number; confirmed_version: number; status: string; last_outcome: string; up_to_date: boolean; retired: boolean }>(
       `select uns_path, version, confirmed_version, status, last_outcome, up_to_date, retired_at is not null as retired
@@ -81,6 +82,44 @@ describe('worker rules', () => {
       (await syncState('Secil/Portugal/Early/E/kept'))?.outcome === 'written');
     expect(storeRequests(fx.sim).flatMap((r) => r.tagPaths).filter((t) => t.startsWith('Secil.Portugal.Early.'))).toEqual([TAG('E/kept', 'Early')]);
     expect(fx.sim.state.tag(TAG('E/gone', 'Early'))).toBeUndefined();
-    expect(await syncState('Secil/Portugal/Early/E/gone')).toStrictEqual({ confirmed_version: 2, canary_tag: null, confirmed_properties: {}, outcome: 'retired' });
+    expect(await syncState('Secil/Portugal/Early/E/gone')).toStrictEqual({ confirmed_version: 2, canary_tag: null, written_version: null, outcome: 'retired' });
+  });
+  it('a change made while the metric was transient (skipped, nothing written) reaches Canary once it is synced again', async () => {
+    const path = 'Secil/Portugal/Skip/S/x';
+    await ingest(fx.db, birth('Skip', { 'S/x': { engUnit: 'A', documentation: 'kept' } }));
+    await syncDevice(fx, 'Skip');
+    await ingest(fx.db, birth('Skip', { 'S/x': { engUnit: 'B', documentation: 'kept' } }, undefined, { 'S/x': { isTransient: true } }));
+    await syncDevice(fx, 'Skip');
+    expect(await syncState(path)).toStrictEqual({ confirmed_version: 2, canary_tag: TAG('S/x', 'Skip'), written_version: 1, outcome: 'skipped_transient' });
+    expect(canaryProps(fx.sim, TAG('S/x', 'Skip'))).toStrictEqual({ 'Eng Units': 'A', Description: 'kept' });
+    const seq = storeRequests(fx.sim).at(-1)?.seq ?? 0;
+    // version 3 changes only the flag; Eng Units changed in version 2, which Canary never got
+    await ingest(fx.db, birth('Skip', { 'S/x': { engUnit: 'B', documentation: 'kept' } }));
+    await syncDevice(fx, 'Skip');
+    expect(storeRequests(fx.sim).filter((r) => r.seq > seq).map((r) => [r.tagPaths, r.propertyRows])).toEqual([[[TAG('S/x', 'Skip')], 1]]);
+    expect(canaryProps(fx.sim, TAG('S/x', 'Skip'))).toStrictEqual({ 'Eng Units': 'B', Description: 'kept' });
+    expect(await syncState(path)).toStrictEqual({ confirmed_version: 3, canary_tag: TAG('S/x', 'Skip'), written_version: 3, outcome: 'written' });
+  });
+
+  it('a removed mapped key uncovers the raw key of the same Canary name: its value is sent', async () => {
+    // engUnit is mapped to "Eng Units" and wins over a raw key named "Eng Units" (docs/worker.md, "Names")
+    await ingest(fx.db, birth('Shadow', { 'S/x': { 'Eng Units': 'raw', engUnit: 'mapped' } }));
+    await syncDevice(fx, 'Shadow');
+    expect(canaryProps(fx.sim, TAG('S/x', 'Shadow'))).toStrictEqual({ 'Eng Units': 'mapped' });
+    await ingest(fx.db, birth('Shadow', { 'S/x': { 'Eng Units': 'raw' } }));
+    await syncDevice(fx, 'Shadow');
+    expect(canaryProps(fx.sim, TAG('S/x', 'Shadow'))).toStrictEqual({ 'Eng Units': 'raw' });
+  });
+
+  it('a name mapping added after a sync sends the metrics with the key under the new name', async () => {
+    await ingest(fx.db, birth('Remap', { 'R/x': { remapMe: 'v', engUnit: 'bar' }, 'R/y': { engUnit: 'rpm' } }));
+    await syncDevice(fx, 'Remap');
+    expect(canaryProps(fx.sim, TAG('R/x', 'Remap'))).toStrictEqual({ remapMe: 'v', 'Eng Units': 'bar' });
+    const seq = storeRequests(fx.sim).at(-1)?.seq ?? 0;
+    await fx.db.pool('uns_meta_admin').query(`insert into uns_meta.canary_property_names (property_key, canary_name) values ('remapMe', 'Remapped')`);
+    await syncDevice(fx, 'Remap');
+    // every property of R/x (the mapping's version names no property), nothing of R/y (no such key: no version)
+    expect(storeRequests(fx.sim).filter((r) => r.seq > seq).flatMap((r) => r.tagPaths)).toEqual([TAG('R/x', 'Remap')]);
+    expect(canaryProps(fx.sim, TAG('R/x', 'Remap'))).toStrictEqual({ remapMe: 'v', 'Eng Units': 'bar', Remapped: 'v' });
   });
 });

@@ -4,23 +4,14 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { runOperatorSync } from '../../src/worker/index.ts';
 import { configFor } from '../support/database.ts';
-import { allInSync, birth, canaryProps, ingest, parity, setDebounce, startTestWorker, storeRequests, TAG, testConfig, useWorkerFixture, waitFor } from './helpers.ts';
+import { allInSync, birth, canaryProps, ingest, parity, setDebounce, startTestWorker, storeRequests, syncDevice, TAG, testConfig, useWorkerFixture, waitFor } from './helpers.ts';
 
 const fx = useWorkerFixture();
 
 const tagsWritten = (afterSeq = 0) => storeRequests(fx.sim).filter((r) => r.seq > afterSeq).flatMap((r) => r.tagPaths);
 const lastSeq = () => storeRequests(fx.sim).at(-1)?.seq ?? 0;
 
-/** Every metric of the device is in sync and no job is left: the sync of the device's last birth is complete. */
-async function syncNow(device: string): Promise<void> {
-  fx.worker ??= await startTestWorker(fx.sim, fx.db);
-  await waitFor(`device ${device} in sync`, async () => {
-    const rows = (await parity(fx.db)).filter((r) => r.uns_path.startsWith(`Secil/Portugal/${device}/`));
-    return rows.length > 0 && rows.every((r) => r.status === 'in_sync');
-  });
-  // the job is done once parity says so; give the runner a moment to complete it
-  await waitFor('no job left', async () => (await fx.db.pool('uns_meta_admin').query('select 1 from graphile_worker.jobs')).rowCount === 0);
-}
+const syncNow = (device: string) => syncDevice(fx, device);
 
 // Each case has a device of its own and makes the state it starts from: the cases run in any order, alone or together.
 describe('canary_sync_device', () => {
@@ -70,7 +61,7 @@ describe('canary_sync_device', () => {
     expect(speed).toMatchObject({ status: 'in_sync', version: 2, confirmed_version: 2 });
   });
 
-  it('a removed property is not sent (Canary keeps its last value); re-adding it with the same value sends nothing', async () => {
+  it('a removed property is not sent (Canary keeps its last value); re-adding it sends that property alone', async () => {
     const full = { 'Kiln/Temp': { engUnit: '°C', documentation: 'Kiln shell temperature', engHigh: 1450.5 }, 'Kiln/Speed': { engUnit: 'rpm' } };
     await ingest(fx.db, birth('Removed', full));
     await syncNow('Removed');
@@ -82,7 +73,10 @@ describe('canary_sync_device', () => {
     seq = lastSeq();
     await ingest(fx.db, birth('Removed', full));
     await syncNow('Removed');
-    expect(tagsWritten(seq)).toEqual([]);
+    // the catalog names the version Canary holds, not each value it ever held: the re-added property is sent again
+    const requests = storeRequests(fx.sim).filter((r) => r.seq > seq);
+    expect(requests.map((r) => [r.tagPaths, r.propertyRows])).toEqual([[[TAG('Kiln/Temp', 'Removed')], 1]]);
+    expect(canaryProps(fx.sim, TAG('Kiln/Temp', 'Removed'))).toEqual({ 'Eng Units': '°C', Description: 'Kiln shell temperature', 'Default High Scale': 1450.5 });
   });
 
   it('a path change (lineage) writes the full metadata to the new tag; with a property change too', async () => {
@@ -157,20 +151,23 @@ describe('canary_sync_device', () => {
     expect(canaryProps(fx.sim, TAG('E/x', 'Escape'))).toEqual(awkward);
   });
 
-  it('confirmed_properties describes what the simulator holds for every confirmed tag of a device', async () => {
-    // consistency of the record with Canary (exact values per type: property-types.test.ts)
+  it('written_version names the version whose properties the simulator holds for every confirmed tag of a device', async () => {
+    // exact values per type: property-types.test.ts
     await ingest(fx.db, birth('Held', { 'H/a': { engUnit: 'bar', engHigh: 10 }, 'H/b': { documentation: 'b', enabled: false } }));
     await syncNow('Held');
+    const seq = lastSeq();
     await ingest(fx.db, birth('Held', { 'H/a': { engUnit: 'mbar', engHigh: 10 }, 'H/b': { documentation: 'b' } }));
     await syncNow('Held');
-    const { rows } = await fx.db.pool('uns_meta_app').query<{ canary_tag: string; confirmed_properties: Record<string, unknown> }>(
-      `select s.canary_tag, s.confirmed_properties from uns_meta.canary_sync_state s join uns_meta.metrics m using (metric_id)
+    const { rows } = await fx.db.pool('uns_meta_app').query<{ canary_tag: string; written_version: number; outcome: string }>(
+      `select s.canary_tag, s.written_version, s.outcome from uns_meta.canary_sync_state s join uns_meta.metrics m using (metric_id)
         where m.uns_path like 'Secil/Portugal/Held/%' order by m.uns_path`);
     expect(rows).toEqual([
-      { canary_tag: TAG('H/a', 'Held'), confirmed_properties: { 'Eng Units': 'mbar', 'Default High Scale': 10 } },
-      { canary_tag: TAG('H/b', 'Held'), confirmed_properties: { Description: 'b', enabled: false } },
+      { canary_tag: TAG('H/a', 'Held'), written_version: 2, outcome: 'written' },
+      { canary_tag: TAG('H/b', 'Held'), written_version: 2, outcome: 'unchanged' }, // a removed property: nothing to send
     ]);
-    for (const row of rows) expect(canaryProps(fx.sim, row.canary_tag)).toEqual(row.confirmed_properties);
+    expect(storeRequests(fx.sim).filter((r) => r.seq > seq).map((r) => [r.tagPaths, r.propertyRows])).toEqual([[[TAG('H/a', 'Held')], 1]]);
+    expect(canaryProps(fx.sim, TAG('H/a', 'Held'))).toEqual({ 'Eng Units': 'mbar', 'Default High Scale': 10 });
+    expect(canaryProps(fx.sim, TAG('H/b', 'Held'))).toEqual({ Description: 'b', enabled: false });
   });
 });
 

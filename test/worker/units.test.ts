@@ -156,13 +156,13 @@ describe('parseDeviceId', () => {
 });
 
 describe('confirmValues', () => {
-  it('one array per column of confirm.sql, in order, and the sent properties as one JSON array of the texts as given', () => {
+  it('one array per column of confirm.sql, in order', () => {
     const values = confirmValues([
-      { metric_id: '11', version: 3, tag: 'S.a', sent: '{"Eng Units":"degC"}', outcome: 'written', changed_at: '2026-12-05T03:19:17.123456Z' },
-      { metric_id: '12', version: 1, tag: null, sent: '{}', outcome: 'retired', changed_at: '2026-12-05T03:19:18Z' },
+      { metric_id: '11', version: 3, tag: 'S.a', outcome: 'written', changed_at: '2026-12-05T03:19:17.123456Z' },
+      { metric_id: '12', version: 1, tag: null, outcome: 'retired', changed_at: '2026-12-05T03:19:18Z' },
     ]);
     expect(values).toEqual([['11', '12'], [3, 1], ['S.a', null], ['written', 'retired'],
-      ['2026-12-05T03:19:17.123456Z', '2026-12-05T03:19:18Z'], '[{"Eng Units":"degC"},{}]']);
+      ['2026-12-05T03:19:17.123456Z', '2026-12-05T03:19:18Z']]);
   });
 });
 

@@ -1,8 +1,9 @@
 -- The next page of metrics to sync, in metric_id order after $3, with the Canary properties to send.
 -- $1 device_id (NULL = any), $2 UNS path prefix (NULL = any), $3 metric_id to start after, $4 page size,
 -- $5 force: every selected metric, every property (resync / replay); otherwise only metrics whose version
---    differs from the version Canary confirmed, and only properties Canary does not hold with that value
---    (all of them when the tag path is new),
+--    differs from the version Canary confirmed, and only the properties Canary may not hold: those whose Canary name
+--    a version diff after written_version (the version whose properties Canary holds for the tag) touched; all of
+--    them when the tag path is new, no version was ever written, or a name mapping changed since,
 -- $6 dataset override (NULL = the first segment of canary_id, the Sparkplug group), $7 metric_ids (NULL = any).
 -- `properties_json` (compact JSON text) maps Canary property names (through uns_meta.canary_property_names; on a
 -- clash the lowest precedence wins, and a mapped name wins over a raw key of the same name) to typed JSON values:
@@ -14,7 +15,7 @@
 -- aggregating (`shadowed`).
 with picked as (
   select m.metric_id, m.version, m.is_transient, m.retired_at is not null as retired, m.updated_at,
-         s.canary_tag as confirmed_tag, s.confirmed_properties,
+         s.canary_tag as confirmed_tag, s.written_version,
          case when $6::text is null then m.canary_id
               else $6::text || '.' || substr(m.canary_id, strpos(m.canary_id, '.') + 1) end as tag
     from uns_meta.metrics m
@@ -38,9 +39,24 @@ with picked as (
    limit $4
 ), shared as (
   select canary_name from uns_meta.canary_property_names group by canary_name having count(*) > 1
+), since as (
+  -- The Canary names of the properties the diffs after written_version touched (added, removed or changed keys, as
+  -- named now: a removed key's name may be another key's now), or NULL for "every property": the tag is new, nothing
+  -- was ever written to it, a version changed the name mapping, or forced. A new tag (a first sync) reads no version.
+  select p.*,
+         case when $5::boolean or p.confirmed_tag is distinct from p.tag or p.written_version is null then null
+              else (select case when bool_or(mv.diff ? 'canary_property_names') then null
+                                else coalesce(array_agg(distinct coalesce(n.canary_name, k.key)) filter (where k.key is not null), '{}') end
+                      from uns_meta.metric_versions mv
+                      left join lateral jsonb_object_keys(coalesce(mv.diff #> '{properties,added}', '{}')
+                                                          || coalesce(mv.diff #> '{properties,removed}', '{}')
+                                                          || coalesce(mv.diff #> '{properties,changed}', '{}')) as k(key) on true
+                      left join uns_meta.canary_property_names n on n.property_key = k.key
+                     where mv.metric_id = p.metric_id and mv.version_no > p.written_version) end as touched
+    from picked p
 ), sent as (
   select p.*, x.props, x.n
-    from picked p
+    from since p
     -- the properties to send, as a compact JSON object, and how many
     cross join lateral (select '{' || string_agg(to_json(v.name)::text || ':' || v.value, ',') || '}' as props, count(*)::int as n
             from uns_meta.metric_properties mp
@@ -64,8 +80,8 @@ with picked as (
                 where n2.canary_name = v.name and n2.property_key <> mp.key
                   and (n.canary_name is null or (n2.precedence, n2.property_key) < (n.precedence, n.property_key))
                   and mp2.type not in ('propertyset', 'propertysetlist')))
-             -- only what Canary does not hold with this value (everything on a new tag, or when forced)
-             and ($5::boolean or p.confirmed_tag is distinct from p.tag or p.confirmed_properties -> v.name is distinct from v.value::jsonb)
+             -- only what Canary may not hold (everything on a new tag, or when forced: `since`)
+             and (p.touched is null or v.name = any (p.touched))
          ) x
 )
 select p.metric_id::text as metric_id, p.version, p.tag, p.is_transient, p.retired,
