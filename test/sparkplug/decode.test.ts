@@ -145,6 +145,39 @@ describe('protobuf semantics', () => {
     expect(json.metrics?.[0]?.name).toBe('tag239');
   });
 
+  it('never hands out a cached string for bytes it did not compare: short strings that differ only after their first byte', () => {
+    // For each first byte, the strings of 2-4 bytes with every second byte, then the same lengths with zero bytes
+    // after the first: each must decode to itself, whatever shorter or equal string a cache slot held before.
+    const strings: string[] = [];
+    for (let first = 0x21; first < 0x7f; first++) {
+      for (const length of [2, 3, 4]) {
+        for (let second = 1; second < 0x80; second++) strings.push(String.fromCharCode(first, second).padEnd(length, 'z'));
+        strings.push(String.fromCharCode(first).padEnd(length, '\0'));
+      }
+    }
+    const values = strings.map((s) => ({ type: 12, stringValue: s }));
+    const json = decodePayload(encodePayload({ metrics: [{ name: 'm', properties: { keys: strings, values } }] }));
+    const got = json.metrics?.[0]?.properties;
+    expect(got?.keys).toEqual(strings);
+    expect(got?.values?.map((v) => v.stringValue)).toEqual(strings);
+  });
+
+  it('decodes a long string exactly after a short one was cached: long strings are compared in full, never cached', () => {
+    // The cache keys a string by its length and its first and last 8 bytes. Each round: a 100-byte string, a short
+    // one, and the long one with the short one's bytes in its middle (same length, same ends). Whatever slot the
+    // short one takes, the third must come back as itself.
+    const long = 'a'.repeat(100);
+    const strings: string[] = [];
+    for (let k = 0; k < 20_000; k++) {
+      const short = `z${String(k).padStart(6, '0')}`;
+      strings.push(long, short, long.slice(0, 48) + short + long.slice(48 + short.length));
+    }
+    const json = decodePayload(encodePayload({ metrics: [{ name: 'm', properties: { keys: strings, values: strings.map((s) => ({ type: 12, stringValue: s })) } }] }));
+    const got = json.metrics?.[0]?.properties;
+    expect(got?.keys).toEqual(strings);
+    expect(got?.values?.map((v) => v.stringValue)).toEqual(strings);
+  });
+
   it('skips an unknown fixed64 or fixed32 that ends exactly where its message ends', () => {
     const tag = (field: number, wireType: number) => [...protobuf.Writer.create().uint32((field << 3) | wireType).finish()];
     for (const last of [[...tag(51, 1), 1, 2, 3, 4, 5, 6, 7, 8], [...tag(53, 5), 1, 2, 3, 4]]) {
