@@ -354,9 +354,9 @@ export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logg
   }
   // A DBIRTH's fingerprint, else a birth sent in one call decoded; undefined when that went well, else the outcome.
   let fingerprinted: WireFingerprint | undefined;
-  const read = (): Outcome | undefined => {
+  const read = (decode = false): Outcome | undefined => {
     try {
-      if (msg.parsed.messageType === 'DBIRTH') fingerprinted = fingerprintBirth(prepared, ctx.chunkMetrics);
+      if (msg.parsed.messageType === 'DBIRTH' && !decode) fingerprinted = fingerprintBirth(prepared, ctx.chunkMetrics);
       else decodeWhole(prepared);
       return undefined;
     } catch (err) {
@@ -372,6 +372,9 @@ export async function applyBirth(ctx: ApplyContext, msg: BirthMessage, log: Logg
   if (early) return early;
   const missing = missingBirthFields(prepared.unwrapped.header);
   if (missing.length > 0) {
+    // The fingerprint pass does not decode property sets: bad bytes there still come before the missing field.
+    const undecodable = prepared.chunked ? undefined : read(true);
+    if (undecodable) return undecodable;
     ctx.metrics.birthsFailed.inc({ reason: 'invalid' });
     const zeroBytes = msg.payload.length === 0 ? ' (a zero-byte payload, as MQTT clients publish to clear a retained message)' : '';
     return {

@@ -170,8 +170,18 @@ export function decodePayload(input: Uint8Array, options: DecodeOptions = {}): P
 export function compressedBody(input: Uint8Array, options: DecodeOptions = {}): { body: Buffer; compression: Compression } | undefined {
   const buf = asBuffer(input);
   try {
+    // The framing scan reads the uuid without decoding a metric: an uncompressed payload (the usual one, and often a
+    // large one) is not decoded here. Only a compressed payload, whose outer message is small, is decoded. Bytes the
+    // scan refuses are decoded, so that the error is the decoder's (`decodePayload`'s), as before the scan.
+    let uuid: string | undefined;
+    try {
+      uuid = scanHeader(buf, options).header.uuid;
+    } catch (err) {
+      decodeUncompressed(buf, options);
+      throw err;
+    }
+    if (uuid !== COMPRESSED_UUID) return undefined;
     const outer = decodeUncompressed(buf, options);
-    if (outer.uuid !== COMPRESSED_UUID) return undefined;
     if (outer.body === undefined) throw new DecodeError(`compressed payload (uuid ${COMPRESSED_UUID}) has no body`);
     const body = Buffer.from(outer.body, 'base64');
     return { body, compression: compressionOf(outer.metrics?.find((m) => m.name === 'algorithm')?.stringValue, body) };

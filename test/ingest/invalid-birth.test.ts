@@ -108,27 +108,32 @@ describe('a payload on a DBIRTH topic that is not a birth', () => {
     expect(env.ingestor.records().filter((r) => r.event === 'birth.bad_topic')).toHaveLength(1);
   });
 
-  it('payloads that do not decode (the fuzz test\'s cases, twice): dead-lettered as undecodable, counted, the process goes on', async () => {
-    // one whose framing is broken (a metric's length runs past the end), one with a metric whose PropertySet sends its
-    // keys as a varint: both are refused by the framing scan as the ingestor prepares them (src/ingest/apply.ts)
+  it('payloads that do not decode (the fuzz test\'s cases): dead-lettered as undecodable, counted, the process goes on', async () => {
+    // Framing: a metric's length runs past the end (the framing scan refuses it as the ingestor prepares it). Keys: a
+    // metric whose PropertySet sends its keys as a varint (the fingerprint pass refuses it). Deep: a property value
+    // with a field number 0 (the fingerprint pass hashes a value's bytes without decoding them: the decoder refuses it
+    // once the catalog said it does not hold the birth). NoSeq: the same without its seq: bad bytes are named before
+    // a missing field (src/ingest/apply.ts).
+    const deep = [0x08, 0x01, 0x12, 0x10, 0x0a, 0x01, 0x61, 0x20, 0x0a, 0x4a, 0x09, 0x0a, 0x01, 0x6b, 0x12, 0x04, 0x08, 0x0c, 0x00, 0x00];
     const garbled = { 'spBv1.0/Clear/DBIRTH/E/Framing': Buffer.from([0x08, 0x01, 0x12, 0xff, 0xff]),
-      'spBv1.0/Clear/DBIRTH/E/Inside': Buffer.from([0x08, 0x01, 0x12, 0x09, 0x0a, 0x01, 0x61, 0x20, 0x0a, 0x4a, 0x02, 0x08, 0x01, 0x18, 0x00]) };
+      'spBv1.0/Clear/DBIRTH/E/Keys': Buffer.from([0x08, 0x01, 0x12, 0x09, 0x0a, 0x01, 0x61, 0x20, 0x0a, 0x4a, 0x02, 0x08, 0x01, 0x18, 0x00]),
+      'spBv1.0/Clear/DBIRTH/E/Deep': Buffer.from([...deep, 0x18, 0x00]), 'spBv1.0/Clear/DBIRTH/E/NoSeq': Buffer.from(deep) };
     for (const [t, payload] of Object.entries(garbled)) await env.pub.publishAsync(t, payload);
     const { rows } = await waitFor('the dead letters', async () => {
       const r = await env.admin().query<{ topic: string; payload: Buffer; reason: string; sqlstate: string | null }>(
         `select topic, payload, reason, sqlstate from uns_meta.dead_letters where topic = any($1) order by topic`, [Object.keys(garbled)]);
-      return r.rowCount === 2 ? r : undefined;
+      return r.rowCount === 4 ? r : undefined;
     });
     for (const row of rows) {
       expect(row.payload.equals(garbled[row.topic as keyof typeof garbled])).toBe(true);
-      expect(row.reason).toMatch(/^undecodable payload: \S/);
+      expect(row.reason, row.topic).toMatch(/^undecodable payload: \S/);
       expect(row.sqlstate).toBeNull();
     }
     const metrics = await scrape();
-    expect(metrics).toContain('uns_meta_ingest_births_failed_total{reason="decode"} 2');
-    expect(metrics).toMatch(/^uns_meta_ingest_decode_errors_total 2$/m);
-    expect(metrics).toContain('uns_meta_ingest_dead_letters_total{reason="decode"} 2');
-    const { rowCount } = await env.admin().query(`select 1 from uns_meta.devices where group_id = 'Clear' and device in ('Framing', 'Inside')`);
+    expect(metrics).toContain('uns_meta_ingest_births_failed_total{reason="decode"} 4');
+    expect(metrics).toMatch(/^uns_meta_ingest_decode_errors_total 4$/m);
+    expect(metrics).toContain('uns_meta_ingest_dead_letters_total{reason="decode"} 4');
+    const { rowCount } = await env.admin().query(`select 1 from uns_meta.devices where group_id = 'Clear' and device in ('Framing', 'Keys', 'Deep', 'NoSeq')`);
     expect(rowCount).toBe(0);
   });
 });
