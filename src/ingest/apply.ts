@@ -15,13 +15,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { missingBirthFields } from '../sparkplug/birth-header.ts';
-import { type UnwrappedPayload, decodeMetricsChunked, decodePayload, unwrapPayload } from '../sparkplug/decode.ts';
+import { type UnwrappedPayload, decodeMetricsChunked, decodePayload, openPayload, unwrapPayload } from '../sparkplug/decode.ts';
 import { DecodeError } from '../sparkplug/errors.ts';
 import type { MetricJson, PayloadHeaderJson } from '../sparkplug/json-types.ts';
 import type { SparkplugTopic } from '../sparkplug/topic.ts';
 import { aliasOnly, catalogFields } from './catalog-fields.ts';
 import { type WireFingerprint, wireFingerprint } from './fingerprint.ts';
-import { unwrapLarge } from './inflate.ts';
+import { STREAMED_BODY_BYTES, unwrapBody } from './inflate.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { DatabaseUnavailable, classifyPgError, sqlstateOf } from './pg-errors.ts';
@@ -159,17 +159,24 @@ interface Prepared {
 }
 
 async function prepare(payload: Buffer, chunkMetrics: number): Promise<Prepared> {
-  const large = await unwrapLarge(payload);
-  if (large) return { unwrapped: large, source: large.bytes, chunked: large.metricCount > chunkMetrics, whole: undefined };
+  const opened = openPayload(payload, ESCAPE);
   let unwrapped: UnwrappedPayload;
-  try {
-    unwrapped = unwrapPayload(payload, ESCAPE);
-  } catch (err) {
-    // The reason `uns-meta decode` gives for the same bytes (the framing scan words some errors differently).
-    decodePayload(payload, ESCAPE);
-    throw err;
+  let source = payload;
+  if (!opened.compressed) {
+    unwrapped = opened.unwrapped;
+  } else if (opened.body.length >= STREAMED_BODY_BYTES) {
+    unwrapped = await unwrapBody(opened.body, opened.compression);
+    source = unwrapped.bytes;
+  } else {
+    try {
+      unwrapped = unwrapPayload(payload, ESCAPE);
+    } catch (err) {
+      // The reason `uns-meta decode` gives for the same bytes (the framing scan words some errors differently).
+      decodePayload(payload, ESCAPE);
+      throw err;
+    }
   }
-  return { unwrapped, source: payload, chunked: unwrapped.metricCount > chunkMetrics, whole: undefined };
+  return { unwrapped, source, chunked: unwrapped.metricCount > chunkMetrics, whole: undefined };
 }
 
 /** Decodes a birth that is sent in one call, once (kept for a retried attempt). @throws DecodeError */

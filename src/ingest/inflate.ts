@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import zlib from 'node:zlib';
 import { COMPRESSED_UUID, type Compression, looksZlibWrapped } from '../sparkplug/compression.ts';
-import { type UnwrappedPayload, compressedBody, unwrapPayload } from '../sparkplug/decode.ts';
+import { type UnwrappedPayload, unwrapPayload } from '../sparkplug/decode.ts';
 import { DecodeError } from '../sparkplug/errors.ts';
 import { ESCAPE_INVALID_UTF8 } from './unstorable.ts';
 
@@ -47,14 +47,11 @@ async function inflateExact(body: Buffer, compression: Compression): Promise<Buf
 }
 
 /**
- * unwrapPayload for the ingestor: the same result for a compressed payload whose body has at least
- * `minBodyBytes`, inflated by streaming; undefined for any other payload (use unwrapPayload).
+ * unwrapPayload's result for a compressed body (from openPayload), inflated by streaming. For bodies of at least
+ * STREAMED_BODY_BYTES; smaller ones take unwrapPayload's one-shot path.
  * @throws DecodeError as unwrapPayload does.
  */
-export async function unwrapLarge(payload: Buffer, minBodyBytes = STREAMED_BODY_BYTES): Promise<UnwrappedPayload | undefined> {
-  const compressed = compressedBody(payload, ESCAPE_INVALID_UTF8);
-  if (!compressed || compressed.body.length < minBodyBytes) return undefined;
-  const { body, compression } = compressed;
+export async function unwrapBody(body: Buffer, compression: Compression): Promise<UnwrappedPayload> {
   const inner = await inflateExact(body, compression);
   try {
     const unwrapped = unwrapPayload(inner, ESCAPE_INVALID_UTF8);

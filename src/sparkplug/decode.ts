@@ -164,31 +164,37 @@ export function decodePayload(input: Uint8Array, options: DecodeOptions = {}): P
 }
 
 /**
- * The compressed body of a Tahu-compressed payload and its algorithm, without inflating it; undefined for a
- * payload that is not compressed. For callers that inflate large bodies themselves (the ingestor streams them).
+ * A payload's first look, for callers that inflate large bodies themselves (the ingestor streams them): an
+ * uncompressed payload scanned (what unwrapPayload returns for it), or a Tahu-compressed one's body and algorithm,
+ * not inflated. A framing error is named in the decoder's (`decodePayload`'s) words.
  */
-export function compressedBody(input: Uint8Array, options: DecodeOptions = {}): { body: Buffer; compression: Compression } | undefined {
+export function openPayload(input: Uint8Array, options: DecodeOptions = {}): OpenedPayload {
   const buf = asBuffer(input);
   try {
     // The framing scan reads the uuid without decoding a metric: an uncompressed payload (the usual one, and often a
     // large one) is not decoded here. Only a compressed payload, whose outer message is small, is decoded. Bytes the
-    // scan refuses are decoded, so that the error is the decoder's (`decodePayload`'s), as before the scan.
-    let uuid: string | undefined;
+    // scan refuses are decoded, so that the error is the decoder's, as before the scan.
+    let scanned: { header: PayloadHeaderJson; metricCount: number };
     try {
-      uuid = scanHeader(buf, options).header.uuid;
+      scanned = scanHeader(buf, options);
     } catch (err) {
       decodeUncompressed(buf, options);
       throw err;
     }
-    if (uuid !== COMPRESSED_UUID) return undefined;
+    if (scanned.header.uuid !== COMPRESSED_UUID) return { compressed: false, unwrapped: { bytes: buf, compression: undefined, ...scanned } };
     const outer = decodeUncompressed(buf, options);
     if (outer.body === undefined) throw new DecodeError(`compressed payload (uuid ${COMPRESSED_UUID}) has no body`);
     const body = Buffer.from(outer.body, 'base64');
-    return { body, compression: compressionOf(outer.metrics?.find((m) => m.name === 'algorithm')?.stringValue, body) };
+    return { compressed: true, body, compression: compressionOf(outer.metrics?.find((m) => m.name === 'algorithm')?.stringValue, body) };
   } catch (err) {
     throw asDecodeError(err);
   }
 }
+
+/** What openPayload found: a payload ready to walk, or a compressed body still to inflate. */
+export type OpenedPayload =
+  | { compressed: false; unwrapped: UnwrappedPayload }
+  | { compressed: true; body: Buffer; compression: Compression };
 
 /** What a payload holds once unwrapped: the bytes to walk, its header and its metric count. */
 export interface UnwrappedPayload {

@@ -2,7 +2,7 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import zlib from 'node:zlib';
-import { DecodeError, compressedBody, decodeMetricsChunked, decodePayload } from '../../src/sparkplug/decode.ts';
+import { DecodeError, decodeMetricsChunked, decodePayload, openPayload, unwrapPayload } from '../../src/sparkplug/decode.ts';
 import { compressPayload, encodeMetric, encodePayload } from '../../src/sparkplug/encode.ts';
 import type { MetricJson, PayloadJson } from '../../src/sparkplug/json-types.ts';
 import { hasEscapedBytes, visibleEscapedBytes } from '../../src/sparkplug/wire.ts';
@@ -137,16 +137,18 @@ describe('protobuf semantics', () => {
     expect(decodePayload(bytes)).toStrictEqual({ metrics: [{ name: 'm', datatype: 3, intValue: 1 }], seq: '3' });
   });
 
-  it('compressedBody reads only the framing of an uncompressed payload, and names a framing error as the decoder does', () => {
+  it('openPayload reads only the framing of an uncompressed payload, and names a framing error as the decoder does', () => {
     // a property value with a field number 0: inside a metric, which the framing scan steps over (the ingestor asks
-    // compressedBody of every birth; decoding a 98k-metric one there took 0.3 s, docs/benchmarks.md)
+    // openPayload of every birth; decoding a 98k-metric one there took 0.3 s, docs/benchmarks.md)
     const deep = Buffer.from([0x08, 0x01, 0x12, 0x10, 0x0a, 0x01, 0x61, 0x20, 0x0a, 0x4a, 0x09, 0x0a, 0x01, 0x6b, 0x12, 0x04, 0x08, 0x0c, 0x00, 0x00]);
     expect(() => decodePayload(deep)).toThrow(/invalid field number 0/);
-    expect(compressedBody(deep)).toBeUndefined();
+    // the scan handed back: what unwrapPayload gives, the timestamp (field 1) and the one metric
+    expect(openPayload(deep)).toStrictEqual({ compressed: false, unwrapped: unwrapPayload(deep) });
+    expect(unwrapPayload(deep)).toMatchObject({ header: { timestamp: '1' }, metricCount: 1, compression: undefined });
     // and then a seq sent length-delimited: the scan stops there, the decoder already at the property value
     const framing = Buffer.concat([deep, Buffer.from([0x1a, 0x00])]);
-    expect(() => compressedBody(framing)).toThrow(/invalid field number 0/);
-    expect(() => compressedBody(framing)).toThrow((() => {
+    expect(() => openPayload(framing)).toThrow(/invalid field number 0/);
+    expect(() => openPayload(framing)).toThrow((() => {
       try {
         decodePayload(framing);
       } catch (err) {
@@ -155,9 +157,10 @@ describe('protobuf semantics', () => {
       throw new Error('decodePayload took it');
     })());
     const inner = encodePayload({ timestamp: '1', seq: '0', metrics: [{ name: 'a', datatype: 12, stringValue: 'x' }] });
-    const found = compressedBody(compressPayload(inner, { algorithm: 'GZIP' }));
-    expect(found?.compression).toBe('GZIP');
-    expect(zlib.gunzipSync(found!.body)).toStrictEqual(inner);
+    const found = openPayload(compressPayload(inner, { algorithm: 'GZIP' }));
+    if (!found.compressed) throw new Error('a compressed payload taken for an uncompressed one');
+    expect(found.compression).toBe('GZIP');
+    expect(zlib.gunzipSync(found.body)).toStrictEqual(inner);
   });
 
   it('never hands out an interned string for a different one: "tag239" and "tag2393" share a cache slot', () => {
