@@ -1,14 +1,10 @@
 // The Sqitch verify scripts really verify: on a clone of the deployed template, `sqitch verify` passes; after
 // an object a verify script checks is dropped, it fails (non-zero exit) and names exactly the broken change.
 // Each scenario gets its own clone and they run in parallel (one `sqitch verify` takes about 3 s).
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { runSqitch } from '../support/sqitch.ts';
 
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-const host = process.env.PGHOST ?? '127.0.0.1';
-const port = process.env.PGPORT ?? '5432';
 
 interface VerifyResult {
   code: number | null;
@@ -18,32 +14,16 @@ interface VerifyResult {
   changes: Map<string, string>;
 }
 
-/** Runs `sqitch verify` against a database as uns_meta_admin (password from PGPASSFILE, as everywhere). */
-function sqitchVerify(database: string): Promise<VerifyResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sqitch', ['verify', `db:pg://uns_meta_admin@${host}:${port}/${database}`], {
-      cwd: projectRoot,
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const changes = new Map<string, string>();
-      // "  * tables/metric_path_lineage .......... # Verify script "verify/..." failed."  or  "... ok"
-      // Parsed from stdout alone: psql's errors arrive on stderr, possibly in the middle of a report line.
-      for (const m of stdout.matchAll(/^ {2}\* (\S+) \.+ (.*)$/gm)) {
-        if (m[1] && m[2] !== undefined) changes.set(m[1], m[2].trim());
-      }
-      resolve({ code, output, changes });
-    });
-  });
+/** `sqitch verify` of a database, its report parsed. */
+async function sqitchVerify(database: string): Promise<VerifyResult> {
+  const { code, stdout, output } = await runSqitch(database, ['verify']);
+  const changes = new Map<string, string>();
+  // "  * tables/metric_path_lineage .......... # Verify script "verify/..." failed."  or  "... ok"
+  // Parsed from stdout alone: psql's errors arrive on stderr, possibly in the middle of a report line.
+  for (const m of stdout.matchAll(/^ {2}\* (\S+) \.+ (.*)$/gm)) {
+    if (m[1] && m[2] !== undefined) changes.set(m[1], m[2].trim());
+  }
+  return { code, output, changes };
 }
 
 const clones: TestDatabase[] = [];

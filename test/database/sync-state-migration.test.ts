@@ -2,22 +2,12 @@
 // each confirmation's JSON copy of what Canary holds into the version that copy described, and the revert gives the
 // old worker an empty copy (it then sends every property of a metric's next version once). Real sqitch, on a clone
 // of the test template taken back to the change before it.
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { sqitch } from '../support/sqitch.ts';
 
 const CHANGE = 'tables/canary_sync_state_written_version';
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 let db: TestDatabase;
-
-function sqitch(...args: string[]): Promise<string> {
-  const target = `db:pg://uns_meta_admin@${process.env.PGHOST ?? '127.0.0.1'}:${process.env.PGPORT ?? '5432'}/${db.name}`;
-  return new Promise((resolve, reject) => {
-    execFile('sqitch', [...args, target], { cwd: projectRoot, env: process.env },
-      (err, stdout, stderr) => (err ? reject(new Error(`sqitch ${args.join(' ')}: ${err.message}\n${stdout}${stderr}`)) : resolve(stdout + stderr)));
-  });
-}
 
 interface Row { uns_path: string; confirmed_version: number; canary_tag: string | null; outcome: string }
 
@@ -37,7 +27,7 @@ afterAll(async () => {
 
 describe(`Sqitch change ${CHANGE}`, () => {
   it('deploy: written and unchanged rows name their confirmed version, skipped and retired ones none; revert: an empty copy, the rest kept', { timeout: 120_000 }, async () => {
-    expect(await sqitch('revert', '-y', '--to', `${CHANGE}^`)).toMatch(new RegExp(`- ${CHANGE} \\.+ ok`));
+    expect(await sqitch(db.name, ['revert', '-y', '--to', `${CHANGE}^`])).toMatch(new RegExp(`- ${CHANGE} \\.+ ok`));
     const admin = db.pool('uns_meta_admin');
     await admin.query(`insert into uns_meta.devices (group_id, edge, device, uns_path) values ('G', 'E', 'D', 'G/E/D')`);
     await admin.query(`insert into uns_meta.metrics (device_id, name, uns_path, datatype)
@@ -51,7 +41,7 @@ describe(`Sqitch change ${CHANGE}`, () => {
                                       ('d', 5, null, '{}', 'retired')) as v(name, version, tag, props, outcome)
                          join uns_meta.metrics m on m.name = v.name`);
 
-    expect(await sqitch('deploy')).toMatch(new RegExp(`\\+ ${CHANGE} \\.+ ok`));
+    expect(await sqitch(db.name, ['deploy'])).toMatch(new RegExp(`\\+ ${CHANGE} \\.+ ok`));
     expect(await stateRows('written_version')).toStrictEqual([
       { uns_path: 'G/E/D/a', confirmed_version: 3, canary_tag: 'G.E.D.a', outcome: 'written', written_version: 3 },
       { uns_path: 'G/E/D/b', confirmed_version: 2, canary_tag: 'G.E.D.b', outcome: 'unchanged', written_version: 2 },
@@ -59,13 +49,13 @@ describe(`Sqitch change ${CHANGE}`, () => {
       { uns_path: 'G/E/D/d', confirmed_version: 5, canary_tag: null, outcome: 'retired', written_version: null },
     ]);
 
-    expect(await sqitch('revert', '-y', '--to', `${CHANGE}^`)).toMatch(new RegExp(`- ${CHANGE} \\.+ ok`));
+    expect(await sqitch(db.name, ['revert', '-y', '--to', `${CHANGE}^`])).toMatch(new RegExp(`- ${CHANGE} \\.+ ok`));
     expect(await stateRows('confirmed_properties')).toStrictEqual([
       { uns_path: 'G/E/D/a', confirmed_version: 3, canary_tag: 'G.E.D.a', outcome: 'written', confirmed_properties: {} },
       { uns_path: 'G/E/D/b', confirmed_version: 2, canary_tag: 'G.E.D.b', outcome: 'unchanged', confirmed_properties: {} },
       { uns_path: 'G/E/D/c', confirmed_version: 4, canary_tag: 'G.E.D.c', outcome: 'skipped_transient', confirmed_properties: {} },
       { uns_path: 'G/E/D/d', confirmed_version: 5, canary_tag: null, outcome: 'retired', confirmed_properties: {} },
     ]);
-    expect(await sqitch('deploy', '--verify')).toMatch(new RegExp(`\\+ ${CHANGE} \\.+ ok`));
+    expect(await sqitch(db.name, ['deploy', '--verify'])).toMatch(new RegExp(`\\+ ${CHANGE} \\.+ ok`));
   });
 });

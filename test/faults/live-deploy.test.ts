@@ -12,21 +12,20 @@
 // It found that the ingestor's sessions of before the deploy kept their staging tables of the old shape, so every
 // re-birth on them failed (42703, column p.dba_note does not exist) and went through the spool until the failed
 // connection was replaced; ingest_birth_prepare_session now re-makes them when its definition changes.
-import { execFile } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CanarySim, startCanarySim } from '../../src/canary-sim/index.ts';
 import { type CliProcess, spawnCli } from '../support/cli.ts';
 import { type TestDatabase, createTestDatabase } from '../support/database.ts';
+import { PROJECT_ROOT as ROOT, sqitch } from '../support/sqitch.ts';
 import { appliedOrder, numberedBirth } from '../ingest/support/births.ts';
 import { publisher, waitFor } from '../ingest/support/ingestor.ts';
 import { type Broker, startBroker } from '../ingest/support/mosquitto.ts';
 import { allInSync, canaryProps, parity, setDebounce, testEnv } from '../worker/helpers.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const DEVICES = 12;
 /** At most this many rounds of births (one per device each): the deploy and the revert take longer than expected otherwise. */
 const MAX_ROUNDS = 150;
@@ -94,14 +93,6 @@ function dbaProject(): string {
   return dir;
 }
 
-/** Real sqitch in `cwd` against the test's database, as the DBA runs it (docs/deployment.md, step 3). */
-function sqitch(cwd: string, ...args: string[]): Promise<string> {
-  const target = `db:pg://uns_meta_admin@${process.env.PGHOST ?? '127.0.0.1'}:${process.env.PGPORT ?? '5432'}/${db.name}`;
-  return new Promise((resolvePromise, reject) => {
-    execFile('sqitch', [...args, target], { cwd, env: { ...process.env, SQITCH_FULLNAME: 'Plant DBA', SQITCH_EMAIL: 'dba@plant.example' } },
-      (err, stdout, stderr) => (err ? reject(new Error(`sqitch ${args.join(' ')}: ${err.message}\n${stdout}${stderr}`)) : resolvePromise(stdout + stderr)));
-  });
-}
 
 /**
  * Runs `run` and meanwhile watches the database for sessions of uns_meta_app (the ingestor's and the worker's)
@@ -190,11 +181,11 @@ describe('a DBA deploys and reverts a Sqitch change while the ingestor and the w
       for (let after = 0; after < 3 && rounds < MAX_ROUNDS; rounds++) {
         if (rounds === 3) {
           sessionsBefore = await ingestSessions();
-          deployed = track(watchingLockWaits(sqitch(project, 'deploy', '--verify')));
+          deployed = track(watchingLockWaits(sqitch(db.name, ['deploy', '--verify'], project)));
         }
         if (deployed && settled.has(deployed) && !reverted) {
           sessionsAfter = await ingestSessions();
-          reverted = track(watchingLockWaits(sqitch(project, 'revert', '-y', '--to', BEFORE_DBA_CHANGE)));
+          reverted = track(watchingLockWaits(sqitch(db.name, ['revert', '-y', '--to', BEFORE_DBA_CHANGE], project)));
         }
         if (reverted && settled.has(reverted)) after++;
         for (const d of range(DEVICES)) await pub.publishAsync(`spBv1.0/Secil/DBIRTH/LiveDeploy/D${d}`, numberedBirth(rounds), { qos: 1 });
@@ -265,7 +256,7 @@ describe('a DBA deploys and reverts a Sqitch change while the ingestor and the w
     // The database is the release's again: the column is gone and the repository's project verifies.
     const { rows: cols } = await admin.query(`select 1 from pg_attribute where attrelid = 'uns_meta.metric_properties'::regclass and attname = 'dba_note' and not attisdropped`);
     expect(cols).toHaveLength(0);
-    const verified = await sqitch(ROOT, 'verify');
+    const verified = await sqitch(db.name, ['verify']);
     expect(verified).toContain('Verify successful');
     expect(verified).not.toContain(CHANGE);
   });
