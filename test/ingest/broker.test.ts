@@ -8,6 +8,7 @@ import { decodePayload } from '../../src/sparkplug/decode.ts';
 import { encodePayload } from '../../src/sparkplug/encode.ts';
 import { type TestDatabase, createTestDatabase } from '../support/database.ts';
 import { numberedBirth } from './support/births.ts';
+import { freePort } from '../../src/embedded-mosquitto.ts';
 import { type Broker, startBroker } from './support/mosquitto.ts';
 import { type RunningIngestor, publisher, startTestIngestor, subscribed, waitFor } from './support/ingestor.ts';
 
@@ -60,6 +61,27 @@ describe('the MQTT connection', () => {
     } finally {
       await ing.stop();
       await broker.stop();
+    }
+  });
+
+  it('is not ready before it ever connected, says where it tried, and connects once the broker is there', async () => {
+    const port = await freePort();
+    const ing = await startTestIngestor({ MQTT_URL: `mqtt://127.0.0.1:${port}`, DATABASE_URL: db.url('uns_meta_app'), MQTT_CLIENT_ID: 'never-yet', MQTT_RECONNECT_MAX_MS: '500' });
+    let broker: Broker | undefined;
+    try {
+      const ready = await fetch(`http://127.0.0.1:${ing.metricsPort}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ mqtt: 'disconnected', postgres: 'reachable' });
+      const failed = await waitFor('a failed connection', () => ing.records().find((r) => r.event === 'mqtt.connect_failed'));
+      expect(failed).toMatchObject({ broker: `mqtt://127.0.0.1:${port}`, attempt: 1 });
+      broker = await startBroker({ port });
+      await subscribed(ing);
+      expect(ing.records().find((r) => r.event === 'mqtt.connected')).toMatchObject({ broker: `mqtt://127.0.0.1:${port}`, clientId: 'never-yet' });
+      expect(ing.records().find((r) => r.event === 'mqtt.subscribed')?.topics).toEqual(['spBv1.0/+/NBIRTH/#', 'spBv1.0/+/DBIRTH/#']);
+      expect((await fetch(`http://127.0.0.1:${ing.metricsPort}/readyz`)).status).toBe(200);
+    } finally {
+      await ing.stop();
+      await broker?.stop();
     }
   });
 

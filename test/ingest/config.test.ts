@@ -41,6 +41,14 @@ describe('loadConfig', () => {
     expect(without).toMatchObject({ queueQoSZero: false, clean: true, reconnectPeriod: 0 });
   });
 
+  it('names the variable of a certificate or key file it cannot read', () => {
+    const missing = '/nonexistent/uns-meta-test.pem';
+    const base = { MQTT_URL: 'mqtts://broker:8883' };
+    expect(() => clientOptions(loadConfig({ ...base, MQTT_CA_FILE: missing }).mqtt)).toThrow(`MQTT_CA_FILE: cannot read ${missing}: ENOENT`);
+    expect(() => clientOptions(loadConfig({ ...base, MQTT_CERT_FILE: missing, MQTT_KEY_FILE: '/etc/hostname' }).mqtt)).toThrow(`MQTT_CERT_FILE: cannot read ${missing}: ENOENT`);
+    expect(() => clientOptions(loadConfig({ ...base, MQTT_CERT_FILE: '/etc/hostname', MQTT_KEY_FILE: missing }).mqtt)).toThrow(`MQTT_KEY_FILE: cannot read ${missing}: ENOENT`);
+  });
+
   it('names the variable, the value\'s problem and the expected form in every error, and never echoes a password', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ MQTT_URL: 'http://x' }, /^MQTT_URL: "http:\/\/x" is not a URL starting with mqtt:\/\/ or mqtts:\/\/; expected mqtt:\/\/host:port or mqtts:\/\/host:port/],
@@ -68,12 +76,16 @@ describe('loadConfig', () => {
 });
 
 describe('reconnectDelay', () => {
-  it('doubles from 500 ms and never exceeds the cap', () => {
+  it('doubles from 500 ms with ±20 % jitter and never exceeds the cap', () => {
     for (let attempt = 1; attempt < 40; attempt++) {
-      const d = reconnectDelay(attempt, 30_000);
-      expect(d).toBeLessThanOrEqual(30_000);
-      expect(d).toBeGreaterThanOrEqual(Math.min(30_000, 500 * 2 ** (attempt - 1)) * 0.8 - 1);
+      const base = Math.min(30_000, 500 * 2 ** (attempt - 1));
+      for (let sample = 0; sample < 200; sample++) {
+        const d = reconnectDelay(attempt, 30_000);
+        expect(d).toBeLessThanOrEqual(Math.min(30_000, Math.round(base * 1.2)));
+        expect(d).toBeGreaterThanOrEqual(Math.round(base * 0.8));
+      }
     }
+    expect(reconnectDelay(3, 1_000)).toBeLessThanOrEqual(1_000); // the cap given, not 30 s
   });
 });
 

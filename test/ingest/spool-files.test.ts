@@ -57,4 +57,32 @@ describe('the spool on disk', () => {
     await truncate(path, (await stat(path)).size - 1);
     await expect(spool.read(7)).rejects.toThrow(`spool file ${path} is truncated: 3 of 4 payload bytes`);
   });
+
+  it('numbers arrivals after the newest file it finds, even one numbered past the clock (a clock set back)', async () => {
+    const ahead = (Date.now() + 3_600_000) * 1000; // an hour ahead: the clock was set back since it was written
+    const first = await Spool.open(dir);
+    await first.spool.append(message(ahead));
+    const { spool } = await Spool.open(dir);
+    const next = [spool.nextSeq(), spool.nextSeq(), spool.nextSeq()];
+    expect(next[0]).toBeGreaterThan(ahead);
+    expect(next[1]).toBeGreaterThan(next[0]!);
+    expect(next[2]).toBeGreaterThan(next[1]!);
+  });
+
+  it('counts a write in flight as held and older than what arrives after it, and only then', async () => {
+    const { spool } = await Spool.open(dir);
+    const writing = spool.append(message(50));
+    expect(spool.busy).toBe(true);
+    expect(spool.depth).toBe(1);
+    expect(spool.holdsOlderThan(51)).toBe(true);
+    expect(spool.holdsOlderThan(50)).toBe(false);
+    await writing;
+    expect(spool.busy).toBe(false);
+    expect(spool.depth).toBe(1);
+    expect(spool.holdsOlderThan(51)).toBe(true);
+    expect(spool.holdsOlderThan(50)).toBe(false);
+    await spool.remove(50);
+    expect(spool.depth).toBe(0);
+    expect(spool.holdsOlderThan(51)).toBe(false);
+  });
 });
