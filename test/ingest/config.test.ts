@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { loadIngestConfig as loadConfig } from '../../src/runtime/config/ingest.ts';
 import { ConfigError } from '../../src/runtime/env.ts';
 import { createLogger as createNamedLogger, secretScrubber } from '../../src/runtime/log.ts';
-import { classifyPgError } from '../../src/ingest/pg-errors.ts';
+import { classifyPgError, sqlstateOf } from '../../src/ingest/pg-errors.ts';
 import { createMetrics } from '../../src/ingest/metrics.ts';
 import { birthSubscriptions, clientOptions, reconnectDelay } from '../../src/ingest/mqtt.ts';
 import { createRebirthRequester, rebirthPayload } from '../../src/ingest/rebirth.ts';
@@ -173,5 +173,10 @@ describe('classifyPgError', () => {
     expect(classifyPgError(new Error('Connection terminated unexpectedly'))).toBe('unavailable');
     expect(classifyPgError(new Error('timeout exceeded when trying to connect'))).toBe('unavailable');
     expect(classifyPgError(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe('internal');
+    // every address of the host refused: pg rejects with an AggregateError whose own message is empty
+    expect(classifyPgError(new AggregateError([pgError('ECONNREFUSED'), pgError('ECONNREFUSED')], ''))).toBe('unavailable');
+    // a SQLSTATE is five characters exactly: an errno that starts or ends like one is not one
+    for (const code of ['ECONNREFUSED', 'EAI_AGAIN', '40001X', 'X40001']) expect(sqlstateOf(pgError(code))).toBeUndefined();
+    expect(sqlstateOf(pgError('23505'))).toBe('23505');
   });
 });

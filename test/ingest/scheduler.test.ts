@@ -49,4 +49,13 @@ describe('DeviceScheduler', () => {
     expect(at('end n')).toBeLessThan(at('start d2'));
     expect(at('start other')).toBeLessThan(at('end d1'));
   });
+
+  it('starts no more than the bound when a slot frees with several jobs ready', async () => {
+    const s = new DeviceScheduler(1);
+    const r = recorder();
+    for (const d of ['A', 'B', 'C', 'D']) s.push(r.job(d, 'G/E', d, 5));
+    await s.idle();
+    expect(r.peak()).toBe(1);
+    expect(r.events).toEqual(['A', 'B', 'C', 'D'].flatMap((d) => [`start ${d}`, `end ${d}`]));
+  });
 });

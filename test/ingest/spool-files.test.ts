@@ -27,6 +27,9 @@ describe('the spool on disk', () => {
     const { spool } = await Spool.open(dir);
     for (const seq of [30, 10, 20, 40]) await spool.append(message(seq));
     await spool.remove(40);
+    // the oldest held, though it arrived after a newer one
+    expect(spool.holdsOlderThan(11)).toBe(true);
+    expect(spool.holdsOlderThan(10)).toBe(false);
     expect((await readdir(dir)).sort()).toStrictEqual(['00000000000000000010.msg', '00000000000000000020.msg', '00000000000000000030.msg']);
 
     const reopened = await Spool.open(dir);
@@ -39,6 +42,12 @@ describe('the spool on disk', () => {
       expect(await reopened.spool.read(seq)).toStrictEqual(message(seq));
     }
     expect(reopened.spool.nextSeq()).toBeGreaterThan(30);
+    await spool.remove(10);
+    expect(spool.holdsOlderThan(21)).toBe(true);
+    expect(spool.holdsOlderThan(20)).toBe(false);
+    await spool.append(message(5)); // out of order again, after the order was rebuilt
+    expect(spool.holdsOlderThan(6)).toBe(true);
+    expect(spool.holdsOlderThan(5)).toBe(false);
   });
 
   it('removes an unfinished write at open, and lists a file without a header line as unreadable', async () => {
