@@ -66,21 +66,35 @@ describe('the MQTT connection', () => {
 
   it('is not ready before it ever connected, says where it tried, and connects once the broker is there', async () => {
     const port = await freePort();
-    const ing = await startTestIngestor({ MQTT_URL: `mqtt://127.0.0.1:${port}`, DATABASE_URL: db.url('uns_meta_app'), MQTT_CLIENT_ID: 'never-yet', MQTT_RECONNECT_MAX_MS: '500' });
+    const ing = await startTestIngestor({ MQTT_URL: `mqtt://127.0.0.1:${port}`, DATABASE_URL: db.url('uns_meta_app'), MQTT_CLIENT_ID: 'never-yet', MQTT_RECONNECT_MAX_MS: '100' });
+    const where = `mqtt://127.0.0.1:${port}`;
     let broker: Broker | undefined;
+    let stopped = false;
     try {
       const ready = await fetch(`http://127.0.0.1:${ing.metricsPort}/readyz`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toEqual({ mqtt: 'disconnected', postgres: 'reachable' });
       const failed = await waitFor('a failed connection', () => ing.records().find((r) => r.event === 'mqtt.connect_failed'));
-      expect(failed).toMatchObject({ broker: `mqtt://127.0.0.1:${port}`, attempt: 1 });
+      expect(failed).toMatchObject({ broker: where, attempt: 1, msg: `MQTT connection failed; reconnecting in ${failed.retryInMs} ms (attempt 1)` });
+      expect(await waitFor('a reconnection attempt', () => ing.records().find((r) => r.event === 'mqtt.reconnecting'))).toMatchObject({ broker: where, attempt: 1 });
       broker = await startBroker({ port });
       await subscribed(ing);
-      expect(ing.records().find((r) => r.event === 'mqtt.connected')).toMatchObject({ broker: `mqtt://127.0.0.1:${port}`, clientId: 'never-yet' });
-      expect(ing.records().find((r) => r.event === 'mqtt.subscribed')?.topics).toEqual(['spBv1.0/+/NBIRTH/#', 'spBv1.0/+/DBIRTH/#']);
+      expect(ing.records().find((r) => r.event === 'mqtt.connected')).toMatchObject({ broker: where, clientId: 'never-yet', msg: `MQTT connected to ${where}` });
+      expect(ing.records().find((r) => r.event === 'mqtt.subscribed')).toMatchObject({
+        topics: ['spBv1.0/+/NBIRTH/#', 'spBv1.0/+/DBIRTH/#'], msg: 'subscribed to spBv1.0/+/NBIRTH/#, spBv1.0/+/DBIRTH/#',
+      });
       expect((await fetch(`http://127.0.0.1:${ing.metricsPort}/readyz`)).status).toBe(200);
-    } finally {
+      // stopped, it stays away: no disconnect reported, no reconnection once closed, with the broker still there (backoff here <= 100 ms)
       await ing.stop();
+      stopped = true;
+      const closedAt = ing.records().findIndex((r) => r.event === 'mqtt.closed');
+      expect(ing.records()[closedAt]).toMatchObject({ broker: where, msg: 'MQTT connection closed' });
+      await sleep(500);
+      // nothing but the close from the stop on: no disconnect reported, no reconnection
+      const stoppingAt = ing.records().findIndex((r) => r.event === 'ingest.stopping');
+      expect(ing.records().slice(stoppingAt).filter((r) => String(r.event).startsWith('mqtt.')).map((r) => r.event)).toEqual(['mqtt.closed']);
+    } finally {
+      if (!stopped) await ing.stop();
       await broker?.stop();
     }
   });
@@ -126,6 +140,14 @@ describe('the MQTT connection', () => {
       await waitFor('two rebirth requests', () => commands.length === 2);
       await sleep(200);
       expect(commands.map(([t]) => t).sort()).toEqual(['spBv1.0/Rb/NCMD/E1', 'spBv1.0/Rb/NCMD/E2']);
+      // not retained: a client subscribing later (an edge node reconnecting) is not sent the old request
+      const late = await publisher(broker.url);
+      const retained: string[] = [];
+      late.on('message', (topic) => retained.push(topic));
+      await late.subscribeAsync('spBv1.0/+/NCMD/#');
+      await sleep(300);
+      await late.endAsync();
+      expect(retained).toEqual([]);
       for (const [, payload] of commands) {
         expect(decodePayload(payload).metrics).toEqual([expect.objectContaining({ name: 'Node Control/Rebirth', datatype: 11, booleanValue: true })]);
       }
