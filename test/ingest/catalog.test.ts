@@ -201,11 +201,11 @@ describe('the ingestor stores what the births say', () => {
 
   it(`in chunks of ${CHUNK}, the database applying one while the next is decoded, versions, alias maps and rejections are those of one call`, async () => {
     // A device whose births pass every branch of the chunk loop: named metrics with aliases, an alias-only one (named
-    // from the NBIRTH map, so its chunk waits for the database), a NUL-carrying one (rejected), then a second birth
+    // from the NBIRTH map, so its chunk waits for the database), a NUL-carrying one with an alias (rejected, and kept out of the alias map), then a second birth
     // that changes a property, drops a metric and adds one.
     const nbirth = encodePayload({ timestamp: '1', seq: '0', metrics: [{ name: 'bdSeq', datatype: 4, longValue: '0' }, { name: 'Node/Fifty', alias: '50', datatype: 10, doubleValue: 1 }] });
     const metric = (i: number, unit = 'kW'): MetricJson => ({ name: `P/${i}`, alias: String(i), datatype: 10, doubleValue: i, properties: { keys: ['engUnit'], values: [{ type: 12, stringValue: unit }] } });
-    const first: MetricJson[] = [metric(1), metric(2), metric(3), { alias: '50', datatype: 10, doubleValue: 5 }, metric(5), { name: 'Bad\u0000name', datatype: 10, doubleValue: 0 }, metric(7), metric(8), metric(9)];
+    const first: MetricJson[] = [metric(1), metric(2), metric(3), { alias: '50', datatype: 10, doubleValue: 5 }, metric(5), { name: 'Bad\u0000name', alias: '6', datatype: 10, doubleValue: 0 }, metric(7), metric(8), metric(9)];
     const second: MetricJson[] = [metric(1, 'MW'), metric(2), metric(3), { alias: '50', datatype: 10, doubleValue: 6 }, metric(5), metric(7), metric(9), metric(10)];
     const topic = 'spBv1.0/Pipe/DBIRTH/Edge/D';
     for (const env of [plain, chunked]) {
