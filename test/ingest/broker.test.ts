@@ -75,7 +75,7 @@ describe('the MQTT connection', () => {
       expect(ready.status).toBe(503);
       expect(await ready.json()).toEqual({ mqtt: 'disconnected', postgres: 'reachable' });
       const failed = await waitFor('a failed connection', () => ing.records().find((r) => r.event === 'mqtt.connect_failed'));
-      expect(failed).toMatchObject({ broker: where, attempt: 1, msg: `MQTT connection failed; reconnecting in ${failed.retryInMs} ms (attempt 1)` });
+      expect(failed).toMatchObject({ broker: where, attempt: 1, msg: `MQTT connection failed; reconnecting in ${String(failed.retryInMs)} ms (attempt 1)` });
       expect(await waitFor('a reconnection attempt', () => ing.records().find((r) => r.event === 'mqtt.reconnecting'))).toMatchObject({ broker: where, attempt: 1 });
       broker = await startBroker({ port });
       await subscribed(ing);
