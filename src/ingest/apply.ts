@@ -15,7 +15,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { missingBirthFields } from '../sparkplug/birth-header.ts';
-import { type UnwrappedPayload, decodeMetricsChunked, decodePayload, openPayload, unwrapPayload } from '../sparkplug/decode.ts';
+import { type UnwrappedPayload, decodeMetricsChunked, decodePayload, openPayload, unwrapBodyOnce } from '../sparkplug/decode.ts';
 import { DecodeError } from '../sparkplug/errors.ts';
 import type { MetricJson, PayloadHeaderJson } from '../sparkplug/json-types.ts';
 import type { SparkplugTopic } from '../sparkplug/topic.ts';
@@ -169,7 +169,7 @@ async function prepare(payload: Buffer, chunkMetrics: number): Promise<Prepared>
     source = unwrapped.bytes;
   } else {
     try {
-      unwrapped = unwrapPayload(payload, ESCAPE);
+      unwrapped = unwrapBodyOnce(opened, ESCAPE);
     } catch (err) {
       // The reason `uns-meta decode` gives for the same bytes (the framing scan words some errors differently).
       decodePayload(payload, ESCAPE);

@@ -5,8 +5,8 @@
 // ones take the decoder's synchronous path.
 import { once } from 'node:events';
 import zlib from 'node:zlib';
-import { COMPRESSED_UUID, type Compression, looksZlibWrapped } from '../sparkplug/compression.ts';
-import { type UnwrappedPayload, unwrapPayload } from '../sparkplug/decode.ts';
+import { type Compression, looksZlibWrapped } from '../sparkplug/compression.ts';
+import { type UnwrappedPayload, scanInflated } from '../sparkplug/decode.ts';
 import { DecodeError } from '../sparkplug/errors.ts';
 import { ESCAPE_INVALID_UTF8 } from './unstorable.ts';
 
@@ -48,19 +48,9 @@ async function inflateExact(body: Buffer, compression: Compression): Promise<Buf
 
 /**
  * unwrapPayload's result for a compressed body (from openPayload), inflated by streaming. For bodies of at least
- * STREAMED_BODY_BYTES; smaller ones take unwrapPayload's one-shot path.
+ * STREAMED_BODY_BYTES; smaller ones take the decoder's one-shot `unwrapBodyOnce`.
  * @throws DecodeError as unwrapPayload does.
  */
 export async function unwrapBody(body: Buffer, compression: Compression): Promise<UnwrappedPayload> {
-  const inner = await inflateExact(body, compression);
-  try {
-    const unwrapped = unwrapPayload(inner, ESCAPE_INVALID_UTF8);
-    if (unwrapped.compression !== undefined || unwrapped.header.uuid === COMPRESSED_UUID) {
-      throw new DecodeError(`compressed payload (${compression}) holds another compressed payload; only one level is allowed`);
-    }
-    return { ...unwrapped, compression };
-  } catch (err) {
-    if (err instanceof DecodeError && !err.message.startsWith('compressed payload')) throw err.within(`compressed payload (${compression})`);
-    throw err;
-  }
+  return scanInflated(await inflateExact(body, compression), compression, ESCAPE_INVALID_UTF8);
 }

@@ -126,13 +126,12 @@ function scanHeader(buf: Buffer, options: DecodeOptions): { header: PayloadHeade
   return { header, metricCount };
 }
 
-/** Inflates the body of a decoded compressed (outer) payload. */
-function inflateOuter(outer: PayloadJson, options: DecodeOptions): { bytes: Buffer; compression: Compression } {
+/** A decoded compressed (outer) payload's body, not inflated, and how it is compressed. */
+function outerBody(outer: PayloadJson): { body: Buffer; compression: Compression } {
   if (outer.body === undefined) throw new DecodeError(`compressed payload (uuid ${COMPRESSED_UUID}) has no body`);
   const body = Buffer.from(outer.body, 'base64');
   const algorithm = outer.metrics?.find((m) => m.name === 'algorithm')?.stringValue;
-  const compression = compressionOf(algorithm, body);
-  return { bytes: inflateBody(body, compression, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES), compression };
+  return { body, compression: compressionOf(algorithm, body) };
 }
 
 function rejectNestedCompression(uuid: string | undefined, compression: Compression): void {
@@ -150,14 +149,16 @@ export function decodePayload(input: Uint8Array, options: DecodeOptions = {}): P
   try {
     const payload = decodeUncompressed(buf, options);
     if (payload.uuid !== COMPRESSED_UUID) return payload;
-    const { bytes, compression } = inflateOuter(payload, options);
+    const { body, compression } = outerBody(payload);
+    const bytes = inflateBody(body, compression, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES);
+    let inner: PayloadJson;
     try {
-      const inner = decodeUncompressed(bytes, options);
-      rejectNestedCompression(inner.uuid, compression);
-      return inner;
+      inner = decodeUncompressed(bytes, options);
     } catch (err) {
       throw asDecodeError(err).within(`compressed payload (${compression})`);
     }
+    rejectNestedCompression(inner.uuid, compression);
+    return inner;
   } catch (err) {
     throw asDecodeError(err);
   }
@@ -182,10 +183,7 @@ export function openPayload(input: Uint8Array, options: DecodeOptions = {}): Ope
       throw err;
     }
     if (scanned.header.uuid !== COMPRESSED_UUID) return { compressed: false, unwrapped: { bytes: buf, compression: undefined, ...scanned } };
-    const outer = decodeUncompressed(buf, options);
-    if (outer.body === undefined) throw new DecodeError(`compressed payload (uuid ${COMPRESSED_UUID}) has no body`);
-    const body = Buffer.from(outer.body, 'base64');
-    return { compressed: true, body, compression: compressionOf(outer.metrics?.find((m) => m.name === 'algorithm')?.stringValue, body) };
+    return { compressed: true, ...outerBody(decodeUncompressed(buf, options)) };
   } catch (err) {
     throw asDecodeError(err);
   }
@@ -212,17 +210,31 @@ export function unwrapPayload(input: Uint8Array, options: DecodeOptions = {}): U
   try {
     const scanned = scanHeader(buf, options);
     if (scanned.header.uuid !== COMPRESSED_UUID) return { bytes: buf, compression: undefined, ...scanned };
-    const { bytes, compression } = inflateOuter(decodeUncompressed(buf, options), options);
-    try {
-      const inner = scanHeader(bytes, options);
-      rejectNestedCompression(inner.header.uuid, compression);
-      return { bytes, compression, ...inner };
-    } catch (err) {
-      throw asDecodeError(err).within(`compressed payload (${compression})`);
-    }
+    return unwrapBodyOnce(outerBody(decodeUncompressed(buf, options)), options);
   } catch (err) {
     throw asDecodeError(err);
   }
+}
+
+/** unwrapPayload's result for a compressed body openPayload returned, inflated in one call. */
+export function unwrapBodyOnce(opened: { body: Buffer; compression: Compression }, options: DecodeOptions = {}): UnwrappedPayload {
+  const { body, compression } = opened;
+  return scanInflated(inflateBody(body, compression, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES), compression, options);
+}
+
+/**
+ * An inflated body's header and metric count, without decoding any metric. A framing error is named as inside its
+ * compressed payload; a compressed payload inside it is refused.
+ */
+export function scanInflated(bytes: Buffer, compression: Compression, options: DecodeOptions = {}): UnwrappedPayload {
+  let inner: { header: PayloadHeaderJson; metricCount: number };
+  try {
+    inner = scanHeader(bytes, options);
+  } catch (err) {
+    throw asDecodeError(err).within(`compressed payload (${compression})`);
+  }
+  rejectNestedCompression(inner.header.uuid, compression);
+  return { bytes, compression, ...inner };
 }
 
 /**

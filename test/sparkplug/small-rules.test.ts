@@ -247,6 +247,6 @@ describe('the payload framing', () => {
   it('refuses compression inside compression in chunks too', () => {
     const inner = encodePayload({ timestamp: '1', seq: '0', metrics: [{ name: 'a', datatype: 3, intValue: 1 }] });
     const twice = compressPayload(compressPayload(inner, { algorithm: 'GZIP' }), { algorithm: 'DEFLATE' });
-    expect(() => firstChunk(twice)).toThrow('compressed payload (DEFLATE): compressed payload (DEFLATE) holds another compressed payload; only one level is allowed');
+    expect(() => firstChunk(twice)).toThrow(/^compressed payload \(DEFLATE\) holds another compressed payload; only one level is allowed$/);
   });
 });
