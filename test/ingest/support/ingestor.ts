@@ -14,7 +14,7 @@ export interface RunningIngestor extends Ingestor {
   records(): Record<string, unknown>[];
 }
 
-export async function startTestIngestor(env: Record<string, string>, options: { probeMaxMs?: number } = {}): Promise<RunningIngestor> {
+export async function startTestIngestor(env: Record<string, string>, options: { probeMaxMs?: number; stopGraceMs?: number } = {}): Promise<RunningIngestor> {
   const spoolDir = env.INGEST_SPOOL_DIR ?? mkdtempSync(join(tmpdir(), 'uns-meta-spool-'));
   const fullEnv = { ...process.env, METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'debug', INGEST_SPOOL_DIR: spoolDir, ...env };
   const lines: string[] = [];
@@ -22,6 +22,7 @@ export async function startTestIngestor(env: Record<string, string>, options: { 
     env: fullEnv,
     logDestination: { write: (s: string) => void lines.push(s) },
     probeMaxMs: options.probeMaxMs ?? 500,
+    stopGraceMs: options.stopGraceMs,
   });
   return Object.assign(ingestor, {
     lines,
