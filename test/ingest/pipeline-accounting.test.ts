@@ -117,6 +117,25 @@ describe('the in-memory queue', () => {
   });
 });
 
+describe('topics', () => {
+  it('warns about a malformed birth topic and counts it; ignores a malformed or non-birth other topic silently', async () => {
+    const s = await start();
+    const birth = numberedBirth(0);
+    s.pipeline.accept('spBv1.0/Acct/DBIRTH', birth); // no edge node
+    s.pipeline.accept('spBv1.0/Acct/NBIRTH/E/extra', birth); // an NBIRTH names no device
+    s.pipeline.accept('spBv1.0/Acct/DDATA', birth); // malformed, but not a birth
+    s.pipeline.accept('plant/spBv1.0/Acct/DBIRTH', birth); // not Sparkplug at all
+    s.pipeline.accept('spBv1.0/Acct/NDATA/E', birth); // well-formed, not a birth
+    await s.pipeline.drained();
+    expect(events(s, 'birth.bad_topic').map((r) => r.topic)).toEqual(['spBv1.0/Acct/DBIRTH', 'spBv1.0/Acct/NBIRTH/E/extra']);
+    for (const r of events(s, 'birth.bad_topic')) expect(r.msg).toBe(`${String(r.err)}; ignored`);
+    const received = (await s.metrics.birthsReceived.get()).values.map((v) => [v.labels.type, v.value]);
+    expect(received).toEqual([['malformed', 2]]);
+    expect((await s.metrics.ignored.get()).values[0]?.value).toBe(3);
+    expect(s.spool.depth + s.pipeline.memoryDepth()).toBe(0);
+  });
+});
+
 describe('an outage', () => {
   it('is reported once, spools what arrives, probes with a doubling backoff up to its cap, and replays in order; the gauges follow', async () => {
     const s = await start({}, { probeMaxMs: 1000 });
