@@ -48,11 +48,15 @@ describe('stopping the ingestor', () => {
       await locker.query('lock table uns_meta.devices in exclusive mode'); // a DBA's lock the birth waits on
       first.pipeline.accept(topic('Stuck'), numberedBirth(0));
       await waitLocked();
+      const { rows } = await env.admin().query<{ application_name: string }>(
+        `select a.application_name from pg_locks l join pg_stat_activity a using (pid) where l.relation = 'uns_meta.devices'::regclass and not l.granted`);
+      expect(rows.map((r) => r.application_name)).toEqual(['uns-meta ingest']); // what a DBA sees waiting on the lock
       await within(first.stop(), 15_000); // the lock is still held: only the cancel ends the birth
     } finally {
       await locker.query('rollback');
       locker.release();
     }
+    expect(new Set(first.records().map((r) => r.name))).toEqual(new Set(['uns-meta-ingest']));
     expect(lines(first, 'ingest.stopping').map((r) => r.msg)).toEqual(['stopping: no new births; finishing the ones in progress, spooling the rest']);
     const cancel = lines(first, 'ingest.stop_cancel');
     expect(cancel.map((r) => [r.graceMs, r.msg])).toEqual([[300, 'births still being applied after 300 ms: cancelling them into the spool']]);
