@@ -3,69 +3,30 @@
 // races live: the spool's append is wrapped so that it refuses chosen births (as a full or read-only disk
 // does) at a moment the test picks — the proxy restored before the refusal, or a later birth's write finished
 // before it. Both orders used to come out reversed, whatever the machine's load.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadIngestConfig } from '../../src/runtime/config/ingest.ts';
-import { createMetrics } from '../../src/ingest/metrics.ts';
-import { type Pipeline, createPipeline } from '../../src/ingest/pipeline.ts';
-import { createRebirthRequester } from '../../src/ingest/rebirth.ts';
-import { Spool, type SpooledMessage } from '../../src/ingest/spool.ts';
-import { ingestSql } from '../../src/ingest/sql.ts';
+import { describe, expect, it } from 'vitest';
 import { appliedOrder, numberedBirth } from './support/births.ts';
 import { useIngestEnvironment } from './support/environment.ts';
 import { waitFor } from './support/ingestor.ts';
+import { type AppendWrapper, type StartedPipeline, useProxiedPipeline } from './support/proxied-pipeline.ts';
 
 const env = useIngestEnvironment({ proxy: true });
-
-let pool: pg.Pool;
-let dir: string;
-let pipeline: Pipeline | undefined;
-const lines: string[] = [];
-
-beforeAll(() => {
-  pool = new pg.Pool({ connectionString: env.viaProxy(), connectionTimeoutMillis: 2000, max: 3 });
-  pool.on('error', () => undefined); // connections the proxy cuts while idle
-});
-
-afterEach(async () => {
-  await pipeline?.stop();
-  pipeline = undefined;
-  rmSync(dir, { recursive: true, force: true });
-  await env.proxy.restore().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await pool.end();
-});
+const startPipeline = useProxiedPipeline(env);
+let started: StartedPipeline | undefined;
 
 const refusal = () => Object.assign(new Error('EROFS: read-only file system, open (the test refused this write)'), { code: 'EROFS' });
 
 /** A pipeline on the proxied database and a fresh spool whose append the test wraps. */
-async function start(wrap: (append: (m: SpooledMessage) => Promise<void>) => (m: SpooledMessage) => Promise<void>): Promise<Pipeline> {
-  dir = mkdtempSync(join(tmpdir(), 'uns-meta-held-order-'));
-  const { spool } = await Spool.open(dir);
-  spool.append = wrap(spool.append.bind(spool));
-  const metrics = createMetrics();
-  pipeline = createPipeline({
-    pool, sql: ingestSql, spool, metrics,
-    log: pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) }),
-    rebirth: createRebirthRequester({ enabled: false, intervalMs: 60_000 }, () => Promise.resolve(), metrics),
-    limits: loadIngestConfig({}),
-    probeMaxMs: 200,
-  });
-  return pipeline;
+async function start(wrap: AppendWrapper) {
+  started = await startPipeline({}, { wrap });
+  return started.pipeline;
 }
 
 const birthOf = (device: string, k: number) => ({ topic: `spBv1.0/Held/DBIRTH/E/${device}`, payload: numberedBirth(k) });
-const refusedWrites = () => lines.filter((l) => l.includes('"event":"spool.write_failed"')).length;
+const refusedWrites = () => (started?.lines ?? []).filter((l) => l.includes('"event":"spool.write_failed"')).length;
 
 async function bothApplied(device: string): Promise<number[]> {
   await waitFor('both births applied', async () => (await appliedOrder(env.admin(), `Held/E/${device}`)).length >= 2, 20_000);
-  await pipeline?.drained();
+  await started?.pipeline.drained();
   return appliedOrder(env.admin(), `Held/E/${device}`);
 }
 

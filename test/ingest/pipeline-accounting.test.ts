@@ -4,77 +4,16 @@
 // waiting for what is still in flight; and `stop()`: births not started are spooled, births the disk still refuses
 // are reported lost, nothing is taken after it. The pipeline runs on the real database (through a TCP proxy, for
 // the outage) and a real spool directory, as in held-order.test.ts.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type IngestMetrics, createMetrics } from '../../src/ingest/metrics.ts';
-import { type Pipeline, createPipeline } from '../../src/ingest/pipeline.ts';
-import { createRebirthRequester } from '../../src/ingest/rebirth.ts';
-import { Spool, type SpooledMessage } from '../../src/ingest/spool.ts';
-import { ingestSql } from '../../src/ingest/sql.ts';
-import { loadIngestConfig } from '../../src/runtime/config/ingest.ts';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { encodePayload } from '../../src/sparkplug/encode.ts';
 import { appliedOrder, numberedBirth } from './support/births.ts';
 import { useIngestEnvironment } from './support/environment.ts';
 import { waitFor } from './support/ingestor.ts';
+import { type StartedPipeline as Started, useProxiedPipeline } from './support/proxied-pipeline.ts';
 
 const env = useIngestEnvironment({ proxy: true });
-
-let pool: pg.Pool;
-let dir: string | undefined;
-let running: Pipeline | undefined;
-
-beforeAll(() => {
-  pool = new pg.Pool({ connectionString: env.viaProxy(), connectionTimeoutMillis: 2000, max: 5 });
-  pool.on('error', () => undefined); // connections the proxy cuts while idle
-});
-
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
-  await env.proxy.restore().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await pool.end();
-});
-
-interface Started {
-  pipeline: Pipeline;
-  metrics: IngestMetrics;
-  spool: Spool;
-  /** Parsed log records. */
-  records(): Record<string, unknown>[];
-  /** The NCMD topics of the rebirth requests published. */
-  rebirths: string[];
-}
-
-/** A pipeline on the proxied database and a fresh spool; `env` holds the INGEST_* settings. */
-async function start(settings: Record<string, string> = {}, options: { probeMaxMs?: number; wrap?: (append: (m: SpooledMessage) => Promise<void>) => (m: SpooledMessage) => Promise<void> } = {}): Promise<Started> {
-  dir = mkdtempSync(join(tmpdir(), 'uns-meta-accounting-'));
-  const { spool } = await Spool.open(dir);
-  if (options.wrap) spool.append = options.wrap(spool.append.bind(spool));
-  const lines: string[] = [];
-  const rebirths: string[] = [];
-  const metrics = createMetrics();
-  const config = loadIngestConfig(settings);
-  running = createPipeline({
-    pool, sql: ingestSql, spool, metrics,
-    log: pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) }),
-    rebirth: createRebirthRequester({ enabled: true, intervalMs: 60_000 }, (topic) => {
-      rebirths.push(topic);
-      return Promise.resolve();
-    }, metrics),
-    limits: config,
-    probeMaxMs: options.probeMaxMs ?? 200,
-  });
-  return { pipeline: running, metrics, spool, rebirths, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
+const start = useProxiedPipeline(env);
 
 const gauge = async (g: { get(): Promise<{ values: { value: number }[] }> }) => (await g.get()).values[0]?.value;
 const gauges = async (s: Started) => ({ queue: await gauge(s.metrics.queueDepth), spool: await gauge(s.metrics.spoolDepth), held: await gauge(s.metrics.spoolHeld) });
@@ -258,7 +197,7 @@ describe('stop()', () => {
     s.pipeline.accept(topicOf('After'), numberedBirth(0));
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(s.spool.depth).toBe(2);
-    expect(readdirSync(dir!).filter((f) => !f.startsWith('.'))).toHaveLength(2);
+    expect(readdirSync(s.spool.dir).filter((f) => !f.startsWith('.'))).toHaveLength(2);
     expect((await s.metrics.birthsReceived.get()).values.reduce((n, v) => n + v.value, 0)).toBe(3);
   });
 
@@ -278,7 +217,6 @@ describe('stop()', () => {
     expect(events(s, 'spool.write_failed')[0]?.msg).toMatch(/^cannot write to the spool .*: ENOSPC: no space left on device \(the test refused this write\); keeping the birth in memory \(free or fix INGEST_SPOOL_DIR\)$/);
     refusing = stillRefusing;
     await s.pipeline.stop();
-    running = undefined;
     const lost = events(s, 'spool.lost_at_stop');
     if (stillRefusing) {
       expect(lost.map((r) => [r.births, r.topics])).toEqual([[1, [topicOf('L1')]]]);
