@@ -149,8 +149,9 @@ export function decodePayload(input: Uint8Array, options: DecodeOptions = {}): P
   try {
     const payload = decodeUncompressed(buf, options);
     if (payload.uuid !== COMPRESSED_UUID) return payload;
-    const { body, compression } = outerBody(payload);
-    const bytes = inflateBody(body, compression, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES);
+    const opened = outerBody(payload);
+    const { compression } = opened;
+    const bytes = inflateOpened(opened, options);
     let inner: PayloadJson;
     try {
       inner = decodeUncompressed(bytes, options);
@@ -218,8 +219,12 @@ export function unwrapPayload(input: Uint8Array, options: DecodeOptions = {}): U
 
 /** unwrapPayload's result for a compressed body openPayload returned, inflated in one call. */
 export function unwrapBodyOnce(opened: { body: Buffer; compression: Compression }, options: DecodeOptions = {}): UnwrappedPayload {
-  const { body, compression } = opened;
-  return scanInflated(inflateBody(body, compression, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES), compression, options);
+  return scanInflated(inflateOpened(opened, options), opened.compression, options);
+}
+
+/** A compressed payload's body inflated in one call, within the decoder's inflated-size limit. */
+function inflateOpened(opened: { body: Buffer; compression: Compression }, options: DecodeOptions): Buffer {
+  return inflateBody(opened.body, opened.compression, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES);
 }
 
 /**
