@@ -106,12 +106,11 @@ export async function refreshStatistics(deps: Pick<SyncDeps, 'pool' | 'logger'>)
       deps.logger.info({ analyzed, ms: Math.round(performance.now() - start) }, 'analyzed catalog tables a bulk birth grew');
     }
   } catch (err) {
-    // The likely cause, by SQLSTATE: the function missing (a database not deployed), or a table it analyzes locked
-    // (a DBA's change holding it: the next sync tries again).
+    // The likely cause, by SQLSTATE: the function missing (a database not deployed). A table it cannot lock is not
+    // an error: the function skips it (a notice) and tries again on its next call.
     const code = (err as { code?: unknown } | null)?.code;
     const why = code === '42883' ? 'uns_meta.refresh_catalog_statistics() is missing: is the database deployed with sqitch?'
-      : code === '55P03' ? 'a catalog table it analyzes is locked, e.g. by a DBA\'s change; tried again before the next sync'
-        : 'uns_meta.refresh_catalog_statistics() failed';
+      : 'uns_meta.refresh_catalog_statistics() failed';
     deps.logger.warn({ err: safeError(err) }, `could not refresh the catalog statistics (${why}); syncs go on, possibly with slower page reads`);
   }
 }
