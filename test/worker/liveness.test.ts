@@ -26,15 +26,23 @@ async function sessions(poolId: string): Promise<number[]> {
   return rows.map((r) => r.pid);
 }
 
-function liveness(warnings: string[] = [], url = db.url('uns_meta_app')): Liveness {
-  const logger = pino({ level: 'warn' }, { write: (l: string) => void warnings.push((JSON.parse(l) as { msg: string }).msg) });
+/** A Liveness whose warnings land in `warnings` (their messages) and `records` (whole). */
+function liveness(warnings: string[] = [], url = db.url('uns_meta_app'), records: Record<string, unknown>[] = []): Liveness {
+  const logger = pino({ level: 'warn' }, {
+    write: (l: string) => {
+      const record = JSON.parse(l) as { msg: string };
+      warnings.push(record.msg);
+      records.push(record);
+    },
+  });
   return new Liveness(configFor(url), logger, RETRY_MS);
 }
 
 describe('Liveness', () => {
   it('register opens one session named after the pool; a session the server ends is reopened, once', async () => {
     const warnings: string[] = [];
-    const l = liveness(warnings);
+    const records: Record<string, unknown>[] = [];
+    const l = liveness(warnings, db.url('uns_meta_app'), records);
     await l.register('pool-a');
     const [first] = await sessions('pool-a');
     expect(first).toBeDefined();
@@ -47,6 +55,7 @@ describe('Liveness', () => {
     await sleep(10 * RETRY_MS); // the 'error' and the 'end' of the lost client both fired: still one session
     expect(await sessions('pool-a')).toEqual([second]);
     expect(warnings.filter((w) => w === 'liveness connection lost; reopening it')).toHaveLength(1);
+    expect(records.find((r) => r.msg === 'liveness connection lost; reopening it')).toMatchObject({ workerPool: 'pool-a' });
     await l.release();
     await waitFor('the session ended', async () => (await sessions('pool-a')).length === 0);
   });
@@ -75,12 +84,14 @@ describe('Liveness', () => {
   it('while PostgreSQL refuses, register keeps trying (one warning per attempt) until release', async () => {
     const warnings: string[] = [];
     const refused = db.url('uns_meta_app').replace(/:\d+\//, ':1/'); // nothing listens on port 1
-    const l = liveness(warnings, refused);
+    const records: Record<string, unknown>[] = [];
+    const l = liveness(warnings, refused, records);
     let done = false;
     const registering = l.register('pool-d').then(() => { done = true; });
     await waitFor('three attempts', () => Promise.resolve(warnings.length >= 3));
     expect(done).toBe(false);
     expect(new Set(warnings)).toEqual(new Set(['liveness connection failed; retrying']));
+    expect(records[0]).toMatchObject({ workerPool: 'pool-d', err: expect.stringMatching(/ECONNREFUSED/) });
     await l.release();
     await registering;
     const attempts = warnings.length;
