@@ -159,6 +159,10 @@ describe('a worker whose database is not there yet', () => {
       await proxy.cut(); // and gone again while the worker runs
       await waitFor('readyz 503 while running', async () => (await readyz()).status === 503);
       expect(await readyz()).toEqual({ status: 503, body: { runner: 'running', postgres: 'unreachable' } });
+      // a scrape meanwhile still answers; the catalog gauges say why they are stale
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+      const stale = log.msgs('catalog gauges: the database did not answer; /metrics keeps the last values');
+      expect(stale.map((r) => [r.level, typeof r.err])).toEqual([[40, 'string']]);
       await proxy.restore();
       // with METRICS_PORT, the catalog gauges are exported
       expect((await fx.worker.deps.metrics.registry.getMetricsAsJSON()).some((m) => m.name.startsWith('uns_meta_catalog'))).toBe(true);
