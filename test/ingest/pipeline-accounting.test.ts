@@ -4,7 +4,8 @@
 // waiting for what is still in flight; and `stop()`: births not started are spooled, births the disk still refuses
 // are reported lost, nothing is taken after it. The pipeline runs on the real database (through a TCP proxy, for
 // the outage) and a real spool directory, as in held-order.test.ts.
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync, truncateSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodePayload } from '../../src/sparkplug/encode.ts';
 import { appliedOrder, numberedBirth } from './support/births.ts';
@@ -226,5 +227,42 @@ describe('stop()', () => {
       expect(s.spool.sequences()).toHaveLength(1);
     }
     expect(await gauges(s)).toEqual({ queue: 0, spool: stillRefusing ? 0 : 1, held: 0 });
+  });
+});
+
+describe('the replay of files an operator should look at', () => {
+  it('removes a spooled file that is not a birth and moves an unreadable one aside, each said in an error line; the births around them are applied', async () => {
+    const s = await start();
+    await env.proxy.cut();
+    s.pipeline.accept(topicOf('F1'), numberedBirth(0));
+    await waitFor('the birth spooled', () => s.spool.depth === 1 && s.pipeline.memoryDepth() === 0);
+    const [first] = s.spool.sequences();
+    // put there by hand: a file whose topic is no birth, and a birth whose payload was cut short on disk
+    const foreign = first! + 1;
+    const truncated = first! + 2;
+    await s.spool.append({ seq: foreign, topic: 'spBv1.0/Acct/NDATA/E', receivedAt: new Date(), payload: Buffer.from([1, 2, 3]) });
+    await s.spool.append({ seq: truncated, topic: topicOf('F2'), receivedAt: new Date(), payload: numberedBirth(0) });
+    const file = readdirSync(s.spool.dir).find((f) => f.includes(String(truncated)))!;
+    truncateSync(join(s.spool.dir, file), statSync(join(s.spool.dir, file)).size - 3);
+    s.pipeline.accept(topicOf('F3'), numberedBirth(0)); // after them, to the spool too
+    await waitFor('four files spooled', () => s.spool.depth === 4);
+    await env.proxy.restore();
+    await waitFor('the spool replayed', () => s.spool.depth === 0, 20_000);
+    await s.pipeline.drained();
+
+    expect(await appliedOrder(env.admin(), 'Acct/E/F1')).toEqual([0]);
+    expect(await appliedOrder(env.admin(), 'Acct/E/F3')).toEqual([0]);
+    expect(await appliedOrder(env.admin(), 'Acct/E/F2')).toEqual([]);
+    expect(events(s, 'spool.foreign_file').map((r) => [r.level, r.topic, r.seq, r.msg])).toEqual([
+      [50, 'spBv1.0/Acct/NDATA/E', foreign, `spool file ${foreign} is not a birth; removing it from the replay`],
+    ]);
+    const unreadable = events(s, 'spool.unreadable');
+    expect(unreadable.map((r) => [r.level, r.topic, r.seq])).toEqual([[50, topicOf('F2'), truncated]]);
+    const bad = join(s.spool.dir, file.replace(/\.[^.]+$/, '.bad'));
+    expect(unreadable[0]!.file).toBe(bad);
+    expect(unreadable[0]!.msg).toBe(`spool file ${truncated} is unreadable (${String(unreadable[0]!.err)}); moved aside to ${bad} for an operator`);
+    expect(String(unreadable[0]!.err)).toMatch(/is truncated: \d+ of \d+ payload bytes$/);
+    // the unreadable birth is kept for an operator; the foreign file is gone
+    expect(readdirSync(s.spool.dir).filter((f) => !f.startsWith('.')).sort()).toEqual([basename(bad)]);
   });
 });
