@@ -45,6 +45,8 @@ export interface FaultConfig {
   badSessionToken?: FaultTrigger;
   /** storeData answers `Errors` for these tags (others in the request are stored). Persist until cleared. */
   tagErrors?: TagErrorRule[];
+  /** storeData answers `Errors` with one error naming no tag (`message`) and stores nothing. storeData only. */
+  requestErrors?: FaultTrigger & { message?: string };
 }
 
 /** A change to the faults: each key present replaces that fault; `null` clears it. */
@@ -56,7 +58,7 @@ export type TransportFault =
   | { kind: 'serverError'; status: number }
   | { kind: 'tooManyRequests'; retryAfterSeconds: number };
 
-const TRIGGER_KEYS = ['latency', 'serverError', 'tooManyRequests', 'reset', 'hang', 'badSessionToken'] as const;
+const TRIGGER_KEYS = ['latency', 'serverError', 'tooManyRequests', 'reset', 'hang', 'badSessionToken', 'requestErrors'] as const;
 type TriggerKey = (typeof TRIGGER_KEYS)[number];
 const ALL_KEYS = new Set<string>([...TRIGGER_KEYS, 'seed', 'tagErrors']);
 
@@ -175,6 +177,15 @@ export function parseFaultPatch(raw: unknown): Result<FaultPatch> {
         patch.tooManyRequests = { ...t.value, retryAfterSeconds };
         break;
       }
+      case 'requestErrors': {
+        const t = parseTrigger(key, value, ['message']);
+        if (!t.ok) return t;
+        if (value.message !== undefined && typeof value.message !== 'string') {
+          return { ok: false, error: `requestErrors.message must be a string, got ${describe(value.message)}` };
+        }
+        patch.requestErrors = value.message === undefined ? t.value : { ...t.value, message: value.message };
+        break;
+      }
       case 'reset':
       case 'hang':
       case 'badSessionToken': {
@@ -261,6 +272,12 @@ export class FaultInjector {
   /** Whether this call, presenting a live session token, must be answered BadSessionToken. */
   badSessionTokenFor(method: ApiMethod): boolean {
     return this.#fires('badSessionToken', method, SESSION_METHODS);
+  }
+
+  /** The injected error naming no tag for this storeData call, or `undefined`. */
+  requestErrorFor(method: ApiMethod): string | undefined {
+    const message = this.#config.requestErrors?.message ?? 'simulated failure of the whole request (canary-sim requestErrors fault)';
+    return this.#fires('requestErrors', method, ['storeData']) ? message : undefined;
   }
 
   /** The injected error for a tag, or `undefined`. */

@@ -82,6 +82,8 @@ export function storeData(body: JsonObject, ctx: CallContext): Envelope {
   const live = liveSession(body, ctx);
   if ('envelope' in live) return live.envelope;
   const { session } = live;
+  const requestError = ctx.state.faults.requestErrorFor('storeData');
+  if (requestError !== undefined) return { statusCode: 'Errors', errors: [requestError] };
 
   const sections: [Section, JsonObject][] = [];
   for (const section of SECTIONS) {

@@ -142,6 +142,21 @@ describe('per-tag errors', () => {
   });
 });
 
+describe('errors naming no tag', () => {
+  it('answer storeData with Errors and one message naming no tag, store nothing, and leave other methods alone', async () => {
+    await setFaults({ requestErrors: { count: 1, message: 'the historian refused the whole request' } });
+    const token = await openSession(sim); // getSessionToken is not storeData: not affected
+    const row = [['Description', TS, 'x']];
+    const body = { sessionToken: token, properties: { 'Secil.Plant.A': row, 'Secil.Plant.B': row } };
+    expect((await call(sim.url, 'storeData', body)).json).toEqual({ statusCode: 'Errors', errors: ['the historian refused the whole request'] });
+    expect(sim.state.tags()).toEqual([]);
+    expect((await call(sim.url, 'storeData', body)).json).toEqual({ statusCode: 'Good', errors: [] }); // count 1: spent
+    expect(sim.state.tags()).toEqual(['Secil.Plant.A', 'Secil.Plant.B']);
+    await setFaults({ requestErrors: {} });
+    expect((await call(sim.url, 'storeData', body)).json).toEqual({ statusCode: 'Errors', errors: ['simulated failure of the whole request (canary-sim requestErrors fault)'] });
+  });
+});
+
 describe('fault control', () => {
   it('fractions come from a seeded PRNG: the same seed fails the same requests', async () => {
     const pattern = async (): Promise<number[]> => {
@@ -174,6 +189,8 @@ describe('fault control', () => {
     [{ hang: { every: 2 } }, /hang.every is not a fault option/],
     [{ explode: {} }, /"explode" is not a fault/],
     [{ tagErrors: [{ tag: 'a', prefix: 'b' }] }, /exactly one of "tag" or "prefix"/],
+    [{ requestErrors: { message: 7 } }, /requestErrors.message must be a string, got 7$/],
+    [{ requestErrors: { status: 500 } }, /requestErrors.status is not a fault option; use count, fraction, methods, message/],
   ])('refuses %j with 400 and the reason', async (faults, message) => {
     const r = await getJson(sim.url, '/sim/faults', { method: 'POST', body: faults });
     expect(r.status).toBe(400);

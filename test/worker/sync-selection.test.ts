@@ -117,10 +117,10 @@ describe('a sync while Canary fails', () => {
     const names = ['F/1', 'F/2', 'F/3', 'F/4', 'F/5', 'F/6'];
     await ingest(fx.db, birth('Failing', Object.fromEntries(names.map((n) => [n, { engUnit: 'bar' }]))));
     const device = await deviceId('Failing');
-    // Pages of 2, one tag per request, one request at a time, no retry; every storeData fails after 300 ms (long
-    // enough for the second page to be read and started while the first one's request is out).
-    const s = syncDeps({ WORKER_PAGE_SIZE: '2', CANARY_BATCH_MAX_TAGS: '1', CANARY_MAX_IN_FLIGHT: '1', CANARY_RETRY_ATTEMPTS: '1' });
-    fx.sim.state.setFaults({ latency: { ms: 300, methods: ['storeData'] }, serverError: { methods: ['storeData'] } });
+    // Pages of 2, one tag per request, one request at a time, no retry; every storeData fails after 1.5 s (long
+    // enough for the second page to be read and started while the first one's request is out, on a loaded machine).
+    const s = syncDeps({ WORKER_PAGE_SIZE: '2', CANARY_BATCH_MAX_TAGS: '1', CANARY_MAX_IN_FLIGHT: '1', CANARY_RETRY_ATTEMPTS: '1', CANARY_REQUEST_TIMEOUT_MS: '10000' });
+    fx.sim.state.setFaults({ latency: { ms: 1500, methods: ['storeData'] }, serverError: { methods: ['storeData'] } });
     try {
       const seq = lastSeq();
       const error = await syncSelection(s.deps, { deviceId: device }, JOB).then(() => undefined, (err: unknown) => err);
@@ -202,10 +202,37 @@ describe('tags Canary refuses', () => {
   });
 });
 
+describe('an answer whose errors name no tag', () => {
+  it('dead-letters every tag of the request, confirms none of them (what Canary stored is unknown), and the sync goes on', async () => {
+    await ingest(fx.db, birth('Untagged', { 'U/a': { engUnit: 'bar' }, 'U/b': { engUnit: 'bar' }, 'U/c': { engUnit: 'bar' } }));
+    const s = syncDeps({ CANARY_BATCH_MAX_TAGS: '2' }); // requests [a, b] and [c]; the first one answered with the error
+    fx.sim.state.setFaults({ requestErrors: { count: 1, message: 'the historian refused the whole request' } });
+    try {
+      const report = await syncSelection(s.deps, { deviceId: await deviceId('Untagged') }, JOB);
+      expect(report).toEqual({ metrics: 3, written: 1, unchanged: 0, skipped: 0, requests: 2, deadLettered: 2, failed: 0 });
+      const { rows } = await fx.db.pool('uns_meta_ro').query<{ tag: string; error: string }>(
+        `select canary_tag as tag, error from uns_meta.canary_dead_letters where starts_with(canary_tag, 'Secil.Portugal.Untagged.') order by canary_tag`);
+      const error = 'Canary answered storeData with errors naming no tag: the historian refused the whole request';
+      expect(rows).toEqual([{ tag: TAG('U/a', 'Untagged'), error }, { tag: TAG('U/b', 'Untagged'), error }]);
+      const { rows: confirmed } = await fx.db.pool('uns_meta_ro').query<{ path: string }>(
+        `select m.uns_path as path from uns_meta.canary_sync_state s join uns_meta.metrics m using (metric_id)
+          where starts_with(m.uns_path, 'Secil/Portugal/Untagged/') order by m.uns_path`);
+      expect(confirmed).toEqual([{ path: 'Secil/Portugal/Untagged/U/c' }]);
+    } finally {
+      fx.sim.state.clearFaults();
+      await s.close();
+    }
+  });
+});
+
 describe('the statistics refresh before a sync', () => {
   it('logs the tables it analyzed, and nothing when there was nothing to analyze', async () => {
     const s = syncDeps();
     try {
+      // only this test's refreshes analyze them (not autovacuum meanwhile)
+      for (const t of ['metrics', 'metric_properties', 'canary_sync_state']) {
+        await fx.db.pool('uns_meta_admin').query(`alter table uns_meta.${t} set (autovacuum_enabled = false)`);
+      }
       const many = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`S/m${i}`, { engUnit: 'kW', documentation: `metric ${i}` }]));
       await ingest(fx.db, birth('Bulk', many));
       const t0 = performance.now();
