@@ -214,17 +214,27 @@ describe('an operator\'s resync and replay (runOperatorSync)', () => {
     expect(resent.reduce((n, r) => n + r.propertyRows, 0)).toBe(2 * Object.keys(props).length); // everything, though in sync
     await noSessionLeft('resync');
 
-    // Canary failing: a resync does not wait for a retry, it dead-letters
+    // Canary failing: a resync does not wait for a retry, it dead-letters (O/a, and a metric of another device)
+    await ingest(fx.db, birth('Elsewhere', { 'E/z': props }));
     fx.sim.state.setFaults({ serverError: { methods: ['storeData'] } });
     expect(await runOperatorSync(config, { ...op, action: 'resync', selection: { pathPrefix: 'Secil/Portugal/Operator/O/a' } }))
       .toMatchObject({ metrics: 1, written: 0, deadLettered: 1, failed: 0 });
+    expect(await runOperatorSync(config, { ...op, action: 'resync', selection: { pathPrefix: 'Secil/Portugal/Elsewhere' } }))
+      .toMatchObject({ metrics: 1, written: 0, deadLettered: 1, failed: 0 });
     fx.sim.state.clearFaults();
 
+    // a replay of the device sends its dead letters only, not the other device's
+    const sentSince = (seq: number) => fx.sim.state.requests({ method: 'storeData' }).filter((r) => r.seq > seq).map((r) => r.tagPaths);
     const before = fx.sim.state.requests({ method: 'storeData' }).at(-1)?.seq ?? 0;
     expect(await runOperatorSync(config, { ...op, action: 'replay' })).toMatchObject({ metrics: 1, written: 1, deadLettered: 0 });
-    expect(fx.sim.state.requests({ method: 'storeData' }).filter((r) => r.seq > before).map((r) => r.tagPaths)).toEqual([['Secil.Portugal.Operator.O.a']]);
-    expect(await runOperatorSync(config, { ...op, action: 'replay' })).toBeUndefined();
+    expect(sentSince(before)).toEqual([['Secil.Portugal.Operator.O.a']]);
+    expect(await runOperatorSync(config, { ...op, action: 'replay' })).toBeUndefined(); // nothing left for the device
+    expect(await runOperatorSync(config, { ...op, action: 'replay', selection: { pathPrefix: 'Secil/Portugal/Operator' } })).toBeUndefined();
     await noSessionLeft('replay');
+    // and a replay of a path prefix, those under it
+    const later = fx.sim.state.requests({ method: 'storeData' }).at(-1)?.seq ?? 0;
+    expect(await runOperatorSync(config, { ...op, action: 'replay', selection: { pathPrefix: 'Secil/Portugal/Elsewhere' } })).toMatchObject({ metrics: 1, written: 1 });
+    expect(sentSince(later)).toEqual([['Secil.Portugal.Elsewhere.E.z']]);
   });
 
   it('refuses a database that is not deployed, with no connection left open', async () => {
