@@ -151,7 +151,11 @@ describe('a worker whose database is not there yet', () => {
       };
       await waitFor('the probe answering', async () => readyz().then(() => true, () => false));
       expect(await readyz()).toEqual({ status: 503, body: { runner: 'stopped', postgres: 'unreachable' } });
-      await waitFor('a retry logged', () => Promise.resolve(log.records().some((r) => r.level === 40 && String(r.msg).endsWith('; retrying (not ready until it answers)'))));
+      const retrying = () => log.records().filter((r) => r.level === 40 && String(r.msg).endsWith('; retrying (not ready until it answers)'));
+      await waitFor('a retry logged', () => Promise.resolve(retrying().length > 0));
+      const [retry] = retrying();
+      expect(String(retry!.msg)).toBe(`${String(retry!.err)}; retrying (not ready until it answers)`); // the reason first, as the error says it
+      expect(String(retry!.err)).not.toBe('undefined');
       await proxy.restore();
       fx.worker = await starting;
       expect(await readyz()).toEqual({ status: 200, body: { runner: 'running', postgres: 'reachable' } });
