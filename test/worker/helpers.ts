@@ -94,6 +94,22 @@ export function circuitRecorder(sim: CanarySim): { logger: pino.Logger; changes:
   return { logger, changes };
 }
 
+/** The device_id of a device the helpers' births name (`birth(device, …)`). */
+export async function deviceIdOf(db: TestDatabase, device: string): Promise<string> {
+  const { rows } = await db.pool('uns_meta_ro').query<{ id: string }>(
+    'select device_id::text as id from uns_meta.devices where uns_path = $1', [`Secil/Portugal/${device}`]);
+  if (rows[0] === undefined) throw new Error(`no device Secil/Portugal/${device}`);
+  return rows[0].id;
+}
+
+/** A pino logger at debug that keeps every record: `msgs(text)` are the records with that message. */
+export function recordingLogger(): { logger: pino.Logger; records: () => Record<string, unknown>[]; msgs: (msg: string) => Record<string, unknown>[] } {
+  const lines: string[] = [];
+  const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
+  const records = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { logger, records, msgs: (msg) => records().filter((r) => r.msg === msg) };
+}
+
 /** `uns-meta <args>` as a child process (with testEnv(...) for the test's database and simulator). */
 export { spawnCli } from '../support/cli.ts';
 

@@ -5,11 +5,10 @@
 // Expected values come from the births below. Each test has its own device.
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createSyncDeps } from '../../src/worker/canary-sync.ts';
 import { refreshStatistics, syncSelection, type SyncDeps, type SyncOptions } from '../../src/worker/sync.ts';
-import { birth, ingest, storeRequests, TAG, testConfig, useWorkerFixture, type Props } from './helpers.ts';
+import { birth, deviceIdOf, ingest, recordingLogger, storeRequests, TAG, testConfig, useWorkerFixture, type Props } from './helpers.ts';
 
 const fx = useWorkerFixture();
 
@@ -24,19 +23,12 @@ interface Sync {
 
 /** Sync dependencies as the worker builds them, on the test's database and simulator, with a recording logger. */
 function syncDeps(settings: Record<string, string> = {}): Sync {
-  const lines: string[] = [];
-  const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
-  const deps = createSyncDeps(testConfig(fx.sim, fx.db, settings), fx.db.pool('uns_meta_app'), logger);
-  const records = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { deps, records, events: (msg) => records().filter((r) => r.msg === msg), close: () => deps.client.close() };
+  const log = recordingLogger();
+  const deps = createSyncDeps(testConfig(fx.sim, fx.db, settings), fx.db.pool('uns_meta_app'), log.logger);
+  return { deps, records: log.records, events: log.msgs, close: () => deps.client.close() };
 }
 
-async function deviceId(device: string): Promise<string> {
-  const { rows } = await fx.db.pool('uns_meta_ro').query<{ id: string }>(
-    'select distinct device_id::text as id from uns_meta.metrics where starts_with(uns_path, $1)', [`Secil/Portugal/${device}/`]);
-  if (rows.length !== 1) throw new Error(`no device ${device}`);
-  return rows[0]!.id;
-}
+const deviceId = (device: string) => deviceIdOf(fx.db, device);
 
 const histogram = async (h: { get(): Promise<{ values: { metricName?: string; value: number }[] }> }) => {
   const values = (await h.get()).values;
@@ -300,8 +292,7 @@ describe('what a sync selects and records', () => {
     const device = await deviceId('Blocked');
     // the worker's sessions give up a lock after 200 ms (a DBA's own would be the statement_timeout of the role)
     const pool = new pg.Pool({ connectionString: fx.db.url('uns_meta_app'), options: '-c lock_timeout=200ms', max: 3 });
-    const lines: string[] = [];
-    const deps = createSyncDeps(testConfig(fx.sim, fx.db), pool, pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) }));
+    const deps = createSyncDeps(testConfig(fx.sim, fx.db), pool, recordingLogger().logger);
     const dba = await fx.db.pool('uns_meta_admin').connect();
     try {
       await dba.query('begin');

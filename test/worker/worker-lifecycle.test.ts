@@ -10,24 +10,9 @@ import { runOperatorSync, startWorker } from '../../src/worker/index.ts';
 import { configFor } from '../support/database.ts';
 import { freePort } from '../ingest/support/ports.ts';
 import { startTcpProxy } from '../ingest/support/tcp-proxy.ts';
-import { birth, ingest, parity, testConfig, useWorkerFixture, waitFor } from './helpers.ts';
+import { birth, deviceIdOf, ingest, parity, recordingLogger, testConfig, useWorkerFixture, waitFor } from './helpers.ts';
 
 const fx = useWorkerFixture();
-
-/** A pino logger at debug that keeps every record. */
-function recorder() {
-  const lines: string[] = [];
-  const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
-  const records = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { logger, records, msgs: (msg: string) => records().filter((r) => r.msg === msg) };
-}
-
-async function deviceId(device: string): Promise<string> {
-  const { rows } = await fx.db.pool('uns_meta_ro').query<{ id: string }>(
-    'select distinct device_id::text as id from uns_meta.metrics where starts_with(uns_path, $1)', [`Secil/Portugal/${device}/`]);
-  if (rows.length !== 1) throw new Error(`no device ${device}`);
-  return rows[0]!.id;
-}
 
 const deviceInSync = async (device: string) => {
   const rows = (await parity(fx.db)).filter((r) => r.uns_path.startsWith(`Secil/Portugal/${device}/`));
@@ -41,11 +26,11 @@ describe('a worker from start to stop', () => {
   it('logs its start, one line per job it ran (only its device synced), graphile-worker\'s lines below info, and nothing after its stop', async () => {
     await ingest(fx.db, birth('Run', { 'W/a': { engUnit: 'bar', documentation: 'a' }, 'W/b': { engUnit: 'kW' } }));
     await ingest(fx.db, birth('NotRun', { 'W/x': { engUnit: 'bar' } }));
-    const run = await deviceId('Run');
+    const run = await deviceIdOf(fx.db, 'Run');
     // the job of NotRun is gone: this worker syncs Run only
-    await fx.db.pool('uns_meta_admin').query(`delete from graphile_worker._private_jobs where payload->>'device_id' = $1`, [await deviceId('NotRun')]);
+    await fx.db.pool('uns_meta_admin').query(`delete from graphile_worker._private_jobs where payload->>'device_id' = $1`, [await deviceIdOf(fx.db, 'NotRun')]);
     const signals = ['SIGINT', 'SIGTERM'].map((s) => process.listenerCount(s));
-    const log = recorder();
+    const log = recordingLogger();
     const config = testConfig(fx.sim, fx.db, { WORKER_STATS_REFRESH_MS: '100' });
     const t0 = Date.now();
     fx.worker = await startWorker(config, { logger: log.logger, database: configFor(fx.db.url('uns_meta_app')) });
@@ -86,7 +71,7 @@ describe('a worker from start to stop', () => {
 
   it('passes graphile-worker\'s warnings and errors on at warn and error (a pool smaller than the concurrency; a malformed job)', async () => {
     await fx.db.pool('uns_meta_admin').query(`select graphile_worker.add_job('canary_sync_device', '{"device": 1}'::json, max_attempts => 1)`);
-    const log = recorder();
+    const log = recordingLogger();
     fx.worker = await startWorker(testConfig(fx.sim, fx.db, { WORKER_DB_POOL_SIZE: '2', WORKER_CONCURRENCY: '3' }),
       { logger: log.logger, database: configFor(fx.db.url('uns_meta_app')) });
     const graphile = () => log.records().filter((r) => r.graphile !== undefined);
@@ -98,9 +83,9 @@ describe('a worker from start to stop', () => {
 
   it('logs a job that could not deliver as retried, with its attempt, and counts it', async () => {
     await ingest(fx.db, birth('Retried', { 'W/r': { engUnit: 'bar' } }));
-    const id = await deviceId('Retried');
+    const id = await deviceIdOf(fx.db, 'Retried');
     fx.sim.state.setFaults({ serverError: { methods: ['storeData'] } });
-    const log = recorder();
+    const log = recordingLogger();
     fx.worker = await startWorker(testConfig(fx.sim, fx.db, { CANARY_RETRY_ATTEMPTS: '1' }), { logger: log.logger, database: configFor(fx.db.url('uns_meta_app')) });
     const w = fx.worker;
     await waitFor('the job retried', async () => (await counter(w.deps.metrics.jobs)).retry === 1);
@@ -115,7 +100,7 @@ describe('a worker from start to stop', () => {
 
   it('at start, unlocks the jobs of a worker that died and removes the superseded jobs that can never run again', async () => {
     await ingest(fx.db, birth('Ghost', { 'W/g': { engUnit: 'bar' } }));
-    const id = await deviceId('Ghost');
+    const id = await deviceIdOf(fx.db, 'Ghost');
     const admin = fx.db.pool('uns_meta_admin');
     // the device's job, locked an hour ago by a worker pool that has no liveness session (it died)
     await admin.query(`update graphile_worker._private_jobs set locked_by = 'ghost-pool', locked_at = now() - interval '1 hour'`);
@@ -123,7 +108,7 @@ describe('a worker from start to stop', () => {
     const { rows: [stranded] } = await admin.query<{ id: string }>(
       `select id::text from graphile_worker.add_job('canary_sync_device', json_build_object('device_id', $1::bigint), max_attempts => 1)`, [id]);
     await admin.query(`update graphile_worker._private_jobs set attempts = 1, last_error = 'test' where id = $1`, [stranded!.id]);
-    const log = recorder();
+    const log = recordingLogger();
     fx.worker = await startWorker(testConfig(fx.sim, fx.db), { logger: log.logger, database: configFor(fx.db.url('uns_meta_app')) });
     await waitFor('Ghost in sync', () => deviceInSync('Ghost'));
     expect(log.msgs('unlocked the jobs of worker processes that died')).toMatchObject([{ level: 40, workers: ['ghost-pool'] }]);
@@ -140,7 +125,7 @@ describe('a worker whose database is not there yet', () => {
     const url = new URL(fx.db.url('uns_meta_app'));
     url.port = String(proxy.port);
     const port = await freePort();
-    const log = recorder();
+    const log = recordingLogger();
     const starting = startWorker(testConfig(fx.sim, fx.db, { METRICS_PORT: String(port) }),
       { logger: log.logger, database: configFor(url.toString()), retryDatabaseMs: 100 });
     starting.catch(() => undefined);
@@ -199,7 +184,7 @@ describe('an operator\'s resync and replay (runOperatorSync)', () => {
   it('resync re-sends every property of an in-sync device, dead-letters what Canary refuses; replay re-sends only those, then finds none', async () => {
     const props = { engUnit: 'bar', documentation: 'd', highRange: 5 };
     await ingest(fx.db, birth('Operator', { 'O/a': props, 'O/b': props }));
-    const selection = { deviceId: await deviceId('Operator') };
+    const selection = { deviceId: await deviceIdOf(fx.db, 'Operator') };
     fx.worker = await startWorker(testConfig(fx.sim, fx.db), { logger: pino({ level: 'silent' }), database: configFor(fx.db.url('uns_meta_app')) });
     await waitFor('Operator in sync', () => deviceInSync('Operator'));
     await fx.worker.stop();
