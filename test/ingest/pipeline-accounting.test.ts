@@ -101,7 +101,7 @@ describe('an outage', () => {
     expect(unavailable[0]?.msg).toMatch(/; births go to the spool until it is back$/);
     expect(events(s, 'db.available').map((r) => r.msg)).toEqual(['the database is reachable again; replaying the spool']);
     // 250 ms before the first probe, then doubled: 500, then the cap (1000)
-    expect(events(s, 'db.probe_failed').slice(0, 2).map((r) => r.retryInMs)).toEqual([500, 1000]);
+    expect(events(s, 'db.probe_failed').slice(0, 2).map((r) => [r.retryInMs, r.msg])).toEqual([[500, 'database probe failed'], [1000, 'database probe failed']]);
     expect(spooledWhy(s).map(([topic, why]) => [topic, why]).sort()).toEqual([
       [topicOf('O1'), 'database unavailable'],
       [topicOf('O1'), 'the spool holds earlier births'],
@@ -154,6 +154,7 @@ describe('dead letters and rebirth requests', () => {
     await waitFor('both dead-lettered', () => events(s, 'birth.dead_lettered').length === 2);
     await s.pipeline.drained();
     expect(s.rebirths).toEqual(['spBv1.0/Acct/NCMD/Garbled']);
+    expect(await gauges(s)).toEqual({ queue: 0, spool: 0, held: 0 }); // each dead-lettered birth left memory once
     const refused = events(s, 'birth.dead_lettered').find((r) => r.topic === 'spBv1.0/Acct/DBIRTH/Huge/D');
     expect(refused?.msg).toBe(`dead-lettered to uns_meta.dead_letters: ${String(refused?.reason)}`);
     const { rows } = await env.admin().query<{ topic: string }>(`select topic from uns_meta.dead_letters where topic like 'spBv1.0/Acct/%' order by topic`);
@@ -264,5 +265,34 @@ describe('the replay of files an operator should look at', () => {
     expect(String(unreadable[0]!.err)).toMatch(/is truncated: \d+ of \d+ payload bytes$/);
     // the unreadable birth is kept for an operator; the foreign file is gone
     expect(readdirSync(s.spool.dir).filter((f) => !f.startsWith('.')).sort()).toEqual([basename(bad)]);
+  });
+});
+
+describe('what an applied birth reports', () => {
+  it('an identical re-birth is logged and counted as unchanged, with its latency; a node birth is named by its edge node', async () => {
+    const s = await start();
+    const t0 = Date.now();
+    s.pipeline.accept(topicOf('Same'), numberedBirth(0, 3));
+    await s.pipeline.drained();
+    s.pipeline.accept(topicOf('Same'), numberedBirth(0, 3));
+    await s.pipeline.drained();
+    s.pipeline.accept('spBv1.0/Acct/NBIRTH/Node', numberedBirth(0));
+    await s.pipeline.drained();
+    const wall = (Date.now() - t0) / 1000;
+
+    const unchanged = events(s, 'birth.unchanged');
+    expect(unchanged.map((r) => [r.level, r.topic, r.device, r.type, r.metrics, r.msg])).toEqual([
+      [30, topicOf('Same'), 'Acct/E/Same', 'DBIRTH', 3, 'DBIRTH of Acct/E/Same unchanged: the catalog holds its fingerprint (3 metrics); nothing sent'],
+    ]);
+    expect(events(s, 'birth.ingested').map((r) => [r.topic, r.device])).toEqual([
+      [topicOf('Same'), 'Acct/E/Same'], ['spBv1.0/Acct/NBIRTH/Node', 'Acct/Node'],
+    ]);
+    expect((await s.metrics.birthsIngested.get()).values[0]?.value).toBe(3);
+    expect((await s.metrics.birthsUnchanged.get()).values[0]?.value).toBe(1);
+    const latency = (await s.metrics.ingestLatency.get()).values;
+    expect(latency.find((v) => v.metricName?.endsWith('_count'))?.value).toBe(3);
+    const sum = latency.find((v) => v.metricName?.endsWith('_sum'))?.value ?? -1;
+    expect(sum).toBeGreaterThanOrEqual(0);
+    expect(sum).toBeLessThanOrEqual(3 * wall);
   });
 });
