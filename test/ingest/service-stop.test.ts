@@ -104,3 +104,15 @@ describe('stopping the ingestor', () => {
     expect(await appliedOrder(env.admin(), 'Svc/E/Quick')).toEqual([0]);
   });
 });
+
+describe('starting the ingestor', () => {
+  it('refuses a database that is not deployed (no uns_meta schema), saying so, with no session left open', async () => {
+    const url = new URL(env.db.url('uns_meta_app'));
+    url.pathname = '/postgres';
+    const error = await startTestIngestor({ MQTT_URL: env.broker.url, DATABASE_URL: url.toString(), INGEST_SPOOL_DIR: spoolDir })
+      .then(() => undefined, (err: unknown) => err);
+    expect((error as Error | undefined)?.constructor.name).toBe('DatabaseMisconfigured');
+    await waitFor('no ingest session left', async () => (await env.admin().query(
+      `select 1 from pg_stat_activity where application_name = 'uns-meta ingest' and datname = 'postgres'`)).rowCount === 0, 5000);
+  });
+});
