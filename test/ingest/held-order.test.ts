@@ -76,3 +76,34 @@ describe('a birth held after the spool refused it', () => {
     expect(await bothApplied('Spooled')).toEqual([0, 1]);
   });
 });
+
+describe('births held out of their order', () => {
+  it('go back to the scheduler in arrival order, whatever order the disk refused them in', async () => {
+    let gate: () => void = () => undefined;
+    const laterRefused = new Promise<void>((resolve) => (gate = resolve));
+    let firstSeen: (() => void) | undefined;
+    const firstWriteStarted = new Promise<void>((resolve) => (firstSeen = resolve));
+    let calls = 0;
+    const p = await start((append) => async (m) => {
+      calls++;
+      if (calls === 1) {
+        firstSeen?.();
+        await laterRefused; // the later birth is refused (and held) first
+        throw refusal();
+      }
+      if (calls === 2) {
+        gate();
+        throw refusal();
+      }
+      return append(m); // once released, the spool takes them
+    });
+    await env.proxy.cut();
+    const [b0, b1] = [birthOf('Reversed', 0), birthOf('Reversed', 1)];
+    p.accept(b0.topic, b0.payload); // the database refuses it: to the spool (write 1, refused after write 2)
+    await firstWriteStarted;
+    p.accept(b1.topic, b1.payload); // the database is marked unavailable: straight to the spool (write 2, refused)
+    await waitFor('both refused', () => refusedWrites() >= 2);
+    await env.proxy.restore();
+    expect(await bothApplied('Reversed')).toEqual([0, 1]);
+  });
+});
