@@ -203,6 +203,30 @@ describe('stop()', () => {
     expect((await s.metrics.birthsReceived.get()).values.reduce((n, v) => n + v.value, 0)).toBe(3);
   });
 
+  it('waits for the dead letter of a birth it refused to be written', async () => {
+    const s = await start();
+    const locker = await env.admin().connect();
+    try {
+      await locker.query('begin');
+      await locker.query('lock table uns_meta.dead_letters in exclusive mode'); // the dead letter's insert waits
+      s.pipeline.accept('spBv1.0/Acct/DBIRTH/Refused/AtStop', Buffer.from([0xff, 0xff, 0xff]));
+      await waitFor('the dead letter waiting on the lock', async () =>
+        (await env.admin().query(`select 1 from pg_locks where relation = 'uns_meta.dead_letters'::regclass and not granted`)).rowCount! > 0);
+      let stopped = false;
+      const stopping = s.pipeline.stop().then(() => { stopped = true; });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(stopped).toBe(false); // still waiting for the dead letter
+      await locker.query('rollback');
+      await stopping;
+    } finally {
+      await locker.query('rollback').catch(() => undefined);
+      locker.release();
+    }
+    const { rows } = await env.admin().query(`select 1 from uns_meta.dead_letters where topic = 'spBv1.0/Acct/DBIRTH/Refused/AtStop'`);
+    expect(rows).toHaveLength(1);
+    expect(await gauges(s)).toEqual({ queue: 0, spool: 0, held: 0 });
+  });
+
   it.each([
     ['reports the births the disk still refuses at its last try as lost, by topic', true],
     ['spools the births the disk takes at its last try, and reports none lost', false],
