@@ -132,6 +132,27 @@ describe('drained()', () => {
     expect(await gauges(s)).toEqual({ queue: 0, spool: 0, held: 0 });
   });
 
+  it('waits for a birth the disk refused (held in memory) to be applied', async () => {
+    let refused = false;
+    const s = await start({}, {
+      wrap: (append) => (m) => {
+        if (refused) return append(m);
+        refused = true;
+        return Promise.reject(Object.assign(new Error('EROFS: read-only file system (the test refused this write)'), { code: 'EROFS' }));
+      },
+    });
+    await env.proxy.cut();
+    s.pipeline.accept(topicOf('D3'), numberedBirth(0));
+    await waitFor('the birth held', async () => (await gauges(s)).held === 1 && s.pipeline.memoryDepth() === 0);
+    let drained = false;
+    const draining = s.pipeline.drained().then(() => { drained = true; });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(drained).toBe(false);
+    await env.proxy.restore();
+    await draining;
+    expect(await appliedOrder(env.admin(), 'Acct/E/D3')).toEqual([0]);
+  });
+
   it('waits for the spool to be replayed', async () => {
     const s = await start();
     await env.proxy.cut();
