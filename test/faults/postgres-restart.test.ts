@@ -98,6 +98,6 @@ describe('PostgreSQL restarted under a stream of births', () => {
     await waitFor('no job left locked', async () =>
       (await app.query<{ n: number }>('select count(*)::int as n from graphile_worker._private_jobs where locked_by is not null')).rows[0]?.n === 0, 60_000);
     await waitFor("the worker's liveness session back", async () =>
-      (await app.query("select 1 from pg_stat_activity where application_name like 'uns-meta-worker pool-%'")).rowCount === 1, 30_000);
+      (await app.query("select 1 from pg_stat_activity where datname = current_database() and application_name like 'uns-meta-worker pool-%'")).rowCount === 1, 30_000);
   });
 });

@@ -203,7 +203,7 @@ describe('stop()', () => {
       await locker.query('lock table uns_meta.devices in exclusive mode'); // the first birth waits on it
       for (const d of ['S1', 'S2', 'S3']) s.pipeline.accept(topicOf(d), numberedBirth(0));
       await waitFor('the first birth waiting on the lock', async () => {
-        const { rows } = await env.admin().query(`select 1 from pg_locks where relation = 'uns_meta.devices'::regclass and not granted`);
+        const { rows } = await env.admin().query(`select 1 from pg_locks where database = (select oid from pg_database where datname = current_database()) and relation = 'uns_meta.devices'::regclass and not granted`);
         return rows.length > 0;
       });
       const stopping = s.pipeline.stop();
@@ -232,7 +232,7 @@ describe('stop()', () => {
       await locker.query('lock table uns_meta.dead_letters in exclusive mode'); // the dead letter's insert waits
       s.pipeline.accept('spBv1.0/Acct/DBIRTH/Refused/AtStop', Buffer.from([0xff, 0xff, 0xff]));
       await waitFor('the dead letter waiting on the lock', async () =>
-        (await env.admin().query(`select 1 from pg_locks where relation = 'uns_meta.dead_letters'::regclass and not granted`)).rowCount! > 0);
+        (await env.admin().query(`select 1 from pg_locks where database = (select oid from pg_database where datname = current_database()) and relation = 'uns_meta.dead_letters'::regclass and not granted`)).rowCount! > 0);
       let stopped = false;
       const stopping = s.pipeline.stop().then(() => { stopped = true; });
       await new Promise((resolve) => setTimeout(resolve, 300));

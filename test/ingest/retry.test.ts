@@ -63,7 +63,8 @@ describe('a deadlock (40P01)', () => {
       await waitFor('the birth waiting for metric_versions, holding devices', async () => {
         const { rows } = await env.admin().query<{ waiting: boolean }>(
           `select exists (select from pg_locks as w join pg_locks as h on h.pid = w.pid and h.granted
-                           where w.relation = 'uns_meta.metric_versions'::regclass and not w.granted
+                           where w.database = (select oid from pg_database where datname = current_database())
+                             and w.relation = 'uns_meta.metric_versions'::regclass and not w.granted
                              and h.relation = 'uns_meta.devices'::regclass and h.mode = 'RowExclusiveLock') as waiting`);
         return rows[0]?.waiting === true;
       });

@@ -25,7 +25,7 @@ const topic = (device: string) => `spBv1.0/Svc/DBIRTH/E/${device}`;
 
 /** Resolves once a session waits on a lock of uns_meta.devices. */
 const waitLocked = () => waitFor('the birth waiting on the lock', async () => {
-  const { rows } = await env.admin().query(`select 1 from pg_locks where relation = 'uns_meta.devices'::regclass and not granted`);
+  const { rows } = await env.admin().query(`select 1 from pg_locks where database = (select oid from pg_database where datname = current_database()) and relation = 'uns_meta.devices'::regclass and not granted`);
   return rows.length > 0;
 });
 
@@ -49,7 +49,7 @@ describe('stopping the ingestor', () => {
       first.pipeline.accept(topic('Stuck'), numberedBirth(0));
       await waitLocked();
       const { rows } = await env.admin().query<{ application_name: string }>(
-        `select a.application_name from pg_locks l join pg_stat_activity a using (pid) where l.relation = 'uns_meta.devices'::regclass and not l.granted`);
+        `select a.application_name from pg_locks l join pg_stat_activity a using (pid) where l.database = (select oid from pg_database where datname = current_database()) and l.relation = 'uns_meta.devices'::regclass and not l.granted`);
       expect(rows.map((r) => r.application_name)).toEqual(['uns-meta ingest']); // what a DBA sees waiting on the lock
       await within(first.stop(), 15_000); // the lock is still held: only the cancel ends the birth
     } finally {
