@@ -32,7 +32,7 @@ describe('a job release lost under a dying connection', () => {
       const pid = await waitFor('the release to wait on the row', async () => {
         const { rows } = await fx.db.pool('uns_meta_app').query<{ pid: number }>(
           `select pid from pg_stat_activity
-            where application_name = 'uns-meta worker' and wait_event_type = 'Lock' and query ilike '%\\_private\\_jobs%'`);
+            where datname = current_database() and application_name = 'uns-meta worker' and wait_event_type = 'Lock' and query ilike '%\\_private\\_jobs%'`);
         return rows[0]?.pid;
       }, 30_000);
       fx.sim.state.clearFaults();

@@ -177,9 +177,9 @@ describe('a worker whose database is not there yet', () => {
 });
 
 describe('an operator\'s resync and replay (runOperatorSync)', () => {
-  /** Resolves once no session of the command is left (a backend ends a moment after its client closed it). */
-  const noSessionLeft = (action: string) => waitFor(`no uns-meta canary ${action} session`, async () => (await fx.db.pool('uns_meta_admin').query(
-    'select 1 from pg_stat_activity where application_name = $1', [`uns-meta canary ${action}`])).rowCount === 0, 5000);
+  /** Resolves once no session of the command is left in `database` (default the test's; a backend ends a moment after its client closed it). */
+  const noSessionLeft = (action: string, database?: string) => waitFor(`no uns-meta canary ${action} session`, async () => (await fx.db.pool('uns_meta_admin').query(
+    'select 1 from pg_stat_activity where datname = coalesce($2, current_database()) and application_name = $1', [`uns-meta canary ${action}`, database ?? null])).rowCount === 0, 5000);
 
   it('resync re-sends every property of an in-sync device, dead-letters what Canary refuses; replay re-sends only those, then finds none', async () => {
     const props = { engUnit: 'bar', documentation: 'd', highRange: 5 };
@@ -197,7 +197,7 @@ describe('an operator\'s resync and replay (runOperatorSync)', () => {
     const resync = runOperatorSync(config, { ...op, action: 'resync' });
     // what a DBA sees in pg_stat_activity while it runs
     await waitFor('the resync\'s session', async () => (await fx.db.pool('uns_meta_admin').query(
-      'select 1 from pg_stat_activity where application_name = $1', ['uns-meta canary resync'])).rowCount! > 0, 5000);
+      'select 1 from pg_stat_activity where datname = current_database() and application_name = $1', ['uns-meta canary resync'])).rowCount! > 0, 5000);
     expect(await resync).toMatchObject({ metrics: 2, written: 2 });
     const resent = fx.sim.state.requests({ method: 'storeData' }).filter((r) => r.seq > seq);
     expect(resent.reduce((n, r) => n + r.propertyRows, 0)).toBe(2 * Object.keys(props).length); // everything, though in sync
@@ -233,6 +233,6 @@ describe('an operator\'s resync and replay (runOperatorSync)', () => {
       action: 'resync', selection: {}, dryRun: false, logger: pino({ level: 'silent' }), database: configFor(url.toString()),
     }).then(() => undefined, (err: unknown) => err);
     expect((error as Error).constructor.name).toBe('DatabaseMisconfigured');
-    await noSessionLeft('resync');
+    await noSessionLeft('resync', 'postgres');
   });
 });
