@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { appliedOrder, numberedBirth } from './support/births.ts';
 import { useIngestEnvironment } from './support/environment.ts';
 import { waitFor } from './support/ingestor.ts';
+import type { SpooledMessage } from '../../src/ingest/spool.ts';
 import { type AppendWrapper, type StartedPipeline, useProxiedPipeline } from './support/proxied-pipeline.ts';
 
 const env = useIngestEnvironment({ proxy: true });
@@ -30,6 +31,33 @@ async function bothApplied(device: string): Promise<number[]> {
   return appliedOrder(env.admin(), `Held/E/${device}`);
 }
 
+/**
+ * A spool wrapper whose first write waits until the second one has finished (taken or refused), and is then
+ * refused; `later` answers the second and every further write (`call` counts from 1). `firstStarted` resolves when
+ * the first write begins, so the test can send the second birth while it is out.
+ */
+function refuseFirstAfterSecond(later: (append: (m: SpooledMessage) => Promise<void>, m: SpooledMessage, call: number) => Promise<void>) {
+  let secondDone: () => void = () => undefined;
+  const second = new Promise<void>((resolve) => (secondDone = resolve));
+  let started: () => void = () => undefined;
+  const firstStarted = new Promise<void>((resolve) => (started = resolve));
+  let calls = 0;
+  const wrap: AppendWrapper = (append) => async (m) => {
+    const call = ++calls;
+    if (call === 1) {
+      started();
+      await second;
+      throw refusal();
+    }
+    try {
+      await later(append, m, call);
+    } finally {
+      if (call === 2) secondDone();
+    }
+  };
+  return { wrap, firstStarted };
+}
+
 describe('a birth held after the spool refused it', () => {
   it('is not overtaken by the next birth of its device, queued behind it, when the database is back before that one runs', async () => {
     let refused = false;
@@ -49,27 +77,15 @@ describe('a birth held after the spool refused it', () => {
   });
 
   it('is not overtaken by a later birth of its device that the spool took while the write of the held one was failing, nor kept from the database by it while the disk still refuses', async () => {
-    let gate: () => void = () => undefined;
-    const laterWritten = new Promise<void>((resolve) => (gate = resolve));
-    let firstSeen: (() => void) | undefined;
-    const firstWriteStarted = new Promise<void>((resolve) => (firstSeen = resolve));
-    let calls = 0;
-    const p = await start((append) => async (m) => {
-      calls++;
-      if (calls === 1) {
-        firstSeen?.();
-        await laterWritten; // the later birth's write completes first
-        throw refusal();
-      }
-      if (calls > 2) throw refusal(); // and then the disk refuses everything: the held birth must reach the database directly
-      await append(m);
-      gate();
-    });
+    // the later birth's write completes first; then the disk refuses everything: the held birth must reach the
+    // database directly
+    const { wrap, firstStarted } = refuseFirstAfterSecond((append, m, call) => (call > 2 ? Promise.reject(refusal()) : append(m)));
+    const p = await start(wrap);
     await env.proxy.cut();
     const before = refusedWrites();
     const [b0, b1] = [birthOf('Spooled', 0), birthOf('Spooled', 1)];
     p.accept(b0.topic, b0.payload); // to memory; the database refuses it, so it goes to the spool (write 1)
-    await firstWriteStarted;
+    await firstStarted;
     p.accept(b1.topic, b1.payload); // the database is marked unavailable: straight to the spool (write 2)
     await waitFor('the first write refused', () => refusedWrites() > before);
     await env.proxy.restore();
@@ -79,28 +95,13 @@ describe('a birth held after the spool refused it', () => {
 
 describe('births held out of their order', () => {
   it('go back to the scheduler in arrival order, whatever order the disk refused them in', async () => {
-    let gate: () => void = () => undefined;
-    const laterRefused = new Promise<void>((resolve) => (gate = resolve));
-    let firstSeen: (() => void) | undefined;
-    const firstWriteStarted = new Promise<void>((resolve) => (firstSeen = resolve));
-    let calls = 0;
-    const p = await start((append) => async (m) => {
-      calls++;
-      if (calls === 1) {
-        firstSeen?.();
-        await laterRefused; // the later birth is refused (and held) first
-        throw refusal();
-      }
-      if (calls === 2) {
-        gate();
-        throw refusal();
-      }
-      return append(m); // once released, the spool takes them
-    });
+    // the later birth is refused (and held) first; once released, the spool takes them
+    const { wrap, firstStarted } = refuseFirstAfterSecond((append, m, call) => (call === 2 ? Promise.reject(refusal()) : append(m)));
+    const p = await start(wrap);
     await env.proxy.cut();
     const [b0, b1] = [birthOf('Reversed', 0), birthOf('Reversed', 1)];
     p.accept(b0.topic, b0.payload); // the database refuses it: to the spool (write 1, refused after write 2)
-    await firstWriteStarted;
+    await firstStarted;
     p.accept(b1.topic, b1.payload); // the database is marked unavailable: straight to the spool (write 2, refused)
     await waitFor('both refused', () => refusedWrites() >= 2);
     await env.proxy.restore();
